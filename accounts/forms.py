@@ -1,0 +1,115 @@
+"""Sign-up and profile forms: who the person is and what describes them."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from .models import Persona, Segment, User, persona_error, personas_allowed, validate_identity_number
+
+
+class IdentityFieldsMixin:
+    """Fields and checks shared by sign-up and the profile page.
+
+    The database refuses a persona outside the segment too (check constraints
+    on User); this gives people a clear message before it comes to that.
+    """
+
+    def add_identity_fields(self):
+        self.fields["full_name"] = forms.CharField(
+            label=_("Full name"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"})
+        )
+        self.fields["segment"] = forms.ChoiceField(
+            label=_("I am a"), choices=Segment.choices, widget=forms.RadioSelect
+        )
+        self.fields["personas"] = forms.MultipleChoiceField(
+            label=_("What describes you (optional)"),
+            choices=Persona.choices,
+            required=False,
+            widget=forms.CheckboxSelectMultiple,
+            help_text=_(
+                "Visitors: student, tourist, business owner. Citizens: parent, business owner, employee. "
+                "Residents: parent, employee."
+            ),
+        )
+        self.fields["identity_number"] = forms.CharField(
+            label=_("Identity number"),
+            max_length=11,
+            help_text=_("Qatar ID (11 digits) for citizens and residents; passport number for visitors."),
+            widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        )
+
+    def clean_identity_number(self):
+        return "".join(self.cleaned_data["identity_number"].split()).upper()
+
+    def clean(self):
+        cleaned = super().clean()
+        segment = cleaned.get("segment")
+        personas = [Persona(p) for p in cleaned.get("personas") or []]
+        if segment:
+            outside = [p for p in personas if p not in personas_allowed(segment)]
+            if outside:
+                self.add_error("personas", persona_error(segment, outside))
+            number = cleaned.get("identity_number")
+            if number:
+                try:
+                    validate_identity_number(segment, number)
+                except ValidationError as exc:
+                    self.add_error("identity_number", exc)
+                else:
+                    taken = User.objects.filter(identity_number=number)
+                    if getattr(self, "instance", None) and self.instance.pk:
+                        taken = taken.exclude(pk=self.instance.pk)
+                    if taken.exists():
+                        self.add_error(
+                            "identity_number",
+                            ValidationError(
+                                _("An account with this identity number already exists. Sign in to it instead."),
+                                code="identity_taken",
+                            ),
+                        )
+        return cleaned
+
+
+class SignupForm(IdentityFieldsMixin, forms.Form):
+    """Extra sign-up fields; allauth adds e-mail and password."""
+
+    field_order = ["full_name", "email", "segment", "personas", "identity_number", "password1", "password2"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.add_identity_fields()
+        self.fields["notify_new_items"] = forms.BooleanField(
+            label=_("E-mail me when a consultation, poll or referendum opens for me"), required=False
+        )
+
+    def signup(self, request, user):
+        data = self.cleaned_data
+        user.full_name = data["full_name"]
+        user.segment = data["segment"]
+        user.personas = data.get("personas") or []
+        user.identity_number = data["identity_number"]
+        user.notify_new_items = data.get("notify_new_items", False)
+        user.preferred_language = (get_language() or "ar")[:2]
+        user.save()
+
+
+class ProfileForm(IdentityFieldsMixin, forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ["full_name", "segment", "identity_number", "preferred_language", "notify_new_items"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.add_identity_fields()
+        self.fields["personas"].initial = [p.value for p in self.instance.personas]
+        self.order_fields(["full_name", "segment", "personas", "identity_number", "preferred_language", "notify_new_items"])
+
+    def save(self, commit=True):
+        user = super().save(commit=False)
+        user.personas = self.cleaned_data.get("personas") or []
+        if {"segment", "identity_number"} & set(self.changed_data):
+            user.reset_verification()
+        if commit:
+            user.save()
+        return user

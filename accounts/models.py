@@ -1,0 +1,252 @@
+"""People who use the portal: e-mail login, segment, personas, identity."""
+
+import re
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Segment(models.TextChoices):
+    VISITOR = "visitor", _("Visitor")
+    CITIZEN = "citizen", _("Citizen")
+    RESIDENT = "resident", _("Resident")
+
+
+class Persona(models.TextChoices):
+    STUDENT = "student", _("Student")
+    TOURIST = "tourist", _("Tourist")
+    BUSINESS_OWNER = "business_owner", _("Business owner")
+    PARENT = "parent", _("Parent")
+    EMPLOYEE = "employee", _("Employee")
+
+
+# The seed's audience picker: which personas belong to which segment.
+PERSONAS_BY_SEGMENT = {
+    Segment.VISITOR: (Persona.STUDENT, Persona.TOURIST, Persona.BUSINESS_OWNER),
+    Segment.CITIZEN: (Persona.PARENT, Persona.BUSINESS_OWNER, Persona.EMPLOYEE),
+    Segment.RESIDENT: (Persona.PARENT, Persona.EMPLOYEE),
+}
+
+# One boolean column per persona, so that the database can refuse a
+# combination outside PERSONAS_BY_SEGMENT and queries can filter on it.
+PERSONA_FIELDS = {persona: f"is_{persona.value}" for persona in Persona}
+
+QATAR_ID_RE = re.compile(r"^[23]\d{10}$")
+PASSPORT_RE = re.compile(r"^[A-Z0-9]{6,9}$")
+QATARI_NATIONALITY_CODE = "634"
+
+
+def personas_allowed(segment):
+    return PERSONAS_BY_SEGMENT.get(segment, ())
+
+
+def validate_identity_number(segment, number):
+    """Check an identity number against the segment; raise ValidationError.
+
+    Citizens and residents give their Qatar ID: 11 digits, the first 2 or 3
+    (century of birth), then two digits of the birth year, then the three-digit
+    ISO nationality code (634 for Qatari citizens), then a serial. Visitors give
+    a passport number: 6 to 9 capital letters or digits.
+    """
+    if segment in (Segment.CITIZEN, Segment.RESIDENT):
+        if not QATAR_ID_RE.match(number or ""):
+            raise ValidationError(
+                _("A Qatar ID number has 11 digits and starts with 2 or 3."), code="qatar_id_format"
+            )
+        is_qatari = number[3:6] == QATARI_NATIONALITY_CODE
+        if segment == Segment.CITIZEN and not is_qatari:
+            raise ValidationError(
+                _("This Qatar ID number belongs to a resident, not a citizen. Choose “Resident”."),
+                code="qatar_id_not_citizen",
+            )
+        if segment == Segment.RESIDENT and is_qatari:
+            raise ValidationError(
+                _("This Qatar ID number belongs to a citizen, not a resident. Choose “Citizen”."),
+                code="qatar_id_not_resident",
+            )
+    elif segment == Segment.VISITOR:
+        if not PASSPORT_RE.match(number or ""):
+            raise ValidationError(
+                _("A passport number has 6 to 9 capital letters or digits, with no spaces."),
+                code="passport_format",
+            )
+
+
+def _persona_constraints():
+    constraints = []
+    for segment in Segment:
+        forbidden = [p for p in Persona if p not in PERSONAS_BY_SEGMENT[segment]]
+        any_forbidden = Q()
+        for persona in forbidden:
+            any_forbidden |= Q(**{PERSONA_FIELDS[persona]: True})
+        constraints.append(
+            models.CheckConstraint(
+                condition=~(Q(segment=segment.value) & any_forbidden),
+                name=f"personas_fit_segment_{segment.value}",
+            )
+        )
+    no_segment_personas = Q()
+    for persona in Persona:
+        no_segment_personas |= Q(**{PERSONA_FIELDS[persona]: True})
+    constraints.append(
+        models.CheckConstraint(
+            condition=~(Q(segment="") & no_segment_personas), name="no_personas_without_segment"
+        )
+    )
+    return constraints
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra_fields):
+        if not email:
+            raise ValueError("An e-mail address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        if not extra_fields["is_staff"] or not extra_fields["is_superuser"]:
+            raise ValueError("A superuser must have is_staff and is_superuser set.")
+        return self._create_user(email, password, **extra_fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    class Verification(models.TextChoices):
+        UNVERIFIED = "unverified", _("Not verified")
+        VERIFIED = "verified", _("Verified")
+
+    class VerificationMethod(models.TextChoices):
+        NONE = "", _("None")
+        STAFF = "staff", _("Checked by staff")
+        NATIONAL_SSO = "national_sso", _("National single sign-on")
+
+    email = models.EmailField(_("e-mail address"), unique=True)
+    full_name = models.CharField(_("full name"), max_length=150)
+    segment = models.CharField(_("segment"), max_length=10, choices=Segment.choices, blank=True)
+    is_student = models.BooleanField(_("student"), default=False)
+    is_tourist = models.BooleanField(_("tourist"), default=False)
+    is_business_owner = models.BooleanField(_("business owner"), default=False)
+    is_parent = models.BooleanField(_("parent"), default=False)
+    is_employee = models.BooleanField(_("employee"), default=False)
+    identity_number = models.CharField(
+        _("identity number"),
+        max_length=11,
+        blank=True,
+        help_text=_("Qatar ID for citizens and residents; passport number for visitors."),
+    )
+    verification = models.CharField(
+        _("identity verification"), max_length=12, choices=Verification.choices, default=Verification.UNVERIFIED
+    )
+    verification_method = models.CharField(
+        _("verified by"), max_length=12, choices=VerificationMethod.choices, blank=True
+    )
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    preferred_language = models.CharField(
+        _("preferred language"), max_length=2, choices=[("ar", _("Arabic")), ("en", _("English"))], default="ar"
+    )
+    notify_new_items = models.BooleanField(
+        _("e-mail me when a consultation, poll or referendum opens for me"), default=False
+    )
+    is_staff = models.BooleanField(_("staff status"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["full_name"]
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [
+            *_persona_constraints(),
+            models.UniqueConstraint(
+                fields=["identity_number"], condition=~Q(identity_number=""), name="unique_identity_number"
+            ),
+            models.CheckConstraint(
+                condition=(Q(verification="verified") & Q(verified_at__isnull=False) & ~Q(identity_number=""))
+                | (Q(verification="unverified") & Q(verified_at__isnull=True)),
+                name="verified_has_date_and_identity",
+            ),
+        ]
+
+    def __str__(self):
+        return self.email
+
+    def get_full_name(self):
+        return self.full_name
+
+    def get_short_name(self):
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+    @property
+    def personas(self):
+        return [persona for persona, field in PERSONA_FIELDS.items() if getattr(self, field)]
+
+    @personas.setter
+    def personas(self, values):
+        chosen = {Persona(value) for value in values}
+        for persona, field in PERSONA_FIELDS.items():
+            setattr(self, field, persona in chosen)
+
+    def get_personas_display(self):
+        return [persona.label for persona in self.personas]
+
+    @property
+    def is_verified(self):
+        return self.verification == self.Verification.VERIFIED
+
+    def clean(self):
+        super().clean()
+        self.email = self.__class__.objects.normalize_email(self.email).lower()
+        errors = {}
+        outside = [p for p in self.personas if p not in personas_allowed(self.segment)]
+        if outside:
+            errors["segment"] = persona_error(self.segment, outside)
+        if self.identity_number:
+            try:
+                validate_identity_number(self.segment, self.identity_number)
+            except ValidationError as exc:
+                errors["identity_number"] = exc
+        if errors:
+            raise ValidationError(errors)
+
+    def mark_verified(self, method):
+        self.verification = self.Verification.VERIFIED
+        self.verification_method = method
+        self.verified_at = timezone.now()
+
+    def reset_verification(self):
+        self.verification = self.Verification.UNVERIFIED
+        self.verification_method = ""
+        self.verified_at = None
+
+
+def persona_error(segment, personas):
+    if not segment:
+        return ValidationError(_("Choose who you are before choosing what describes you."), code="persona_no_segment")
+    return ValidationError(
+        _("“%(persona)s” is not an option for a %(segment)s. Choose from: %(allowed)s.")
+        % {
+            "persona": personas[0].label,
+            "segment": Segment(segment).label,
+            "allowed": " / ".join(str(p.label) for p in personas_allowed(segment)),
+        },
+        code="persona_outside_segment",
+    )

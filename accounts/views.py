@@ -1,0 +1,27 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from .forms import ProfileForm
+
+
+@login_required
+def profile(request):
+    """Show and edit who the person is; a changed identity needs checking again."""
+    user = request.user
+    was_verified = user.is_verified
+    if request.method == "POST":
+        form = ProfileForm(request.POST, instance=user)
+        if form.is_valid():
+            user = form.save()
+            messages.success(request, _("Your profile has been saved."))
+            if was_verified and not user.is_verified:
+                messages.warning(
+                    request,
+                    _("You changed your segment or identity number, so your identity must be verified again."),
+                )
+            return redirect("accounts:profile")
+    else:
+        form = ProfileForm(instance=user)
+    return render(request, "accounts/profile.html", {"form": form})

@@ -1,0 +1,34 @@
+from django.conf import settings
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.urls import include, path
+from django.views.static import serve
+
+from participation import views as participation_views
+
+from . import views
+
+urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+]
+
+urlpatterns += i18n_patterns(
+    path("", participation_views.home, name="home"),
+    path("audience/", participation_views.choose_audience, name="choose_audience"),
+    path("about/", participation_views.about, name="about"),
+    path("policy/", participation_views.policy, name="policy"),
+    path("feedback/", participation_views.feedback_answer, name="feedback_answer"),
+    path("feedback/reason/", participation_views.feedback_reason, name="feedback_reason"),
+    path("accounts/", include("allauth.urls")),
+    path("profile/", include("accounts.urls")),
+    prefix_default_language=True,
+)
+
+if settings.DEBUG:
+    urlpatterns += [path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT})]
+
+handler400 = "hukoomi_portal.views.bad_request"
+handler403 = "hukoomi_portal.views.permission_denied"
+handler404 = "hukoomi_portal.views.page_not_found"
+handler500 = "hukoomi_portal.views.server_error"

@@ -1,0 +1,93 @@
+"""The "Is this easy to understand?" widget: path normalising, throttling, storing."""
+
+import re
+import time
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.urls import Resolver404, resolve
+from django.utils.translation import gettext as _
+
+from .models import PageFeedback
+
+SESSION_KEY = "page_feedback"
+THROTTLE_WINDOW_SECONDS = 10 * 60
+THROTTLE_MAX_ANSWERS = 10
+REASON_WINDOW_SECONDS = 60 * 60
+
+EMAIL_RE = re.compile(r"[^/\s@]+@[^/\s@]+")
+LANGUAGE_CODES = {code for code, _name in settings.LANGUAGES}
+# Pages that are not content a reader would judge (the widget is not shown there).
+UNRATED_PREFIXES = ("/feedback/",)
+
+
+class FeedbackRefused(Exception):
+    """The answer cannot be stored; `status` is the HTTP status to answer with."""
+
+    def __init__(self, message, status=400):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+def normalise_path(raw):
+    """Return (language, path without language prefix) for a page of the portal.
+
+    Drops the query string and fragment, replaces anything that looks like an
+    e-mail address (GOV.UK strips them too), and refuses paths that are not a
+    page of ours.
+    """
+    if not raw or len(raw) > 255 or not raw.startswith("/") or raw.startswith("//"):
+        raise FeedbackRefused(_("This page address is not one of the portal's pages."))
+    path = urlsplit(raw).path
+    parts = path.split("/", 2)
+    if len(parts) < 3 or parts[1] not in LANGUAGE_CODES:
+        raise FeedbackRefused(_("This page address is not one of the portal's pages."))
+    try:
+        resolve(path)
+    except Resolver404:
+        raise FeedbackRefused(_("This page address is not one of the portal's pages.")) from None
+    language, rest = parts[1], "/" + parts[2]
+    if rest.startswith(UNRATED_PREFIXES):
+        raise FeedbackRefused(_("This page address is not one of the portal's pages."))
+    return language, EMAIL_RE.sub("[email]", rest)
+
+
+def _state(session):
+    return session.setdefault(SESSION_KEY, {"log": [], "pages": {}})
+
+
+def page_state(session, language, path):
+    """What the widget should show on this page for this session: None, "reason" or "thanks"."""
+    entry = (session.get(SESSION_KEY) or {}).get("pages", {}).get(f"{language}:{path}")
+    return entry["state"] if entry else None
+
+
+def record_answer(session, raw_path, is_easy, now=None):
+    """Store a Yes/No answer for a page, at most once per page and session."""
+    now = now or time.time()
+    language, path = normalise_path(raw_path)
+    state = _state(session)
+    key = f"{language}:{path}"
+    if key in state["pages"]:
+        raise FeedbackRefused(_("You have already answered for this page. Thank you."), status=409)
+    recent = [t for t in state["log"] if now - t < THROTTLE_WINDOW_SECONDS]
+    if len(recent) >= THROTTLE_MAX_ANSWERS:
+        raise FeedbackRefused(_("Too many answers in a short time. Please try again in a few minutes."), status=429)
+    feedback = PageFeedback.objects.create(path=path, language=language, is_easy=is_easy)
+    state["log"] = [*recent, now]
+    state["pages"][key] = {"state": "thanks" if is_easy else "reason", "id": feedback.pk, "at": now}
+    session.modified = True
+    return feedback
+
+
+def record_reason(session, raw_path, reason, reason_text, now=None):
+    """Add the optional reason to this session's own "No" answer for the page."""
+    now = now or time.time()
+    language, path = normalise_path(raw_path)
+    entry = _state(session)["pages"].get(f"{language}:{path}")
+    if not entry or entry["state"] != "reason" or now - entry["at"] > REASON_WINDOW_SECONDS:
+        raise FeedbackRefused(_("Answer “No” first; then you can tell us why."), status=409)
+    PageFeedback.objects.filter(pk=entry["id"], is_easy=False).update(reason=reason, reason_text=reason_text)
+    entry["state"] = "thanks"
+    session.modified = True
