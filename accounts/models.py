@@ -68,12 +68,11 @@ def validate_identity_number(segment, number):
                 _("This Qatar ID number belongs to a citizen, not a resident. Choose “Citizen”."),
                 code="qatar_id_not_resident",
             )
-    elif segment == Segment.VISITOR:
-        if not PASSPORT_RE.match(number or ""):
-            raise ValidationError(
-                _("A passport number has 6 to 9 capital letters or digits, with no spaces."),
-                code="passport_format",
-            )
+    elif segment == Segment.VISITOR and not PASSPORT_RE.match(number or ""):
+        raise ValidationError(
+            _("A passport number has 6 to 9 capital letters or digits, with no spaces."),
+            code="passport_format",
+        )
 
 
 def _persona_constraints():

@@ -3,6 +3,8 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from participation.models import Comment, PollBallot, ReferendumParticipation
+
 from .forms import ProfileForm
 
 
@@ -24,4 +26,14 @@ def profile(request):
             return redirect("accounts:profile")
     else:
         form = ProfileForm(instance=user)
-    return render(request, "accounts/profile.html", {"form": form})
+    return render(request, "accounts/profile.html", {"form": form, "participation": my_participation(request.user)})
+
+
+def my_participation(user):
+    """What the person took part in; for referendums only that they did, never how."""
+
+    return {
+        "polls": PollBallot.objects.filter(voter=user).select_related("item").order_by("-cast_at"),
+        "referendums": ReferendumParticipation.objects.filter(voter=user).select_related("item").order_by("-voted_on"),
+        "comments": Comment.objects.filter(author=user).select_related("item", "section").order_by("-created_at"),
+    }

@@ -24,7 +24,7 @@ if not SECRET_KEY:
             "DJANGO_SECRET_KEY is required when DJANGO_DEBUG is off. "
             "Set it to a long random value (python -c 'import secrets; print(secrets.token_urlsafe(50))')."
         )
-    SECRET_KEY = "django-insecure-development-only-key-never-used-in-production"
+    SECRET_KEY = "django-insecure-development-only-key-never-used-in-production"  # noqa: S105 (debug only)
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")

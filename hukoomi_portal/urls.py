@@ -20,6 +20,7 @@ urlpatterns += i18n_patterns(
     path("policy/", participation_views.policy, name="policy"),
     path("feedback/", participation_views.feedback_answer, name="feedback_answer"),
     path("feedback/reason/", participation_views.feedback_reason, name="feedback_reason"),
+    path("", include("participation.urls")),
     path("accounts/", include("allauth.urls")),
     path("profile/", include("accounts.urls")),
     prefix_default_language=True,

@@ -1,8 +1,352 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.db.models import Count, Q
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from .models import PageFeedback
+from . import services
+from .models import (
+    MAX_OPTIONS,
+    MAX_REFERENDUM_OPTIONS,
+    MIN_OPTIONS,
+    Comment,
+    Consultation,
+    Entity,
+    Item,
+    Option,
+    PageFeedback,
+    Poll,
+    Question,
+    Referendum,
+    Section,
+    State,
+)
+
+admin.site.site_header = _("Hukoomi e-participation administration")
+admin.site.site_title = _("Hukoomi e-participation")
+admin.site.index_title = _("Consultations, polls and referendums")
+
+
+def _sees_all(user):
+    return user.is_superuser or user.has_perm("participation.view_all_entities")
+
+
+def _may_edit(user, item):
+    """Staff change only their own entities' items; superusers any."""
+    return item is None or user.is_superuser or item.entity.members.filter(pk=user.pk).exists()
+
+
+def _has_ballots(item):
+    return item is not None and item.pk and (item.poll_ballots.exists() or item.referendum_ballots.exists())
+
+
+@admin.register(Entity)
+class EntityAdmin(admin.ModelAdmin):
+    list_display = ("name_ar", "name_en", "slug")
+    search_fields = ("name_ar", "name_en", "slug")
+    prepopulated_fields = {"slug": ("name_en",)}
+    filter_horizontal = ("members",)
+    fields = (("name_ar", "name_en"), "slug", "members")
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        return queryset if _sees_all(request.user) else queryset.filter(members=request.user)
+
+
+class LockedOnceVotedMixin:
+    """Questions and options cannot change once the first ballot exists."""
+
+    def _locked(self, request, obj):
+        item = obj if isinstance(obj, Item) else getattr(obj, "item", None)
+        return _has_ballots(item) or (item is not None and item.pk and not _may_edit(request.user, item))
+
+    def has_add_permission(self, request, obj=None):
+        return not self._locked(request, obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return not self._locked(request, obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not self._locked(request, obj) and super().has_delete_permission(request, obj)
+
+
+class OptionCountFormSet(forms.BaseInlineFormSet):
+    max_options = MAX_OPTIONS
+
+    def clean(self):
+        super().clean()
+        kept = [f for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+        if not MIN_OPTIONS <= len(kept) <= self.max_options:
+            raise forms.ValidationError(
+                _("A question needs between %(min)d and %(max)d options.") % {"min": MIN_OPTIONS, "max": self.max_options}
+            )
+
+
+class OptionInline(LockedOnceVotedMixin, admin.TabularInline):
+    model = Option
+    formset = OptionCountFormSet
+    fields = ("position", "text_ar", "text_en")
+    extra = 2
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        if obj is not None and obj.item.kind == "referendum":
+            formset.max_options = MAX_REFERENDUM_OPTIONS
+        return formset
+
+    def _locked(self, request, obj):
+        return obj is not None and super()._locked(request, obj.item)
+
+
+class QuestionInline(LockedOnceVotedMixin, admin.StackedInline):
+    model = Question
+    fields = ("position", ("text_ar", "text_en"), "kind", ("min_choices", "max_choices"), "allow_abstain")
+    extra = 1
+    show_change_link = True
+    verbose_name_plural = _("questions (save, then add options with “Change”)")
+
+
+class SectionInline(LockedOnceVotedMixin, admin.StackedInline):
+    model = Section
+    fields = ("number", ("heading_ar", "heading_en"), ("body_ar", "body_en"))
+    extra = 1
+
+
+@admin.register(Question)
+class QuestionAdmin(LockedOnceVotedMixin, admin.ModelAdmin):
+    inlines = [OptionInline]
+    list_display = ("text_ar", "text_en", "item", "kind")
+    list_select_related = ("item",)
+    search_fields = ("text_ar", "text_en", "item__title_ar", "item__title_en")
+    fields = ("item", "position", ("text_ar", "text_en"), "kind", ("min_choices", "max_choices"), "allow_abstain")
+
+    def get_queryset(self, request):
+        items = Item.objects.editable_by(request.user)
+        return super().get_queryset(request).filter(item__in=items)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "item":
+            kwargs["queryset"] = Item.objects.editable_by(request.user).exclude(kind="consultation")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class ItemAdminForm(forms.ModelForm):
+    def clean(self):
+        cleaned = super().clean()
+        opens, closes = cleaned.get("opens_at"), cleaned.get("closes_at")
+        if opens and closes and closes <= opens:
+            self.add_error("closes_at", _("The closing time must be after the opening time."))
+        if not any(cleaned.get(f) for f in ("for_visitors", "for_citizens", "for_residents")):
+            self.add_error("for_citizens", _("Choose at least one group of people who may take part."))
+        return cleaned
+
+
+class ItemAdmin(admin.ModelAdmin):
+    """Shared by the poll, referendum and consultation admins."""
+
+    form = ItemAdminForm
+    list_display = ("title_ar", "title_en", "entity", "state", "opens_at", "closes_at", "public_link")
+    list_filter = ("entity", "state")
+    list_select_related = ("entity",)
+    search_fields = ("title_ar", "title_en", "slug")
+    prepopulated_fields = {"slug": ("title_en",)}
+    date_hierarchy = "opens_at"
+    readonly_fields = ("state", "public_link", "created_by", "created_at", "updated_at")
+    actions = ["schedule", "close_now", "publish"]
+    content_fields = (
+        ("title_ar", "title_en"),
+        ("summary_ar", "summary_en"),
+        ("body_ar", "body_en"),
+    )
+    extra_fieldsets = ()
+
+    def get_fieldsets(self, request, obj=None):
+        return (
+            (None, {"fields": ("entity", "slug", "state", "public_link")}),
+            (_("Content in Arabic and English"), {"fields": self.content_fields}),
+            (_("Dates"), {"fields": (("opens_at", "closes_at"),)}),
+            (
+                _("Who may take part"),
+                {
+                    "fields": (
+                        ("for_visitors", "for_citizens", "for_residents"),
+                        ("only_students", "only_tourists", "only_business_owners", "only_parents", "only_employees"),
+                        "requires_verified_identity",
+                    ),
+                    "description": _("Tick personas only to narrow the item to them; leave all unticked for everyone in the groups."),
+                },
+            ),
+            *self.extra_fieldsets,
+            (_("Record"), {"fields": ("created_by", "created_at", "updated_at")}),
+        )
+
+    @admin.display(description=_("public page"))
+    def public_link(self, obj):
+        if not obj or not obj.pk:
+            return "-"
+        label = _("Preview") if obj.state == State.DRAFT else _("View on site")
+        return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', obj.get_absolute_url(), label)
+
+    def get_queryset(self, request):
+        return Item.objects.editable_by(request.user).filter(kind=self.model.proxy_kind).select_related("entity")
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and (obj is None or _may_edit(request.user, obj))
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and (obj is None or _may_edit(request.user, obj))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "entity" and not request.user.is_superuser:
+            kwargs["queryset"] = Entity.objects.filter(members=request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.state != State.DRAFT:
+            # Once scheduled, content and audience are fixed; dates can still move.
+            fields += ["entity", "slug", "for_visitors", "for_citizens", "for_residents", "requires_verified_identity"]
+        return fields
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    def _each(self, request, queryset, operation, done_message):
+        done = 0
+        for item in queryset:
+            if not _may_edit(request.user, item):
+                continue
+            try:
+                operation(item)
+            except services.ParticipationError as error:
+                self.message_user(request, f"{item}: {error.message}", messages.ERROR)
+            else:
+                done += 1
+        if done:
+            self.message_user(request, done_message(done), messages.SUCCESS)
+
+    @admin.action(description=_("Schedule (opens and closes by its dates)"), permissions=["schedule"])
+    def schedule(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            services.schedule_item,
+            lambda n: ngettext("%(count)d item scheduled.", "%(count)d items scheduled.", n) % {"count": n},
+        )
+
+    @admin.action(description=_("Close now"), permissions=["schedule"])
+    def close_now(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            services.close_item_now,
+            lambda n: ngettext("%(count)d item closed.", "%(count)d items closed.", n) % {"count": n},
+        )
+
+    @admin.action(description=_("Publish results or outcome"), permissions=["schedule"])
+    def publish(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            services.publish_results,
+            lambda n: ngettext("%(count)d result published.", "%(count)d results published.", n) % {"count": n},
+        )
+
+    def has_schedule_permission(self, request):
+        return request.user.has_perm("participation.schedule_item")
+
+
+@admin.register(Poll)
+class PollAdmin(ItemAdmin):
+    inlines = [QuestionInline]
+    extra_fieldsets = ((_("Results"), {"fields": ("live_results",)}),)
+
+
+@admin.register(Referendum)
+class ReferendumAdmin(ItemAdmin):
+    inlines = [QuestionInline]
+
+    def get_inline_instances(self, request, obj=None):
+        instances = super().get_inline_instances(request, obj)
+        for inline in instances:
+            inline.max_num = 1
+        return instances
+
+
+@admin.register(Consultation)
+class ConsultationAdmin(ItemAdmin):
+    inlines = [SectionInline]
+    extra_fieldsets = (
+        (_("Draft document and comments"), {"fields": ("attachment", "moderate_before_publishing")}),
+        (
+            _("Outcome"),
+            {
+                "fields": (
+                    "outcome_due_at",
+                    ("outcome_heard_ar", "outcome_heard_en"),
+                    ("outcome_changed_ar", "outcome_changed_en"),
+                    "outcome_published_at",
+                )
+            },
+        ),
+    )
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), "outcome_published_at"]
+
+
+class CommentModerationForm(forms.ModelForm):
+    class Meta:
+        model = Comment
+        fields = ("status", "moderation_reason")
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("status") == Comment.Status.HIDDEN and not (cleaned.get("moderation_reason") or "").strip():
+            self.add_error("moderation_reason", _("Give a reason for hiding the comment."))
+        return cleaned
+
+
+@admin.register(Comment)
+class CommentAdmin(admin.ModelAdmin):
+    form = CommentModerationForm
+    list_display = ("body", "item", "section", "status", "created_at")
+    list_filter = ("status", "item__entity", "item")
+    list_select_related = ("item", "section")
+    search_fields = ("body",)
+    readonly_fields = ("item", "section", "author", "body", "created_at", "moderated_by", "moderated_at")
+    fields = ("item", "section", "author", "body", "created_at", "status", "moderation_reason", "moderated_by", "moderated_at")
+    actions = ["approve"]
+
+    def get_queryset(self, request):
+        items = Item.objects.editable_by(request.user)
+        return super().get_queryset(request).filter(item__in=items)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.has_perm("participation.moderate_comment") and super().has_change_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        services.moderate_comment(
+            request.user, obj, approve=obj.status == Comment.Status.PUBLISHED, reason=obj.moderation_reason
+        )
+
+    @admin.action(description=_("Approve and publish"), permissions=["change"])
+    def approve(self, request, queryset):
+        count = 0
+        for comment in queryset.exclude(status=Comment.Status.PUBLISHED):
+            services.moderate_comment(request.user, comment, approve=True)
+            count += 1
+        self.message_user(
+            request,
+            ngettext("%(count)d comment published.", "%(count)d comments published.", count) % {"count": count},
+            messages.SUCCESS,
+        )
 
 
 @admin.register(PageFeedback)
@@ -41,3 +385,5 @@ class PageFeedbackAdmin(admin.ModelAdmin):
         ]
         response.context_data["summary_title"] = _("Answers per page")
         return response
+
+

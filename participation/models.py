@@ -1,14 +1,29 @@
-"""E-participation: page feedback (and, from the participation issue, items and ballots)."""
+"""E-participation: entities, consultations, polls, referendums, ballots and page feedback."""
 
+import base64
+import secrets
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Length
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Persona, Segment
+
+from .bilingual import Bilingual
+from .validators import validate_pdf
 
 FEEDBACK_TEXT_MAX = 500
 
 # Lets constraints say `field__length__lte=N`, so the database holds length limits too.
 models.TextField.register_lookup(Length)
+models.CharField.register_lookup(Length)
 
 
 class PageFeedback(models.Model):
@@ -45,3 +60,528 @@ class PageFeedback(models.Model):
     def __str__(self):
         return f"{self.path} ({'yes' if self.is_easy else 'no'})"
 
+
+
+# ---------------------------------------------------------------------------
+# Government entities and participation items
+# ---------------------------------------------------------------------------
+
+
+class Entity(models.Model):
+    """A ministry or agency that publishes consultations, polls and referendums."""
+
+    name_ar = models.CharField(_("name (Arabic)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200)
+    slug = models.SlugField(_("slug"), unique=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="entities", blank=True, verbose_name=_("staff members")
+    )
+
+    name = Bilingual()
+
+    class Meta:
+        verbose_name = _("government entity")
+        verbose_name_plural = _("government entities")
+        ordering = ["name_en"]
+
+    def __str__(self):
+        return self.name
+
+
+class Kind(models.TextChoices):
+    POLL = "poll", _("Poll")
+    REFERENDUM = "referendum", _("Referendum")
+    CONSULTATION = "consultation", _("Consultation")
+
+
+class State(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SCHEDULED = "scheduled", _("Scheduled")
+    OPEN = "open", _("Open")
+    CLOSED = "closed", _("Closed")
+    PUBLISHED = "published", _("Results published")
+
+
+# States in which the clock, not the stored value, says whether an item is open.
+LIVE_STATES = (State.SCHEDULED, State.OPEN)
+FINISHED_STATES = (State.CLOSED, State.PUBLISHED)
+
+AUDIENCE_FIELDS = {Segment.VISITOR: "for_visitors", Segment.CITIZEN: "for_citizens", Segment.RESIDENT: "for_residents"}
+ITEM_PERSONA_FIELDS = {persona: f"only_{persona.value}s" for persona in Persona}
+BILINGUAL_REQUIRED = ("title", "summary", "body")
+DEFAULT_OUTCOME_DELAY = timedelta(weeks=12)
+
+
+class ItemQuerySet(models.QuerySet):
+    """Time queries: open, upcoming and closed follow from the clock."""
+
+    def public(self):
+        return self.exclude(state=State.DRAFT)
+
+    def open(self, now=None):
+        now = now or timezone.now()
+        return self.filter(state__in=LIVE_STATES, opens_at__lte=now, closes_at__gt=now)
+
+    def upcoming(self, now=None):
+        now = now or timezone.now()
+        return self.filter(state__in=LIVE_STATES, opens_at__gt=now)
+
+    def closed(self, now=None):
+        now = now or timezone.now()
+        return self.filter(Q(state__in=FINISHED_STATES) | Q(state__in=LIVE_STATES, closes_at__lte=now))
+
+    def for_audience(self, segment=None, persona=None):
+        """Items that a segment (and, optionally, a persona within it) may take part in."""
+        query = Q()
+        if segment:
+            query &= Q(**{AUDIENCE_FIELDS[Segment(segment)]: True})
+        if persona:
+            no_persona_limit = Q(**dict.fromkeys(ITEM_PERSONA_FIELDS.values(), False))
+            query &= no_persona_limit | Q(**{ITEM_PERSONA_FIELDS[Persona(persona)]: True})
+        return self.filter(query)
+
+    def editable_by(self, user):
+        """What a member of staff may see and change in admin: their entities' items."""
+        if user.is_superuser or user.has_perm("participation.view_all_entities"):
+            return self
+        return self.filter(entity__members=user)
+
+
+class Item(models.Model):
+    """A consultation, poll or referendum. Type-specific behaviour lives in the proxies below."""
+
+    kind = models.CharField(_("type"), max_length=12, choices=Kind.choices, editable=False)
+    entity = models.ForeignKey(Entity, on_delete=models.PROTECT, related_name="items", verbose_name=_("entity"))
+    slug = models.SlugField(_("slug"), max_length=80, unique=True, allow_unicode=False)
+    title_ar = models.CharField(_("title (Arabic)"), max_length=200, blank=True)
+    title_en = models.CharField(_("title (English)"), max_length=200, blank=True)
+    summary_ar = models.TextField(_("summary (Arabic)"), max_length=600, blank=True)
+    summary_en = models.TextField(_("summary (English)"), max_length=600, blank=True)
+    body_ar = models.TextField(_("body (Arabic)"), blank=True)
+    body_en = models.TextField(_("body (English)"), blank=True)
+    opens_at = models.DateTimeField(_("opens at"))
+    closes_at = models.DateTimeField(_("closes at"))
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.DRAFT, db_index=True)
+
+    for_visitors = models.BooleanField(_("visitors may take part"), default=False)
+    for_citizens = models.BooleanField(_("citizens may take part"), default=True)
+    for_residents = models.BooleanField(_("residents may take part"), default=True)
+    only_students = models.BooleanField(_("students"), default=False)
+    only_tourists = models.BooleanField(_("tourists"), default=False)
+    only_business_owners = models.BooleanField(_("business owners"), default=False)
+    only_parents = models.BooleanField(_("parents"), default=False)
+    only_employees = models.BooleanField(_("employees"), default=False)
+    requires_verified_identity = models.BooleanField(_("verified identity required"), default=False)
+
+    # Polls
+    live_results = models.BooleanField(
+        _("show results while open"), default=False, help_text=_("Polls only. Referendum results are never shown before closing.")
+    )
+    # Consultations
+    moderate_before_publishing = models.BooleanField(
+        _("moderate comments before they appear"),
+        default=True,
+        help_text=_("Consultations only. If off, comments appear at once and moderators may hide them later."),
+    )
+    attachment = models.FileField(
+        _("draft document (PDF)"), upload_to="consultations/%Y/", blank=True, validators=[validate_pdf]
+    )
+    outcome_due_at = models.DateTimeField(
+        _("outcome due"), null=True, blank=True, help_text=_("By default 12 weeks after closing.")
+    )
+    outcome_heard_ar = models.TextField(_("what we heard (Arabic)"), blank=True)
+    outcome_heard_en = models.TextField(_("what we heard (English)"), blank=True)
+    outcome_changed_ar = models.TextField(_("what we changed (Arabic)"), blank=True)
+    outcome_changed_en = models.TextField(_("what we changed (English)"), blank=True)
+    outcome_published_at = models.DateTimeField(_("outcome published at"), null=True, blank=True)
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by"), null=True
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = ItemQuerySet.as_manager()
+
+    title = Bilingual()
+    summary = Bilingual()
+    body = Bilingual()
+    outcome_heard = Bilingual()
+    outcome_changed = Bilingual()
+
+    class Meta:
+        verbose_name = _("participation item")
+        verbose_name_plural = _("participation items")
+        ordering = ["closes_at", "pk"]
+        permissions = [
+            ("view_all_entities", _("Can see the items of every entity")),
+            ("schedule_item", _("Can schedule, close and publish items")),
+            ("moderate_comment", _("Can approve and hide comments")),
+        ]
+        indexes = [models.Index(fields=["state", "opens_at", "closes_at"], name="item_state_clock")]
+        constraints = [
+            models.CheckConstraint(condition=Q(closes_at__gt=F("opens_at")), name="item_closes_after_opening"),
+            models.CheckConstraint(
+                condition=Q(for_visitors=True) | Q(for_citizens=True) | Q(for_residents=True),
+                name="item_has_an_audience",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind=Kind.REFERENDUM) | Q(requires_verified_identity=True),
+                name="referendum_requires_verified_identity",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind=Kind.REFERENDUM) | Q(live_results=False), name="referendum_no_live_results"
+            ),
+            models.CheckConstraint(
+                condition=Q(state=State.DRAFT)
+                | (
+                    ~Q(title_ar="") & ~Q(title_en="") & ~Q(summary_ar="") & ~Q(summary_en="")
+                    & ~Q(body_ar="") & ~Q(body_en="")
+                ),
+                name="item_bilingual_before_scheduling",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=[Kind.POLL, Kind.REFERENDUM, Kind.CONSULTATION]), name="item_kind_known"
+            ),
+        ]
+
+    def __str__(self):
+        return self.title or self.slug
+
+    # -- the clock ---------------------------------------------------------
+    def current_state(self, now=None):
+        """The state as the clock tells it: a scheduled item past opens_at is open, and so on."""
+        if self.state not in LIVE_STATES:
+            return self.state
+        now = now or timezone.now()
+        if now < self.opens_at:
+            return State.SCHEDULED
+        if now >= self.closes_at:
+            return State.CLOSED
+        return State.OPEN
+
+    def is_open(self, now=None):
+        return self.current_state(now) == State.OPEN
+
+    def has_closed(self, now=None):
+        return self.current_state(now) in FINISHED_STATES
+
+    # -- audiences ---------------------------------------------------------
+    @property
+    def segments(self):
+        return [segment for segment, field in AUDIENCE_FIELDS.items() if getattr(self, field)]
+
+    @property
+    def personas(self):
+        return [persona for persona, field in ITEM_PERSONA_FIELDS.items() if getattr(self, field)]
+
+    def missing_translations(self):
+        """Names of the bilingual fields still empty in either language."""
+        return [
+            f"{name}_{lang}" for name in BILINGUAL_REQUIRED for lang in ("ar", "en") if not getattr(self, f"{name}_{lang}").strip()
+        ]
+
+    # -- outcome (consultations) ------------------------------------------
+    def outcome_due(self):
+        return self.outcome_due_at or self.closes_at + DEFAULT_OUTCOME_DELAY
+
+    def outcome_overdue(self, now=None):
+        return (
+            self.kind == Kind.CONSULTATION
+            and self.outcome_published_at is None
+            and (now or timezone.now()) > self.outcome_due()
+        )
+
+    def get_absolute_url(self):
+        return reverse(f"participation:{self.kind}_detail", kwargs={"slug": self.slug})
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        if self.opens_at and self.closes_at and self.closes_at <= self.opens_at:
+            errors["closes_at"] = _("The closing time must be after the opening time.")
+        if not (self.for_visitors or self.for_citizens or self.for_residents):
+            errors["for_citizens"] = _("Choose at least one group of people who may take part.")
+        if self.state != State.DRAFT and self.missing_translations():
+            errors["state"] = _("Fill in the title, summary and body in both Arabic and English before scheduling.")
+        if errors:
+            raise ValidationError(errors)
+
+    def save(self, *args, **kwargs):
+        if not self.kind and self.proxy_kind:
+            self.kind = self.proxy_kind
+        if self.kind == Kind.REFERENDUM:
+            self.requires_verified_identity = True
+            self.live_results = False
+        super().save(*args, **kwargs)
+
+    proxy_kind = None
+
+
+class KindManager(models.Manager.from_queryset(ItemQuerySet)):
+    def __init__(self, kind):
+        super().__init__()
+        self.kind = kind
+
+    def get_queryset(self):
+        return super().get_queryset().filter(kind=self.kind)
+
+
+class Poll(Item):
+    proxy_kind = Kind.POLL
+    objects = KindManager(Kind.POLL)
+
+    class Meta:
+        proxy = True
+        verbose_name = _("poll")
+        verbose_name_plural = _("polls")
+
+
+class Referendum(Item):
+    proxy_kind = Kind.REFERENDUM
+    objects = KindManager(Kind.REFERENDUM)
+
+    class Meta:
+        proxy = True
+        verbose_name = _("referendum")
+        verbose_name_plural = _("referendums")
+
+
+class Consultation(Item):
+    proxy_kind = Kind.CONSULTATION
+    objects = KindManager(Kind.CONSULTATION)
+
+    class Meta:
+        proxy = True
+        verbose_name = _("consultation")
+        verbose_name_plural = _("consultations")
+
+
+# ---------------------------------------------------------------------------
+# Questions and options (polls and referendums)
+# ---------------------------------------------------------------------------
+
+MIN_OPTIONS = 2
+MAX_OPTIONS = 20
+MAX_REFERENDUM_OPTIONS = 5
+
+
+class Question(models.Model):
+    class Kind(models.TextChoices):
+        SINGLE = "single", _("Single choice")
+        MULTIPLE = "multiple", _("Multiple choice")
+
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="questions", verbose_name=_("item"))
+    position = models.PositiveSmallIntegerField(_("position"), default=1)
+    text_ar = models.CharField(_("question (Arabic)"), max_length=300)
+    text_en = models.CharField(_("question (English)"), max_length=300)
+    kind = models.CharField(_("answer type"), max_length=8, choices=Kind.choices, default=Kind.SINGLE)
+    min_choices = models.PositiveSmallIntegerField(_("minimum selections"), default=1)
+    max_choices = models.PositiveSmallIntegerField(_("maximum selections"), default=1)
+    allow_abstain = models.BooleanField(
+        _("offer “no opinion”"), default=False, help_text=_("For referendums, this is the blank vote.")
+    )
+
+    text = Bilingual()
+
+    class Meta:
+        verbose_name = _("question")
+        verbose_name_plural = _("questions")
+        ordering = ["position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "position"], name="question_position_unique"),
+            models.CheckConstraint(condition=Q(min_choices__gte=1), name="question_min_at_least_one"),
+            models.CheckConstraint(condition=Q(max_choices__gte=F("min_choices")), name="question_max_not_below_min"),
+            models.CheckConstraint(
+                condition=~Q(kind="single") | (Q(min_choices=1) & Q(max_choices=1)), name="question_single_is_one"
+            ),
+            models.CheckConstraint(condition=Q(max_choices__lte=MAX_OPTIONS), name="question_max_choices_bounded"),
+        ]
+
+    def __str__(self):
+        return self.text
+
+    @property
+    def is_multiple(self):
+        return self.kind == self.Kind.MULTIPLE
+
+    def clean(self):
+        super().clean()
+        if self.kind == self.Kind.SINGLE:
+            self.min_choices = self.max_choices = 1
+        elif self.max_choices < self.min_choices:
+            raise ValidationError({"max_choices": _("The maximum cannot be smaller than the minimum.")})
+
+
+class Option(models.Model):
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="options", verbose_name=_("question"))
+    position = models.PositiveSmallIntegerField(_("position"), default=1)
+    text_ar = models.CharField(_("option (Arabic)"), max_length=200)
+    text_en = models.CharField(_("option (English)"), max_length=200)
+
+    text = Bilingual()
+
+    class Meta:
+        verbose_name = _("option")
+        verbose_name_plural = _("options")
+        ordering = ["position", "pk"]
+        constraints = [models.UniqueConstraint(fields=["question", "position"], name="option_position_unique")]
+
+    def __str__(self):
+        return self.text
+
+
+# ---------------------------------------------------------------------------
+# Ballots
+# ---------------------------------------------------------------------------
+
+
+class PollBallot(models.Model):
+    """One person's ballot in a poll. Segment and personas are copied for the breakdown."""
+
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="poll_ballots")
+    voter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="poll_ballots")
+    segment = models.CharField(max_length=10, choices=Segment.choices)
+    is_student = models.BooleanField(default=False)
+    is_tourist = models.BooleanField(default=False)
+    is_business_owner = models.BooleanField(default=False)
+    is_parent = models.BooleanField(default=False)
+    is_employee = models.BooleanField(default=False)
+    cast_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("poll ballot")
+        verbose_name_plural = _("poll ballots")
+        constraints = [models.UniqueConstraint(fields=["item", "voter"], name="one_poll_ballot_per_voter")]
+
+
+class PollAnswer(models.Model):
+    """One selected option (or "no opinion", option empty) of one question in a poll ballot."""
+
+    ballot = models.ForeignKey(PollBallot, on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="poll_answers")
+    option = models.ForeignKey(Option, on_delete=models.PROTECT, related_name="poll_answers", null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["ballot", "option"], name="poll_answer_option_once"),
+            models.UniqueConstraint(
+                fields=["ballot", "question"], condition=Q(option__isnull=True), name="poll_answer_abstain_once"
+            ),
+        ]
+
+
+class ReferendumParticipation(models.Model):
+    """Who took part in a referendum, and on which day; never what they chose."""
+
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="referendum_participations")
+    voter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="referendum_participations")
+    segment = models.CharField(max_length=10, choices=Segment.choices)
+    voted_on = models.DateField()
+
+    class Meta:
+        verbose_name = _("referendum participation")
+        verbose_name_plural = _("referendum participations")
+        constraints = [models.UniqueConstraint(fields=["item", "voter"], name="one_referendum_ballot_per_voter")]
+
+
+def new_receipt_code():
+    """A random receipt: 20 characters of base32 (100 bits), grouped for reading aloud."""
+    raw = base64.b32encode(secrets.token_bytes(15)).decode("ascii").rstrip("=")
+    return "-".join(raw[i : i + 4] for i in range(0, len(raw), 4))
+
+
+class ReferendumBallot(models.Model):
+    """What was chosen in a referendum: an option (or blank) and a receipt code.
+
+    Nothing here leads to a person: a random primary key (no insertion order),
+    no user, no time, no link to ReferendumParticipation.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="referendum_ballots")
+    option = models.ForeignKey(Option, on_delete=models.PROTECT, related_name="referendum_ballots", null=True, blank=True)
+    receipt = models.CharField(max_length=32, unique=True, default=new_receipt_code)
+    segment = models.CharField(max_length=10, choices=Segment.choices)
+
+    class Meta:
+        verbose_name = _("referendum ballot")
+        verbose_name_plural = _("referendum ballots")
+        ordering = ["receipt"]
+
+
+# ---------------------------------------------------------------------------
+# Consultations: sections, comments, agree/disagree
+# ---------------------------------------------------------------------------
+
+COMMENT_MAX = 2000
+
+
+class Section(models.Model):
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="sections", verbose_name=_("consultation"))
+    number = models.PositiveSmallIntegerField(_("number"))
+    heading_ar = models.CharField(_("heading (Arabic)"), max_length=200)
+    heading_en = models.CharField(_("heading (English)"), max_length=200)
+    body_ar = models.TextField(_("text (Arabic)"))
+    body_en = models.TextField(_("text (English)"))
+
+    heading = Bilingual()
+    body = Bilingual()
+
+    class Meta:
+        verbose_name = _("section")
+        verbose_name_plural = _("sections")
+        ordering = ["number"]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "number"], name="section_number_unique"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="section_number_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.number}. {self.heading}"
+
+
+class Comment(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for moderation")
+        PUBLISHED = "published", _("Published")
+        HIDDEN = "hidden", _("Hidden")
+
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="comments", verbose_name=_("consultation"))
+    section = models.ForeignKey(
+        Section, on_delete=models.CASCADE, related_name="comments", null=True, blank=True, verbose_name=_("section")
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="comments", verbose_name=_("author")
+    )
+    body = models.TextField(_("comment"), max_length=COMMENT_MAX)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    moderation_reason = models.CharField(_("reason"), max_length=300, blank=True)
+    moderated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True,
+        verbose_name=_("moderated by"),
+    )
+    moderated_at = models.DateTimeField(_("moderated at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("written at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(status="hidden") | ~Q(moderation_reason=""), name="hidden_comment_has_reason"),
+            models.CheckConstraint(condition=Q(body__length__lte=COMMENT_MAX), name="comment_length_bounded"),
+        ]
+
+    def __str__(self):
+        return self.body[:60]
+
+
+class SectionReaction(models.Model):
+    section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="reactions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="section_reactions")
+    agrees = models.BooleanField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["section", "user"], name="one_reaction_per_section")]

@@ -1,22 +1,43 @@
-from django.http import JsonResponse
-from django.shortcuts import redirect, render
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from . import audience as audiences
-from . import feedback
-from .forms import FeedbackAnswerForm, FeedbackReasonForm
+from . import feedback, results, rules, services
+from .forms import CommentForm, FeedbackAnswerForm, FeedbackReasonForm, ParticipateFilterForm
+from .models import (
+    Comment,
+    Item,
+    Kind,
+    PollBallot,
+    ReferendumParticipation,
+    Section,
+    SectionReaction,
+    State,
+)
+
+HOME_ITEMS = 6
 
 
 def home(request):
+    now = timezone.now()
     chosen = audiences.remembered(request.session)
+    items = Item.objects.public().open(now).select_related("entity").order_by("closes_at", "pk")
+    if chosen:
+        items = items.for_audience(chosen.segment, chosen.persona)
+    opportunities = _annotate_for(request.user, list(items[:HOME_ITEMS]), now)
     return render(
         request,
         "participation/home.html",
-        {"picker_groups": audiences.picker_groups(), "chosen_audience": chosen, "opportunities": []},
+        {"picker_groups": audiences.picker_groups(), "chosen_audience": chosen, "opportunities": opportunities},
     )
 
 
@@ -35,7 +56,7 @@ def choose_audience(request):
             status=400,
         )
     audiences.remember(request.session, chosen)
-    return redirect(reverse("home") + "#opportunities")
+    return redirect(reverse("participation:list") + "?" + urlencode(chosen.as_query()))
 
 
 def about(request):
@@ -113,3 +134,253 @@ def feedback_reason(request):
         return _widget_json(request, raw_path, "thanks")
     return redirect(_back_to(request, raw_path))
 
+
+
+# ---------------------------------------------------------------------------
+# Participation: list, items, ballots, comments
+# ---------------------------------------------------------------------------
+
+PAGE_SIZE = 10
+TABS = {
+    "open": ("open", _("Open now")),
+    "upcoming": ("upcoming", _("Upcoming")),
+    "closed": ("closed", _("Closed")),
+}
+
+
+def _taken_part_ids(user):
+    """Ids of the items a person took part in: two queries, whatever the number of items."""
+    if not user.is_authenticated:
+        return set()
+    polls = PollBallot.objects.filter(voter=user).values_list("item_id", flat=True)
+    referendums = ReferendumParticipation.objects.filter(voter=user).values_list("item_id", flat=True)
+    return set(polls) | set(referendums)
+
+
+def _annotate_for(user, items, now):
+    taken = _taken_part_ids(user)
+    for item in items:
+        item.barrier = rules.participation_barrier(user, item, now, taken_part=item.pk in taken)
+        item.taken_part = item.pk in taken
+        item.shown_state = item.current_state(now)
+    return items
+
+
+def participate(request):
+    """Open items, with tabs for upcoming and closed, filters, search and pages."""
+    now = timezone.now()
+    form = ParticipateFilterForm(request.GET or None)
+    if request.GET and not form.is_valid():
+        return render(request, "participation/participate.html", {"form": form, "tabs": TABS, "tab": "open"}, status=400)
+    data = form.cleaned_data if form.is_bound else {}
+    tab = data.get("tab") or "open"
+    items = getattr(Item.objects.public(), TABS[tab][0])(now).select_related("entity")
+    if data.get("type"):
+        items = items.filter(kind=data["type"])
+    if data.get("entity"):
+        items = items.filter(entity=data["entity"])
+    chosen = audiences.Audience.parse(data.get("segment"), data.get("persona")) if data.get("segment") else None
+    if chosen is None and not request.GET:
+        chosen = audiences.remembered(request.session)
+    if chosen:
+        audiences.remember(request.session, chosen)
+        items = items.for_audience(chosen.segment, chosen.persona)
+    if data.get("q"):
+        q = data["q"]
+        items = items.filter(Q(title_ar__icontains=q) | Q(title_en__icontains=q))
+    if tab == "closed":
+        items = items.order_by("-closes_at", "-pk")
+    elif tab == "upcoming":
+        items = items.order_by("opens_at", "pk")
+    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    _annotate_for(request.user, page.object_list, now)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "participation/participate.html",
+        {"form": form, "page": page, "tabs": TABS, "tab": tab, "chosen_audience": chosen, "query": query.urlencode()},
+    )
+
+
+def _get_item(request, kind, slug):
+    """The item for its public page; drafts are 404 except as a preview for the staff who may edit them."""
+    item = get_object_or_404(Item.objects.select_related("entity"), kind=kind, slug=slug)
+    if item.state == State.DRAFT and not (request.user.is_authenticated and rules.can_manage_entity(request.user, item.entity)):
+        raise Http404
+    return item
+
+
+def _detail_context(request, item, now):
+    taken = rules.has_taken_part(request.user, item)
+    return {
+        "item": item,
+        "now": now,
+        "shown_state": item.current_state(now),
+        "barrier": rules.participation_barrier(request.user, item, now, taken_part=taken),
+        "taken_part": taken,
+        "is_preview": item.state == State.DRAFT,
+        "login_url": f"{reverse('account_login')}?next={request.path}",
+    }
+
+
+def poll_detail(request, slug):
+    item = _get_item(request, Kind.POLL, slug)
+    now = timezone.now()
+    questions = list(item.questions.prefetch_related("options"))
+    context = _detail_context(request, item, now)
+    context["questions"] = questions
+    context["selected"] = {}
+    status = 200
+    if request.method == "POST":
+        choices = {q.pk: request.POST.getlist(f"question-{q.pk}") for q in questions}
+        stray = [k for k in request.POST if k.startswith("question-") and k[9:] not in {str(q.pk) for q in questions}]
+        try:
+            if stray:
+                raise services.InvalidBallot(_("Your ballot contains a question that is not part of this poll."))
+            services.cast_poll_ballot(request.user, item, choices)
+        except services.ParticipationError as error:
+            context["error"] = error.message
+            context["selected"] = {q.pk: choices[q.pk] for q in questions}
+            status = error.status
+        else:
+            return redirect("participation:poll_thanks", slug=item.slug)
+    if rules.can_see_results(item, now):
+        context["results"] = results.poll_results(item, questions)
+    return render(request, "participation/poll_detail.html", context, status=status)
+
+
+def poll_thanks(request, slug):
+    item = _get_item(request, Kind.POLL, slug)
+    if not rules.has_taken_part(request.user, item):
+        return redirect(item.get_absolute_url())
+    return render(request, "participation/voted.html", {"item": item, "show_results": rules.can_see_results(item)})
+
+
+RECEIPT_SESSION_KEY = "referendum_receipts"
+
+
+def referendum_detail(request, slug):
+    item = _get_item(request, Kind.REFERENDUM, slug)
+    now = timezone.now()
+    question = item.questions.prefetch_related("options").first()
+    context = _detail_context(request, item, now) | {"question": question}
+    status = 200
+    if request.method == "POST":
+        choice = request.POST.get("choice", "")
+        try:
+            receipt = services.cast_referendum_ballot(request.user, item, choice)
+        except services.ParticipationError as error:
+            context = _detail_context(request, item, now) | {"question": question, "error": error.message, "chosen": choice}
+            status = error.status
+        else:
+            # Shown once, on the next page, then forgotten by the portal.
+            request.session.setdefault(RECEIPT_SESSION_KEY, {})[item.slug] = receipt
+            request.session.modified = True
+            return redirect("participation:referendum_receipt", slug=item.slug)
+    if rules.can_see_results(item, now):
+        context["results"] = results.referendum_results(item, question)
+    return render(request, "participation/referendum_detail.html", context, status=status)
+
+
+def referendum_receipt(request, slug):
+    item = _get_item(request, Kind.REFERENDUM, slug)
+    receipt = request.session.get(RECEIPT_SESSION_KEY, {}).pop(item.slug, None)
+    request.session.modified = True
+    if receipt is None:
+        return redirect(item.get_absolute_url())
+    return render(request, "participation/voted.html", {"item": item, "receipt": receipt})
+
+
+def referendum_receipts(request, slug):
+    """The public receipt list, after the results are published; with a check for one code."""
+    item = _get_item(request, Kind.REFERENDUM, slug)
+    if item.state != State.PUBLISHED:
+        return render(request, "participation/receipts.html", {"item": item, "not_yet": True}, status=404)
+    code = (request.GET.get("code") or "").strip().upper()
+    found = None
+    if code:
+        normalised = "-".join(code.replace("-", "").replace(" ", "")[i : i + 4] for i in range(0, 20, 4))
+        found = item.referendum_ballots.filter(receipt=normalised).exists()
+    receipts = Paginator(item.referendum_ballots.order_by("receipt").values_list("receipt", flat=True), 200)
+    return render(
+        request,
+        "participation/receipts.html",
+        {"item": item, "code": code, "found": found, "page": receipts.get_page(request.GET.get("page"))},
+    )
+
+
+def consultation_detail(request, slug):
+    item = _get_item(request, Kind.CONSULTATION, slug)
+    now = timezone.now()
+    sections = list(
+        item.sections.annotate(
+            agree_count=Count("reactions", filter=Q(reactions__agrees=True)),
+            disagree_count=Count("reactions", filter=Q(reactions__agrees=False)),
+        )
+    )
+    comments = list(
+        item.comments.filter(status=Comment.Status.PUBLISHED).select_related("author", "section").order_by("created_at")
+    )
+    by_section = {}
+    for comment in comments:
+        by_section.setdefault(comment.section_id, []).append(comment)
+    for section in sections:
+        section.published_comments = by_section.get(section.pk, [])
+    own_reactions = {}
+    if request.user.is_authenticated:
+        own_reactions = dict(
+            SectionReaction.objects.filter(section__item=item, user=request.user).values_list("section_id", "agrees")
+        )
+    for section in sections:
+        section.own_reaction = own_reactions.get(section.pk)
+    context = _detail_context(request, item, now) | {
+        "sections": sections,
+        "general_comments": by_section.get(None, []),
+        "comment_form": CommentForm(sections=sections),
+        "barrier": rules.time_barrier(item, now) or rules.eligibility_barrier(request.user, item),
+        "own_pending": item.comments.filter(author=request.user, status=Comment.Status.PENDING).count()
+        if request.user.is_authenticated
+        else 0,
+    }
+    return render(request, "participation/consultation_detail.html", context)
+
+
+@require_POST
+def consultation_comment(request, slug):
+    item = _get_item(request, Kind.CONSULTATION, slug)
+    sections = list(item.sections.all())
+    form = CommentForm(request.POST, sections=sections)
+    if not form.is_valid():
+        return _refused(request, _first_error(form), 400)
+    try:
+        comment = services.add_comment(request.user, item, form.cleaned_data["body"], form.cleaned_data["section"])
+    except services.ParticipationError as error:
+        return _refused(request, error.message, error.status)
+    if comment.status == Comment.Status.PENDING:
+        messages.success(request, _("Thank you. Your comment will appear once a moderator has approved it."))
+    else:
+        messages.success(request, _("Thank you. Your comment has been published."))
+    return redirect(f"{item.get_absolute_url()}#comments")
+
+
+@require_POST
+def consultation_react(request, slug, number):
+    item = _get_item(request, Kind.CONSULTATION, slug)
+    section = get_object_or_404(Section, item=item, number=number)
+    agrees = request.POST.get("agrees")
+    if agrees not in ("yes", "no"):
+        return _refused(request, _("Choose “Agree” or “Disagree”."), 400)
+    try:
+        services.react_to_section(request.user, section, agrees == "yes")
+    except services.ParticipationError as error:
+        return _refused(request, error.message, error.status)
+    messages.success(request, _("Thank you. Your view on section %(number)d has been saved.") % {"number": section.number})
+    return redirect(f"{item.get_absolute_url()}#section-{section.number}")
+
+
+def consultation_outcome(request, slug):
+    item = _get_item(request, Kind.CONSULTATION, slug)
+    if not item.has_closed():
+        raise Http404
+    return render(request, "participation/outcome.html", {"item": item, "now": timezone.now()})

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts.models import Persona, Segment, User
+from participation import demo
 
 DEMO_USERS = [
     # email, full name, segment, personas, identity number, role
@@ -19,7 +20,7 @@ DEMO_USERS = [
 
 
 class Command(BaseCommand):
-    help = "Create the demo accounts (idempotent). Refuses to run with debug off unless --force is given."
+    help = "Create the demo accounts and sample items (idempotent). Refuses to run with debug off unless --force is given."
 
     def add_arguments(self, parser):
         parser.add_argument("--force", action="store_true", help="Run even though DEBUG is off.")
@@ -30,9 +31,9 @@ class Command(BaseCommand):
         password = settings.DEMO_PASSWORD
         with transaction.atomic():
             accounts = [self._user(password, *row) for row in DEMO_USERS]
-            self.extend_demo(accounts)
-        self.stdout.write(self.style.SUCCESS("Demo accounts (password: %s):" % password))
-        for email, name, segment, _personas, _number, role in DEMO_USERS:
+            demo.seed(accounts)
+        self.stdout.write(self.style.SUCCESS(f"Demo accounts (password: {password}):"))
+        for email, _name, segment, _personas, _number, role in DEMO_USERS:
             self.stdout.write(f"  {email:<28} {role or segment.label}")
 
     def _user(self, password, email, full_name, segment, personas, identity_number, role):
@@ -57,6 +58,3 @@ class Command(BaseCommand):
             user=user, email=email, defaults={"verified": True, "primary": True}
         )
         return user
-
-    def extend_demo(self, accounts):
-        """Later issues add sample items here."""

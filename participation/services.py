@@ -1,0 +1,364 @@
+"""Every write that matters: ballots, comments, moderation and the item lifecycle.
+
+Views, admin actions, tasks, management commands and tests call these; each
+raises a ParticipationError subclass with a translated message on refusal.
+"""
+
+import re
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import (
+    COMMENT_MAX,
+    MAX_OPTIONS,
+    MAX_REFERENDUM_OPTIONS,
+    MIN_OPTIONS,
+    Comment,
+    Item,
+    Kind,
+    Option,
+    PollAnswer,
+    PollBallot,
+    ReferendumBallot,
+    ReferendumParticipation,
+    SectionReaction,
+    State,
+)
+from .rules import Barrier, eligibility_barrier, participation_barrier, time_barrier
+
+ABSTAIN = "abstain"
+HTML_RE = re.compile(r"<\s*[a-zA-Z/!?]")
+
+
+class ParticipationError(Exception):
+    status = 400
+
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+class Refused(ParticipationError):
+    """The person may not take part (time, eligibility, verification)."""
+
+    status = 403
+
+    def __init__(self, barrier):
+        super().__init__(barrier.message)
+        self.barrier = barrier
+
+
+class AlreadyVoted(ParticipationError):
+    status = 409
+
+    def __init__(self):
+        super().__init__(Barrier.ALREADY_TOOK_PART.message)
+
+
+class InvalidBallot(ParticipationError):
+    status = 400
+
+
+class InvalidComment(ParticipationError):
+    status = 400
+
+
+class LifecycleError(ParticipationError):
+    status = 409
+
+
+# ---------------------------------------------------------------------------
+# Voting
+# ---------------------------------------------------------------------------
+
+
+def _lock_open_item(item):
+    """Re-read the item inside the ballot's transaction and refuse unless it is open now.
+
+    On PostgreSQL the row is locked FOR KEY SHARE: ballots do not block each
+    other, but close_item's FOR UPDATE waits for ballots in flight and ballots
+    after it see the closed state, so no ballot lands after a close.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT 1 FROM {Item._meta.db_table} WHERE id = %s FOR KEY SHARE", [item.pk])  # noqa: S608
+    fresh = Item.objects.get(pk=item.pk)
+    barrier = time_barrier(fresh, timezone.now())
+    if barrier:
+        raise Refused(barrier)
+    return fresh
+
+
+def _check_voter(user, item):
+    barrier = participation_barrier(user, item, taken_part=False)
+    if barrier:
+        raise Refused(barrier)
+
+
+def validate_poll_choices(item, choices):
+    """Turn raw form data {question_id: [option ids or "abstain"]} into [(question, option or None)].
+
+    Refuses tampered ids, options of another question, too many or too few
+    selections, "no opinion" where it is not offered or mixed with options, and
+    an empty ballot.
+    """
+    questions = list(item.questions.prefetch_related("options"))
+    if not questions:
+        raise InvalidBallot(_("This poll has no questions."))
+    answers = []
+    known = {str(q.pk) for q in questions}
+    if any(str(key) not in known for key in choices):
+        raise InvalidBallot(_("Your ballot contains a question that is not part of this poll."))
+    for question in questions:
+        picked = [str(value) for value in choices.get(question.pk, choices.get(str(question.pk), [])) if str(value)]
+        if picked == [ABSTAIN]:
+            if not question.allow_abstain:
+                raise InvalidBallot(_("“No opinion” is not offered for “%(question)s”.") % {"question": question.text})
+            answers.append((question, None))
+            continue
+        if ABSTAIN in picked:
+            raise InvalidBallot(
+                _("For “%(question)s”, choose either options or “no opinion”, not both.") % {"question": question.text}
+            )
+        if len(set(picked)) != len(picked):
+            raise InvalidBallot(_("An option was chosen twice for “%(question)s”.") % {"question": question.text})
+        options = {str(o.pk): o for o in question.options.all()}
+        if any(value not in options for value in picked):
+            raise InvalidBallot(
+                _("Your ballot contains an option that is not part of “%(question)s”.") % {"question": question.text}
+            )
+        if len(picked) < question.min_choices:
+            raise InvalidBallot(
+                _("Choose at least %(count)d option(s) for “%(question)s”.")
+                % {"count": question.min_choices, "question": question.text}
+            )
+        if len(picked) > question.max_choices:
+            raise InvalidBallot(
+                _("Choose at most %(count)d option(s) for “%(question)s”.")
+                % {"count": question.max_choices, "question": question.text}
+            )
+        answers.extend((question, options[value]) for value in picked)
+    return answers
+
+
+def cast_poll_ballot(user, item, choices):
+    """Record one person's whole poll ballot, or nothing.
+
+    Guarantees: one ballot per person and poll (unique constraint; a second
+    attempt, even concurrent, raises AlreadyVoted), all answers written in one
+    transaction, no ballot outside the opening hours. Locks: see _lock_open_item.
+    """
+    if item.kind != Kind.POLL:
+        raise InvalidBallot(_("This is not a poll."))
+    _check_voter(user, item)
+    answers = validate_poll_choices(item, choices)
+    try:
+        with transaction.atomic():
+            _lock_open_item(item)
+            ballot = PollBallot.objects.create(
+                item=item,
+                voter=user,
+                segment=user.segment,
+                is_student=user.is_student,
+                is_tourist=user.is_tourist,
+                is_business_owner=user.is_business_owner,
+                is_parent=user.is_parent,
+                is_employee=user.is_employee,
+            )
+            PollAnswer.objects.bulk_create(
+                PollAnswer(ballot=ballot, question=question, option=option) for question, option in answers
+            )
+    except IntegrityError:
+        raise AlreadyVoted() from None
+    return ballot
+
+
+def cast_referendum_ballot(user, item, choice):
+    """Record a secret referendum ballot and return its receipt code.
+
+    Two rows in one transaction with nothing joining them: who took part (with
+    the day only) and what was chosen (with a random key and receipt). The
+    unique constraint on participation makes a second ballot impossible.
+    """
+    if item.kind != Kind.REFERENDUM:
+        raise InvalidBallot(_("This is not a referendum."))
+    _check_voter(user, item)
+    question = item.questions.first()
+    if question is None:
+        raise InvalidBallot(_("This referendum has no question."))
+    choice = str(choice or "")
+    if choice == ABSTAIN:
+        if not question.allow_abstain:
+            raise InvalidBallot(_("A blank vote is not offered in this referendum."))
+        option = None
+    else:
+        option = Option.objects.filter(question=question, pk=int(choice) if choice.isdigit() else None).first()
+        if option is None:
+            raise InvalidBallot(_("Choose one of the answers shown."))
+    try:
+        with transaction.atomic():
+            _lock_open_item(item)
+            ReferendumParticipation.objects.create(
+                item=item, voter=user, segment=user.segment, voted_on=timezone.localdate()
+            )
+            ballot = ReferendumBallot.objects.create(item=item, option=option, segment=user.segment)
+    except IntegrityError:
+        raise AlreadyVoted() from None
+    return ballot.receipt
+
+
+# ---------------------------------------------------------------------------
+# Consultations
+# ---------------------------------------------------------------------------
+
+
+def _clean_comment(body):
+    body = (body or "").strip()
+    if not body:
+        raise InvalidComment(_("Write your comment before sending it."))
+    if len(body) > COMMENT_MAX:
+        raise InvalidComment(
+            _("Comments can be at most %(max)d characters; yours has %(count)d.") % {"max": COMMENT_MAX, "count": len(body)}
+        )
+    if HTML_RE.search(body):
+        raise InvalidComment(_("Comments cannot contain HTML. Write plain text, without < and > around words."))
+    return body
+
+
+def _check_commenter(user, item):
+    if item.kind != Kind.CONSULTATION:
+        raise InvalidComment(_("Comments are taken on consultations only."))
+    barrier = time_barrier(item) or eligibility_barrier(user, item)
+    if barrier:
+        raise Refused(barrier)
+
+
+def add_comment(user, item, body, section=None):
+    """Add a comment on the whole draft or on one of its sections.
+
+    It waits for moderation or appears at once, as the consultation is set.
+    """
+    _check_commenter(user, item)
+    body = _clean_comment(body)
+    if section is not None and section.item_id != item.pk:
+        raise InvalidComment(_("That section is not part of this consultation."))
+    status = Comment.Status.PENDING if item.moderate_before_publishing else Comment.Status.PUBLISHED
+    return Comment.objects.create(item=item, section=section, author=user, body=body, status=status)
+
+
+def react_to_section(user, section, agrees):
+    """Agree or disagree with a section; a second answer replaces the first."""
+    _check_commenter(user, section.item)
+    reaction, _created = SectionReaction.objects.update_or_create(
+        section=section, user=user, defaults={"agrees": bool(agrees)}
+    )
+    return reaction
+
+
+def moderate_comment(moderator, comment, approve, reason=""):
+    """Publish or hide a comment. Hiding needs a reason, which the author may be shown."""
+    reason = (reason or "").strip()
+    if not approve and not reason:
+        raise InvalidComment(_("Give a reason for hiding the comment."))
+    comment.status = Comment.Status.PUBLISHED if approve else Comment.Status.HIDDEN
+    comment.moderation_reason = reason
+    comment.moderated_by = moderator
+    comment.moderated_at = timezone.now()
+    comment.save(update_fields=["status", "moderation_reason", "moderated_by", "moderated_at"])
+    return comment
+
+
+# ---------------------------------------------------------------------------
+# Lifecycle
+# ---------------------------------------------------------------------------
+
+
+def readiness_problems(item):
+    """What must be fixed before an item can be scheduled (translated messages)."""
+    problems = []
+    if item.missing_translations():
+        problems.append(_("Fill in the title, summary and body in both Arabic and English."))
+    if item.closes_at <= item.opens_at:
+        problems.append(_("The closing time must be after the opening time."))
+    if item.kind in (Kind.POLL, Kind.REFERENDUM):
+        questions = list(item.questions.prefetch_related("options"))
+        if not questions:
+            problems.append(_("Add at least one question."))
+        if item.kind == Kind.REFERENDUM and len(questions) > 1:
+            problems.append(_("A referendum asks exactly one question."))
+        most = MAX_REFERENDUM_OPTIONS if item.kind == Kind.REFERENDUM else MAX_OPTIONS
+        for question in questions:
+            count = len(question.options.all())
+            if not MIN_OPTIONS <= count <= most:
+                problems.append(
+                    _("“%(question)s” needs between %(min)d and %(max)d options; it has %(count)d.")
+                    % {"question": question.text, "min": MIN_OPTIONS, "max": most, "count": count}
+                )
+            if question.max_choices > count:
+                problems.append(
+                    _("“%(question)s” allows more selections than it has options.") % {"question": question.text}
+                )
+    if item.kind == Kind.CONSULTATION and not item.sections.exists():
+        problems.append(_("Add at least one section to the draft."))
+    return problems
+
+
+def schedule_item(item):
+    """Move a draft to scheduled; it opens and closes by the clock from then on."""
+    if item.state != State.DRAFT:
+        raise LifecycleError(_("Only drafts can be scheduled."))
+    problems = readiness_problems(item)
+    if problems:
+        raise LifecycleError(" ".join(str(p) for p in problems))
+    updated = Item.objects.filter(pk=item.pk, state=State.DRAFT).update(state=State.SCHEDULED)
+    if not updated:
+        raise LifecycleError(_("Only drafts can be scheduled."))
+    item.state = State.SCHEDULED
+    return item
+
+
+def close_item(item_id, now=None):
+    """Close an open item now; returns True for exactly one caller.
+
+    Takes the item row FOR UPDATE, so it waits for ballots in flight and none
+    lands after it.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        item = Item.objects.select_for_update().get(pk=item_id)
+        if item.state not in (State.SCHEDULED, State.OPEN) or item.opens_at > now:
+            return False
+        Item.objects.filter(pk=item.pk).update(state=State.CLOSED, closes_at=min(item.closes_at, now))
+    return True
+
+
+def close_item_now(item):
+    """Admin's "close now": refuses items that have not opened or have already closed."""
+    if item.current_state() == State.SCHEDULED:
+        raise LifecycleError(_("This item has not opened yet, so it cannot be closed."))
+    if item.state not in (State.SCHEDULED, State.OPEN):
+        raise LifecycleError(_("This item is not open."))
+    return close_item(item.pk)
+
+
+def publish_results(item, now=None):
+    """Publish the results of a closed poll or referendum, or the outcome of a consultation."""
+    now = now or timezone.now()
+    if not item.has_closed(now):
+        raise LifecycleError(_("Results can be published only after the item has closed."))
+    if item.state == State.PUBLISHED:
+        raise LifecycleError(_("The results are already published."))
+    if item.kind == Kind.CONSULTATION:
+        missing = [f for f in ("outcome_heard_ar", "outcome_heard_en", "outcome_changed_ar", "outcome_changed_en") if not getattr(item, f).strip()]
+        if missing:
+            raise LifecycleError(_("Write what you heard and what you changed, in Arabic and English, before publishing the outcome."))
+    updated = Item.objects.filter(pk=item.pk).exclude(state=State.PUBLISHED).update(
+        state=State.PUBLISHED,
+        **({"outcome_published_at": now} if item.kind == Kind.CONSULTATION else {}),
+    )
+    if not updated:
+        raise LifecycleError(_("The results are already published."))
+    item.refresh_from_db()
+    return item

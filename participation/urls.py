@@ -1,0 +1,18 @@
+from django.urls import path
+
+from . import views
+
+app_name = "participation"
+
+urlpatterns = [
+    path("participate/", views.participate, name="list"),
+    path("polls/<slug:slug>/", views.poll_detail, name="poll_detail"),
+    path("polls/<slug:slug>/thanks/", views.poll_thanks, name="poll_thanks"),
+    path("referendums/<slug:slug>/", views.referendum_detail, name="referendum_detail"),
+    path("referendums/<slug:slug>/receipt/", views.referendum_receipt, name="referendum_receipt"),
+    path("referendums/<slug:slug>/receipts/", views.referendum_receipts, name="referendum_receipts"),
+    path("consultations/<slug:slug>/", views.consultation_detail, name="consultation_detail"),
+    path("consultations/<slug:slug>/comment/", views.consultation_comment, name="consultation_comment"),
+    path("consultations/<slug:slug>/sections/<int:number>/react/", views.consultation_react, name="consultation_react"),
+    path("consultations/<slug:slug>/outcome/", views.consultation_outcome, name="consultation_outcome"),
+]
