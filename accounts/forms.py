@@ -97,13 +97,15 @@ class SignupForm(IdentityFieldsMixin, forms.Form):
 class ProfileForm(IdentityFieldsMixin, forms.ModelForm):
     class Meta:
         model = User
-        fields = ["full_name", "segment", "identity_number", "preferred_language", "notify_new_items"]
+        fields = ["full_name", "segment", "identity_number", "preferred_language", "notify_new_items", "notify_results"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.add_identity_fields()
         self.fields["personas"].initial = [p.value for p in self.instance.personas]
-        self.order_fields(["full_name", "segment", "personas", "identity_number", "preferred_language", "notify_new_items"])
+        self.order_fields(
+            ["full_name", "segment", "personas", "identity_number", "preferred_language", "notify_new_items", "notify_results"]
+        )
 
     def save(self, commit=True):
         user = super().save(commit=False)

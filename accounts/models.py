@@ -160,6 +160,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     notify_new_items = models.BooleanField(
         _("e-mail me when a consultation, poll or referendum opens for me"), default=False
     )
+    notify_results = models.BooleanField(_("e-mail me the results of what I took part in"), default=True)
     is_staff = models.BooleanField(_("staff status"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)

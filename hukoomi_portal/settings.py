@@ -174,6 +174,18 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+# Tallies never wait behind a long mailing (Helios #407).
+CELERY_TASK_ROUTES = {
+    "participation.tally_item": {"queue": "tally"},
+    "participation.notify_*": {"queue": "email"},
+    "participation.send_notifications": {"queue": "email"},
+}
+# The schedule lives here, in reviewed code, rather than in django-celery-beat's
+# database tables: one fixed job needs no admin UI (docs/operations.md).
+CELERY_BEAT_SCHEDULE = {
+    "open-and-close-due-items": {"task": "participation.open_and_close_due", "schedule": 60.0},
+}
 
 # Security: safe defaults, stricter with debug off.
 SESSION_COOKIE_HTTPONLY = True
@@ -198,3 +210,5 @@ LOGGING = {
 }
 
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "Hukoomi-Demo-2026")
+# Absolute links in e-mails (unsubscribe, item pages).
+PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://127.0.0.1:8000")

@@ -177,6 +177,12 @@ class Item(models.Model):
     live_results = models.BooleanField(
         _("show results while open"), default=False, help_text=_("Polls only. Referendum results are never shown before closing.")
     )
+    # Referendums
+    results_need_approval = models.BooleanField(
+        _("a ministry admin approves the results before they are published"),
+        default=False,
+        help_text=_("Referendums only. Otherwise results and receipts are published as soon as they are counted."),
+    )
     # Consultations
     moderate_before_publishing = models.BooleanField(
         _("moderate comments before they appear"),
@@ -294,6 +300,11 @@ class Item(models.Model):
 
     def get_absolute_url(self):
         return reverse(f"participation:{self.kind}_detail", kwargs={"slug": self.slug})
+
+    def get_results_url(self):
+        if self.kind == Kind.CONSULTATION:
+            return reverse("participation:consultation_outcome", kwargs={"slug": self.slug})
+        return reverse(f"participation:{self.kind}_results", kwargs={"slug": self.slug})
 
     def clean(self):
         super().clean()
@@ -585,3 +596,59 @@ class SectionReaction(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["section", "user"], name="one_reaction_per_section")]
+
+
+# ---------------------------------------------------------------------------
+# Results and notifications
+# ---------------------------------------------------------------------------
+
+
+class Result(models.Model):
+    """The immutable tally of a closed poll or referendum: every page and export reads this.
+
+    `counts` holds per-option votes, totals, turnout and the breakdowns;
+    `ballots_digest` is the SHA-256 of the canonical ballot lines (docs/results.md).
+    """
+
+    item = models.OneToOneField(Item, on_delete=models.PROTECT, related_name="result", verbose_name=_("item"))
+    tallied_at = models.DateTimeField(_("tallied at"))
+    ballots = models.PositiveIntegerField(_("ballots counted"))
+    eligible = models.PositiveIntegerField(_("eligible people"))
+    counts = models.JSONField(_("counts"))
+    ballots_digest = models.CharField(_("ballots digest (SHA-256)"), max_length=64)
+
+    class Meta:
+        verbose_name = _("result")
+        verbose_name_plural = _("results")
+        constraints = [
+            models.CheckConstraint(condition=Q(ballots__lte=F("eligible")) | Q(eligible=0), name="result_turnout_bounded"),
+            models.CheckConstraint(condition=Q(ballots_digest__length=64), name="result_digest_is_sha256"),
+        ]
+
+    def __str__(self):
+        return f"{self.item} ({self.tallied_at:%Y-%m-%d %H:%M})"
+
+    @property
+    def turnout_percent(self):
+        return round(100 * self.ballots / self.eligible, 1) if self.eligible else None
+
+    def save(self, *args, **kwargs):
+        if self.pk and not kwargs.pop("force_rewrite", False):
+            raise ValidationError("A result is immutable once stored.")
+        super().save(*args, **kwargs)
+
+
+class Notification(models.Model):
+    """One e-mail sent to one person about one item; makes sending idempotent."""
+
+    class Kind(models.TextChoices):
+        OPENED = "opened", _("Item opened")
+        RESULTS = "results", _("Results published")
+
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="notifications")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["item", "user", "kind"], name="notify_once_per_item_and_kind")]

@@ -1,8 +1,11 @@
-"""Counting ballots in the database (GROUP BY), never by loading them into Python."""
+"""What results pages show: live counts of an open poll, or the stored Result snapshot."""
 
 from django.db.models import Count
 from django.utils.translation import gettext as _
 
+from accounts.models import Persona, Segment
+
+from .bilingual import current_language
 from .models import PollAnswer
 
 
@@ -10,14 +13,17 @@ def _percent(part, whole):
     return round(100 * part / whole, 1) if whole else 0.0
 
 
-def poll_results(item, questions):
-    """Per question: each option's count (per option, not per combination), "no opinion", and share."""
+def live_poll_results(item, questions):
+    """Running counts of an open poll with live results: per option (not per combination) and "no opinion"."""
     total_ballots = item.poll_ballots.count()
     counts = {
         (row["question_id"], row["option_id"]): row["n"]
-        for row in PollAnswer.objects.filter(ballot__item=item).values("question_id", "option_id").annotate(n=Count("id"))
+        for row in PollAnswer.objects.filter(ballot__item=item)
+        .order_by()
+        .values("question_id", "option_id")
+        .annotate(n=Count("id"))
     }
-    result = []
+    blocks = []
     for question in questions:
         rows = [
             {"label": option.text, "count": counts.get((question.pk, option.pk), 0)} for option in question.options.all()
@@ -26,19 +32,49 @@ def poll_results(item, questions):
             rows.append({"label": _("No opinion"), "count": counts.get((question.pk, None), 0), "abstain": True})
         for row in rows:
             row["percent"] = _percent(row["count"], total_ballots)
-        result.append({"question": question, "rows": rows})
-    return {"ballots": total_ballots, "questions": result}
+        blocks.append({"text": question.text, "rows": rows})
+    return {"ballots": total_ballots, "questions": blocks, "live": True}
 
 
-def referendum_results(item, question):
-    """Per option (and blank) counts of a referendum. Shown only once results are published."""
-    counts = dict(
-        item.referendum_ballots.order_by().values("option_id").annotate(n=Count("id")).values_list("option_id", "n")
-    )
-    total = sum(counts.values())
-    rows = [{"label": option.text, "count": counts.get(option.pk, 0)} for option in question.options.all()]
-    if question.allow_abstain:
-        rows.append({"label": _("Blank vote"), "count": counts.get(None, 0), "abstain": True})
-    for row in rows:
-        row["percent"] = _percent(row["count"], total)
-    return {"ballots": total, "questions": [{"question": question, "rows": rows}]}
+def _abstain_label(kind):
+    return _("Blank vote") if kind == "referendum" else _("No opinion")
+
+
+def snapshot_results(result):
+    """The stored Result in the reader's language, with the segment (and persona) breakdown as tables."""
+    counts = result.counts
+    lang = current_language()
+    kind = counts["kind"]
+    blocks = []
+    breakdown = counts.get("breakdown", {})
+    segment_cells = breakdown.get("segment", {})
+    persona_cells = breakdown.get("persona", {})
+    segments = [s for s in Segment if s.value in segment_cells or s.value in breakdown.get("segment_ballots", {})]
+    personas = [p for p in Persona if p.value in persona_cells]
+    for question in counts["questions"]:
+        rows = []
+        for option in question["options"]:
+            key = f"{question['id']}:{option['id'] or 0}"
+            rows.append(
+                {
+                    "label": _abstain_label(kind) if option.get("abstain") else option[lang] or option["ar"],
+                    "count": option["votes"],
+                    "percent": option["percent"],
+                    "abstain": option.get("abstain", False),
+                    "segments": [segment_cells.get(s.value, {}).get(key, 0 if kind == "poll" else None) for s in segments],
+                    "personas": [persona_cells.get(p.value, {}).get(key, 0) for p in personas],
+                }
+            )
+        blocks.append({"text": question[lang] or question["ar"], "rows": rows, "multiple": question.get("multiple")})
+    return {
+        "ballots": result.ballots,
+        "eligible": result.eligible,
+        "turnout": result.turnout_percent,
+        "tallied_at": result.tallied_at,
+        "digest": result.ballots_digest,
+        "questions": blocks,
+        "segments": segments,
+        "personas": personas,
+        "small_cell": breakdown.get("small_cell"),
+        "live": False,
+    }

@@ -331,6 +331,10 @@ def close_item(item_id, now=None):
         if item.state not in (State.SCHEDULED, State.OPEN) or item.opens_at > now:
             return False
         Item.objects.filter(pk=item.pk).update(state=State.CLOSED, closes_at=min(item.closes_at, now))
+        if item.kind != Kind.CONSULTATION:
+            from .tasks import tally_item
+
+            transaction.on_commit(lambda: tally_item.delay(item.pk))
     return True
 
 
@@ -344,21 +348,76 @@ def close_item_now(item):
 
 
 def publish_results(item, now=None):
-    """Publish the results of a closed poll or referendum, or the outcome of a consultation."""
+    """Publish the results of a closed poll or referendum (tallying first if needed), or a consultation's outcome.
+
+    Returns the item. Idempotent callers should use publish_if_automatic.
+    """
+    from .tally import tally
+
     now = now or timezone.now()
     if not item.has_closed(now):
         raise LifecycleError(_("Results can be published only after the item has closed."))
     if item.state == State.PUBLISHED:
         raise LifecycleError(_("The results are already published."))
+    extra = {}
     if item.kind == Kind.CONSULTATION:
-        missing = [f for f in ("outcome_heard_ar", "outcome_heard_en", "outcome_changed_ar", "outcome_changed_en") if not getattr(item, f).strip()]
-        if missing:
-            raise LifecycleError(_("Write what you heard and what you changed, in Arabic and English, before publishing the outcome."))
-    updated = Item.objects.filter(pk=item.pk).exclude(state=State.PUBLISHED).update(
-        state=State.PUBLISHED,
-        **({"outcome_published_at": now} if item.kind == Kind.CONSULTATION else {}),
-    )
+        fields = ("outcome_heard_ar", "outcome_heard_en", "outcome_changed_ar", "outcome_changed_en")
+        if any(not getattr(item, f).strip() for f in fields):
+            raise LifecycleError(
+                _("Write what you heard and what you changed, in Arabic and English, before publishing the outcome.")
+            )
+        extra["outcome_published_at"] = now
+    else:
+        tally(item.pk, now)
+    updated = Item.objects.filter(pk=item.pk).exclude(state=State.PUBLISHED).update(state=State.PUBLISHED, **extra)
     if not updated:
         raise LifecycleError(_("The results are already published."))
     item.refresh_from_db()
+    if item.kind != Kind.CONSULTATION:
+        from .tasks import notify_results
+
+        transaction.on_commit(lambda: notify_results.delay(item.pk))
     return item
+
+
+def tally_and_publish(item_id, now=None):
+    """What the tally task does: count once, then publish unless a ministry admin must approve first."""
+    from .tally import tally
+
+    result = tally(item_id, now)
+    item = result.item
+    if item.state != State.PUBLISHED and not (item.kind == Kind.REFERENDUM and item.results_need_approval):
+        try:
+            publish_results(item, now)
+        except LifecycleError:
+            pass  # published meanwhile by another worker or an admin
+    return result
+
+
+def open_due_items(now=None):
+    """Mark scheduled items whose opening time has come as open; return their ids.
+
+    The state is only a record (the clock already makes them open); the
+    conditional update makes exactly one caller see each item, so each opening
+    notification is queued once.
+    """
+    now = now or timezone.now()
+    opened = []
+    for pk in Item.objects.filter(state=State.SCHEDULED, opens_at__lte=now, closes_at__gt=now).values_list("pk", flat=True):
+        if Item.objects.filter(pk=pk, state=State.SCHEDULED).update(state=State.OPEN):
+            opened.append(pk)
+    return opened
+
+
+def close_due_items(now=None):
+    """Close every live item whose closing time has passed; return the ids this caller closed."""
+    now = now or timezone.now()
+    closed = []
+    for pk in Item.objects.filter(state__in=[State.SCHEDULED, State.OPEN], closes_at__lte=now).values_list("pk", flat=True):
+        if Item.objects.filter(pk=pk, state__in=[State.SCHEDULED, State.OPEN], closes_at__lte=now).update(state=State.CLOSED):
+            closed.append(pk)
+    return closed
+
+
+def needs_tally(item_id):
+    return Item.objects.filter(pk=item_id, kind__in=[Kind.POLL, Kind.REFERENDUM], result__isnull=True).exists()

@@ -1,4 +1,5 @@
 from django.contrib import messages
+from django.core import signing
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, JsonResponse
@@ -11,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from . import audience as audiences
-from . import feedback, results, rules, services
+from . import feedback, notifications, results, rules, services
 from .forms import CommentForm, FeedbackAnswerForm, FeedbackReasonForm, ParticipateFilterForm
 from .models import (
     Comment,
@@ -19,6 +20,7 @@ from .models import (
     Kind,
     PollBallot,
     ReferendumParticipation,
+    Result,
     Section,
     SectionReaction,
     State,
@@ -245,9 +247,61 @@ def poll_detail(request, slug):
             status = error.status
         else:
             return redirect("participation:poll_thanks", slug=item.slug)
-    if rules.can_see_results(item, now):
-        context["results"] = results.poll_results(item, questions)
+    context["results"] = _results_for(item, now, questions)
     return render(request, "participation/poll_detail.html", context, status=status)
+
+
+def _results_for(item, now, questions):
+    """Live counts of an open poll, or the stored snapshot (tallied on the first request that needs it), or None."""
+    if item.kind == Kind.CONSULTATION:
+        return None
+    if item.is_open(now):
+        return results.live_poll_results(item, questions) if rules.can_see_results(item, now) else None
+    if not item.has_closed(now):
+        return None
+    result = Result.objects.filter(item=item).first() or services.tally_and_publish(item.pk, now)
+    item.refresh_from_db(fields=["state"])
+    if not rules.can_see_results(item, now):
+        return None
+    return results.snapshot_results(result)
+
+
+def _results_page(request, kind, slug):
+    item = _get_item(request, kind, slug)
+    now = timezone.now()
+    questions = list(item.questions.prefetch_related("options"))
+    return render(
+        request,
+        "participation/results.html",
+        {"item": item, "results": _results_for(item, now, questions), "shown_state": item.current_state(now)},
+    )
+
+
+def poll_results(request, slug):
+    return _results_page(request, Kind.POLL, slug)
+
+
+def referendum_results(request, slug):
+    return _results_page(request, Kind.REFERENDUM, slug)
+
+
+def unsubscribe(request, token):
+    """Stop e-mails from a signed link, without logging in. GET asks; POST does it (mail scanners follow GETs)."""
+    try:
+        user, kind = notifications.read_unsubscribe_token(token)
+    except signing.BadSignature:
+        return render(
+            request,
+            "error.html",
+            {"title": _("This link does not work"), "message": _("The unsubscribe link is not valid. Copy the whole link from the e-mail, or change your e-mail settings in your profile.")},
+            status=400,
+        )
+    done = False
+    if request.method == "POST":
+        setattr(user, notifications.UNSUBSCRIBE_FIELDS[kind], False)
+        user.save(update_fields=[notifications.UNSUBSCRIBE_FIELDS[kind]])
+        done = True
+    return render(request, "participation/unsubscribe.html", {"kind": kind, "done": done})
 
 
 def poll_thanks(request, slug):
@@ -278,8 +332,7 @@ def referendum_detail(request, slug):
             request.session.setdefault(RECEIPT_SESSION_KEY, {})[item.slug] = receipt
             request.session.modified = True
             return redirect("participation:referendum_receipt", slug=item.slug)
-    if rules.can_see_results(item, now):
-        context["results"] = results.referendum_results(item, question)
+    context["results"] = _results_for(item, now, [question] if question else [])
     return render(request, "participation/referendum_detail.html", context, status=status)
 
 

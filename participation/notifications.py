@@ -1,0 +1,114 @@
+"""E-mail to people: an item opened for them, or results they took part in were published.
+
+Each e-mail is in the person's preferred language and carries an unsubscribe
+link that works without logging in (a signed token). A Notification row per
+person and item makes sending idempotent.
+"""
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core import signing
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+
+from .models import Item, Kind, Notification
+
+OPENED = Notification.Kind.OPENED.value
+RESULTS = Notification.Kind.RESULTS.value
+BATCH_SIZE = 200
+UNSUBSCRIBE_SALT = "participation.unsubscribe"
+UNSUBSCRIBE_FIELDS = {OPENED: "notify_new_items", RESULTS: "notify_results"}
+
+
+def batches(ids, size=BATCH_SIZE):
+    batch = []
+    for pk in ids:
+        batch.append(pk)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def opened_recipients(item_id):
+    from .tally import eligible_users
+
+    item = Item.objects.get(pk=item_id)
+    users = eligible_users(item).filter(notify_new_items=True)
+    users = users.exclude(notifications__item=item, notifications__kind=OPENED)
+    return users.order_by("pk").values_list("pk", flat=True).iterator(chunk_size=BATCH_SIZE)
+
+
+def results_recipients(item_id):
+    item = Item.objects.get(pk=item_id)
+    if item.kind == Kind.POLL:
+        voters = item.poll_ballots.values("voter_id")
+    else:
+        voters = item.referendum_participations.values("voter_id")
+    users = get_user_model().objects.filter(pk__in=voters, is_active=True, notify_results=True)
+    users = users.exclude(notifications__item=item, notifications__kind=RESULTS)
+    return users.order_by("pk").values_list("pk", flat=True).iterator(chunk_size=BATCH_SIZE)
+
+
+def unsubscribe_token(user, kind):
+    return signing.dumps({"u": user.pk, "k": kind}, salt=UNSUBSCRIBE_SALT, compress=True)
+
+
+def read_unsubscribe_token(token):
+    """Return (user, kind) from a token, or raise signing.BadSignature."""
+    data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+    if data.get("k") not in UNSUBSCRIBE_FIELDS:
+        raise signing.BadSignature("unknown kind")
+    user = get_user_model().objects.filter(pk=data.get("u"), is_active=True).first()
+    if user is None:
+        raise signing.BadSignature("unknown user")
+    return user, data["k"]
+
+
+def _absolute(path):
+    return settings.PORTAL_BASE_URL.rstrip("/") + path
+
+
+def _message(item, user, kind):
+    language = user.preferred_language or settings.LANGUAGE_CODE
+    with translation.override(language):
+        url = item.get_results_url() if kind == RESULTS else item.get_absolute_url()
+        context = {
+            "user": user,
+            "item": item,
+            "url": _absolute(url),
+            "unsubscribe_url": _absolute(reverse("participation:unsubscribe", args=[unsubscribe_token(user, kind)])),
+        }
+        subject = render_to_string(f"participation/email/{kind}_subject.txt", context).strip()
+        body = render_to_string(f"participation/email/{kind}.txt", context)
+    message = EmailMultiAlternatives(subject, body, to=[user.email])
+    message.extra_headers = {
+        "List-Unsubscribe": f"<{context['unsubscribe_url']}>",
+        "Content-Language": language,
+    }
+    return message
+
+
+def send_batch(item_id, kind, user_ids):
+    """Send one batch; people already notified about this item are skipped. Returns the number sent."""
+    item = Item.objects.select_related("entity").get(pk=item_id)
+    field = UNSUBSCRIBE_FIELDS[kind]
+    users = list(
+        get_user_model()
+        .objects.filter(pk__in=user_ids, is_active=True, **{field: True})
+        .exclude(notifications__item=item, notifications__kind=kind)
+    )
+    if not users:
+        return 0
+    with transaction.atomic():
+        # Rows first, inside the transaction: if sending fails the rows roll back and a retry sends again.
+        Notification.objects.bulk_create(
+            [Notification(item=item, user=user, kind=kind) for user in users], ignore_conflicts=True
+        )
+        with get_connection() as connection:
+            connection.send_messages([_message(item, user, kind) for user in users])
+    return len(users)

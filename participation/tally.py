@@ -1,0 +1,202 @@
+"""Counting a closed poll or referendum into one immutable Result.
+
+Counts are aggregated in the database (GROUP BY); ballots are only streamed,
+in a fixed order, to compute the digest that auditors can recompute from the
+exported ballots (docs/results.md).
+"""
+
+import hashlib
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, F, Q, Value
+from django.db.models.functions import Coalesce, Collate
+from django.utils import timezone
+
+from accounts.models import PERSONA_FIELDS, Persona
+
+from .models import Item, Kind, PollAnswer, Result, State
+
+# Referendum breakdown cells under this many ballots are hidden.
+SMALL_CELL = 10
+DIGEST_CHUNK = 5000
+
+
+class NotClosedYet(Exception):
+    pass
+
+
+def eligible_users(item):
+    """The people who could have taken part: active, in the audience, verified where required."""
+    users = get_user_model().objects.filter(is_active=True)
+    users = users.filter(segment__in=[s.value for s in item.segments])
+    if item.personas:
+        any_persona = Q()
+        for persona in item.personas:
+            any_persona |= Q(**{PERSONA_FIELDS[persona]: True})
+        users = users.filter(any_persona)
+    if item.requires_verified_identity:
+        users = users.filter(verification="verified")
+    return users
+
+
+def eligible_count(item):
+    """Turnout's denominator: everyone eligible now, plus anyone who voted and has since changed profile."""
+    if item.kind == Kind.POLL:
+        voters = item.poll_ballots.values("voter_id")
+    else:
+        voters = item.referendum_participations.values("voter_id")
+    eligible = eligible_users(item).values("pk")
+    return get_user_model().objects.filter(Q(pk__in=eligible) | Q(pk__in=voters)).count()
+
+
+def _binary(field):
+    """Order by bytes, as `LC_ALL=C sort` does, on every database."""
+    return Collate(field, "C") if connection.vendor == "postgresql" else F(field)
+
+
+def poll_digest_lines(item):
+    """Canonical lines of a poll's ballots, in byte order: P|question|option|segment.
+
+    question and option are their 3-digit positions; "no opinion" is option 000.
+    """
+    rows = (
+        PollAnswer.objects.filter(ballot__item=item)
+        .annotate(q=F("question__position"), o=Coalesce(F("option__position"), Value(0)), s=F("ballot__segment"))
+        .order_by("q", "o", _binary("ballot__segment"))
+        .values_list("q", "o", "s")
+    )
+    for question, option, segment in rows.iterator(chunk_size=DIGEST_CHUNK):
+        yield f"P|{question:03d}|{option:03d}|{segment}\n"
+
+
+def referendum_digest_lines(item):
+    """Canonical lines of a referendum's ballots, in byte order: R|receipt|option (000 = blank)."""
+    rows = (
+        item.referendum_ballots.annotate(o=Coalesce(F("option__position"), Value(0)))
+        .order_by(_binary("receipt"))
+        .values_list("receipt", "o")
+    )
+    for receipt, option in rows.iterator(chunk_size=DIGEST_CHUNK):
+        yield f"R|{receipt}|{option:03d}\n"
+
+
+def digest_lines(item):
+    return poll_digest_lines(item) if item.kind == Kind.POLL else referendum_digest_lines(item)
+
+
+def ballots_digest(lines):
+    digest = hashlib.sha256()
+    for line in lines:
+        digest.update(line.encode("utf-8"))
+    return digest.hexdigest()
+
+
+def _option_rows(question, counts, ballots):
+    rows = []
+    for option in question.options.all():
+        votes = counts.get((question.pk, option.pk), 0)
+        rows.append({"id": option.pk, "position": option.position, "ar": option.text_ar, "en": option.text_en, "votes": votes})
+    if question.allow_abstain:
+        rows.append({"id": None, "position": 0, "ar": "", "en": "", "votes": counts.get((question.pk, None), 0), "abstain": True})
+    for row in rows:
+        row["percent"] = round(100 * row["votes"] / ballots, 1) if ballots else 0.0
+    return rows
+
+
+def _poll_counts(item, questions):
+    answers = PollAnswer.objects.filter(ballot__item=item).order_by()
+    per_option = {
+        (r["question_id"], r["option_id"]): r["n"]
+        for r in answers.values("question_id", "option_id").annotate(n=Count("id"))
+    }
+    by_segment = {}
+    for r in answers.values("question_id", "option_id", "ballot__segment").annotate(n=Count("id")):
+        by_segment.setdefault(r["ballot__segment"], {})[f"{r['question_id']}:{r['option_id'] or 0}"] = r["n"]
+    persona_counts = {p.value: Count("id", filter=Q(**{f"ballot__{PERSONA_FIELDS[p]}": True})) for p in Persona}
+    by_persona = {}
+    for r in answers.values("question_id", "option_id").annotate(**persona_counts):
+        for persona in Persona:
+            if r[persona.value]:
+                by_persona.setdefault(persona.value, {})[f"{r['question_id']}:{r['option_id'] or 0}"] = r[persona.value]
+    ballots = item.poll_ballots.count()
+    segment_ballots = dict(item.poll_ballots.order_by().values_list("segment").annotate(n=Count("id")))
+    return ballots, per_option, {"segment": by_segment, "persona": by_persona, "segment_ballots": segment_ballots}
+
+
+def _referendum_counts(item, question):
+    ballots_qs = item.referendum_ballots.order_by()
+    per_option = {
+        (question.pk, r["option_id"]): r["n"] for r in ballots_qs.values("option_id").annotate(n=Count("id"))
+    }
+    by_segment = {}
+    for r in ballots_qs.values("option_id", "segment").annotate(n=Count("id")):
+        # Small groups could be identified: hide any cell under SMALL_CELL ballots.
+        by_segment.setdefault(r["segment"], {})[f"{question.pk}:{r['option_id'] or 0}"] = (
+            r["n"] if r["n"] >= SMALL_CELL else None
+        )
+    segment_ballots = {
+        segment: (n if n >= SMALL_CELL else None)
+        for segment, n in ballots_qs.values_list("segment").annotate(n=Count("id"))
+    }
+    ballots = sum(per_option.values())
+    return ballots, per_option, {"segment": by_segment, "segment_ballots": segment_ballots, "small_cell": SMALL_CELL}
+
+
+def tally(item_id, now=None):
+    """Count a closed item once; return its Result.
+
+    Idempotent: tallying twice, or two tallies at once, leaves one identical
+    Result (the item row is locked FOR UPDATE; the OneToOne key refuses a second).
+    Marks a live item whose closes_at has passed as closed on the way.
+    """
+    now = now or timezone.now()
+    try:
+        with transaction.atomic():
+            item = Item.objects.select_for_update().get(pk=item_id)
+            existing = Result.objects.filter(item=item).first()
+            if existing:
+                return existing
+            if item.kind == Kind.CONSULTATION:
+                raise NotClosedYet("Consultations have an outcome, not a tally.")
+            if not item.has_closed(now):
+                raise NotClosedYet(f"{item.slug} closes at {item.closes_at.isoformat()}")
+            if item.state in (State.SCHEDULED, State.OPEN):
+                Item.objects.filter(pk=item.pk).update(state=State.CLOSED)
+                item.state = State.CLOSED
+            questions = list(item.questions.prefetch_related("options"))
+            if item.kind == Kind.POLL:
+                ballots, per_option, breakdown = _poll_counts(item, questions)
+            else:
+                ballots, per_option, breakdown = _referendum_counts(item, questions[0])
+            counts = {
+                "kind": item.kind,
+                "questions": [
+                    {
+                        "id": q.pk,
+                        "position": q.position,
+                        "ar": q.text_ar,
+                        "en": q.text_en,
+                        "multiple": q.is_multiple,
+                        "options": _option_rows(q, per_option, ballots),
+                    }
+                    for q in questions
+                ],
+                "breakdown": breakdown,
+            }
+            result = Result.objects.create(
+                item=item,
+                tallied_at=now,
+                ballots=ballots,
+                eligible=eligible_count(item),
+                counts=counts,
+                ballots_digest=ballots_digest(digest_lines(item)),
+            )
+    except IntegrityError:
+        # Another tally committed first (SQLite has no row locks): theirs is the result.
+        return Result.objects.get(item_id=item_id)
+    return result
+
+
+
+
