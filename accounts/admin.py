@@ -4,6 +4,9 @@ from django.contrib.auth.forms import UserCreationForm as DjangoUserCreationForm
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from participation import audit
+from participation.models import AuditEntry
+
 from .models import User
 
 
@@ -44,6 +47,7 @@ class UserAdmin(DjangoUserAdmin):
         for user in queryset.exclude(identity_number="").exclude(verification=User.Verification.VERIFIED):
             user.mark_verified(User.VerificationMethod.STAFF)
             user.save(update_fields=["verification", "verification_method", "verified_at"])
+            audit.record(AuditEntry.Action.VERIFY, actor=request.user, obj=user, request=request)
             done += 1
         skipped = queryset.filter(identity_number="").count()
         self.message_user(

@@ -57,6 +57,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "participation.audit.AuditRequestMiddleware",
 ]
 
 ROOT_URLCONF = "hukoomi_portal.urls"

@@ -10,6 +10,7 @@ from .models import (
     MAX_OPTIONS,
     MAX_REFERENDUM_OPTIONS,
     MIN_OPTIONS,
+    AuditEntry,
     Comment,
     Consultation,
     Entity,
@@ -19,6 +20,7 @@ from .models import (
     Poll,
     Question,
     Referendum,
+    Result,
     Section,
     State,
 )
@@ -387,3 +389,41 @@ class PageFeedbackAdmin(admin.ModelAdmin):
         return response
 
 
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    """The audit trail: readable and filterable, never changed (append-only in the database too)."""
+
+    list_display = ("created_at", "actor_label", "action", "object_repr", "entity", "ip_address")
+    list_filter = ("action", "entity", ("created_at", admin.DateFieldListFilter), ("actor", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("actor_label", "object_repr", "object_id")
+    date_hierarchy = "created_at"
+    list_select_related = ("entity",)
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if _sees_all(request.user):
+            return queryset
+        return queryset.filter(entity__members=request.user)
+
+
+@admin.register(Result)
+class ResultAdmin(ReadOnlyAdmin):
+    list_display = ("item", "tallied_at", "ballots", "eligible", "ballots_digest")
+    list_select_related = ("item",)
+    search_fields = ("item__title_ar", "item__title_en", "item__slug")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(item__in=Item.objects.editable_by(request.user))

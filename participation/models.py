@@ -223,6 +223,7 @@ class Item(models.Model):
             ("view_all_entities", _("Can see the items of every entity")),
             ("schedule_item", _("Can schedule, close and publish items")),
             ("moderate_comment", _("Can approve and hide comments")),
+            ("export_results", _("Can download results, ballots and registers (auditors)")),
         ]
         indexes = [models.Index(fields=["state", "opens_at", "closes_at"], name="item_state_clock")]
         constraints = [
@@ -652,3 +653,64 @@ class Notification(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["item", "user", "kind"], name="notify_once_per_item_and_kind")]
+
+
+# ---------------------------------------------------------------------------
+# Audit trail
+# ---------------------------------------------------------------------------
+
+
+class AuditEntry(models.Model):
+    """One staff action, chained by hash to the entry before it. Append-only.
+
+    entry_hash = SHA-256(previous_hash + "\\n" + canonical JSON of this entry's
+    fields); docs/audit.md gives the exact recipe and verify_audit_log checks it.
+    """
+
+    class Action(models.TextChoices):
+        CREATE = "create", _("Created")
+        CHANGE = "change", _("Changed")
+        DELETE = "delete", _("Deleted")
+        STATE = "state", _("State changed")
+        MODERATE = "moderate", _("Moderated")
+        EXPORT = "export", _("Exported")
+        LOGIN = "login", _("Staff log-in")
+        VERIFY = "verify", _("Identity verified")
+
+    GENESIS = "0" * 64
+
+    created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("who")
+    )
+    actor_label = models.CharField(_("who (as recorded)"), max_length=254)
+    action = models.CharField(_("action"), max_length=10, choices=Action.choices, db_index=True)
+    object_type = models.CharField(_("object type"), max_length=100, blank=True)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True)
+    object_repr = models.CharField(_("object"), max_length=300, blank=True)
+    entity = models.ForeignKey(
+        Entity, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("entity")
+    )
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(_("address"), null=True, blank=True)
+    previous_hash = models.CharField(max_length=64, unique=True)
+    entry_hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit trail")
+        ordering = ["-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(entry_hash__length=64) & Q(previous_hash__length=64), name="audit_hashes_are_sha256"),
+        ]
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_repr}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None or not self._state.adding:
+            raise ValidationError("Audit entries are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("Audit entries are append-only.")

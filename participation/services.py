@@ -4,17 +4,20 @@ Views, admin actions, tasks, management commands and tests call these; each
 raises a ParticipationError subclass with a translated message on refusal.
 """
 
+import contextlib
 import re
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from . import audit
 from .models import (
     COMMENT_MAX,
     MAX_OPTIONS,
     MAX_REFERENDUM_OPTIONS,
     MIN_OPTIONS,
+    AuditEntry,
     Comment,
     Item,
     Kind,
@@ -267,6 +270,13 @@ def moderate_comment(moderator, comment, approve, reason=""):
     comment.moderated_by = moderator
     comment.moderated_at = timezone.now()
     comment.save(update_fields=["status", "moderation_reason", "moderated_by", "moderated_at"])
+    audit.record(
+        AuditEntry.Action.MODERATE,
+        actor=moderator,
+        obj=comment,
+        entity=comment.item.entity,
+        details={"status": comment.status, "reason": reason, "item": comment.item.slug},
+    )
     return comment
 
 
@@ -316,7 +326,12 @@ def schedule_item(item):
     if not updated:
         raise LifecycleError(_("Only drafts can be scheduled."))
     item.state = State.SCHEDULED
+    _audit_state(item, State.DRAFT, State.SCHEDULED)
     return item
+
+
+def _audit_state(item, before, after, actor=None):
+    audit.record(AuditEntry.Action.STATE, actor=actor, obj=item, details={"from": before, "to": after})
 
 
 def close_item(item_id, now=None):
@@ -331,6 +346,7 @@ def close_item(item_id, now=None):
         if item.state not in (State.SCHEDULED, State.OPEN) or item.opens_at > now:
             return False
         Item.objects.filter(pk=item.pk).update(state=State.CLOSED, closes_at=min(item.closes_at, now))
+        _audit_state(item, item.state, State.CLOSED)
         if item.kind != Kind.CONSULTATION:
             from .tasks import tally_item
 
@@ -369,10 +385,12 @@ def publish_results(item, now=None):
         extra["outcome_published_at"] = now
     else:
         tally(item.pk, now)
+    before = item.state
     updated = Item.objects.filter(pk=item.pk).exclude(state=State.PUBLISHED).update(state=State.PUBLISHED, **extra)
     if not updated:
         raise LifecycleError(_("The results are already published."))
     item.refresh_from_db()
+    _audit_state(item, before, State.PUBLISHED)
     if item.kind != Kind.CONSULTATION:
         from .tasks import notify_results
 
@@ -387,10 +405,9 @@ def tally_and_publish(item_id, now=None):
     result = tally(item_id, now)
     item = result.item
     if item.state != State.PUBLISHED and not (item.kind == Kind.REFERENDUM and item.results_need_approval):
-        try:
+        # LifecycleError here means another worker or an admin published it meanwhile.
+        with contextlib.suppress(LifecycleError):
             publish_results(item, now)
-        except LifecycleError:
-            pass  # published meanwhile by another worker or an admin
     return result
 
 
@@ -406,6 +423,7 @@ def open_due_items(now=None):
     for pk in Item.objects.filter(state=State.SCHEDULED, opens_at__lte=now, closes_at__gt=now).values_list("pk", flat=True):
         if Item.objects.filter(pk=pk, state=State.SCHEDULED).update(state=State.OPEN):
             opened.append(pk)
+            _audit_state(Item.objects.get(pk=pk), State.SCHEDULED, State.OPEN)
     return opened
 
 
@@ -416,6 +434,7 @@ def close_due_items(now=None):
     for pk in Item.objects.filter(state__in=[State.SCHEDULED, State.OPEN], closes_at__lte=now).values_list("pk", flat=True):
         if Item.objects.filter(pk=pk, state__in=[State.SCHEDULED, State.OPEN], closes_at__lte=now).update(state=State.CLOSED):
             closed.append(pk)
+            _audit_state(Item.objects.get(pk=pk), State.OPEN, State.CLOSED)
     return closed
 
 

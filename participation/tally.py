@@ -15,7 +15,8 @@ from django.utils import timezone
 
 from accounts.models import PERSONA_FIELDS, Persona
 
-from .models import Item, Kind, PollAnswer, Result, State
+from . import audit
+from .models import AuditEntry, Item, Kind, PollAnswer, Result, State
 
 # Referendum breakdown cells under this many ballots are hidden.
 SMALL_CELL = 10
@@ -50,7 +51,7 @@ def eligible_count(item):
     return get_user_model().objects.filter(Q(pk__in=eligible) | Q(pk__in=voters)).count()
 
 
-def _binary(field):
+def binary_order(field):
     """Order by bytes, as `LC_ALL=C sort` does, on every database."""
     return Collate(field, "C") if connection.vendor == "postgresql" else F(field)
 
@@ -63,7 +64,7 @@ def poll_digest_lines(item):
     rows = (
         PollAnswer.objects.filter(ballot__item=item)
         .annotate(q=F("question__position"), o=Coalesce(F("option__position"), Value(0)), s=F("ballot__segment"))
-        .order_by("q", "o", _binary("ballot__segment"))
+        .order_by("q", "o", binary_order("ballot__segment"))
         .values_list("q", "o", "s")
     )
     for question, option, segment in rows.iterator(chunk_size=DIGEST_CHUNK):
@@ -74,7 +75,7 @@ def referendum_digest_lines(item):
     """Canonical lines of a referendum's ballots, in byte order: R|receipt|option (000 = blank)."""
     rows = (
         item.referendum_ballots.annotate(o=Coalesce(F("option__position"), Value(0)))
-        .order_by(_binary("receipt"))
+        .order_by(binary_order("receipt"))
         .values_list("receipt", "o")
     )
     for receipt, option in rows.iterator(chunk_size=DIGEST_CHUNK):
@@ -163,6 +164,7 @@ def tally(item_id, now=None):
                 raise NotClosedYet(f"{item.slug} closes at {item.closes_at.isoformat()}")
             if item.state in (State.SCHEDULED, State.OPEN):
                 Item.objects.filter(pk=item.pk).update(state=State.CLOSED)
+                audit.record(AuditEntry.Action.STATE, obj=item, details={"from": item.state, "to": State.CLOSED})
                 item.state = State.CLOSED
             questions = list(item.questions.prefetch_related("options"))
             if item.kind == Kind.POLL:

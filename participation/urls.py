@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import audit_views, views
 
 app_name = "participation"
 
@@ -11,6 +11,10 @@ urlpatterns = [
     path("polls/<slug:slug>/results/", views.poll_results, name="poll_results"),
     path("referendums/<slug:slug>/results/", views.referendum_results, name="referendum_results"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("audit/", audit_views.audit_index, name="audit_index"),
+    path("audit/trail.csv", audit_views.audit_trail_csv, name="audit_trail_csv"),
+    path("audit/<str:kind>/<slug:slug>/<str:name>.csv", audit_views.export_csv, name="export_csv"),
+    path("audit/<str:kind>/<slug:slug>/<str:name>.csv.sha256", audit_views.export_sha256, name="export_sha256"),
     path("referendums/<slug:slug>/", views.referendum_detail, name="referendum_detail"),
     path("referendums/<slug:slug>/receipt/", views.referendum_receipt, name="referendum_receipt"),
     path("referendums/<slug:slug>/receipts/", views.referendum_receipts, name="referendum_receipts"),

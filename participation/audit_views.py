@@ -1,0 +1,85 @@
+"""The auditors' pages: closed items with their CSV downloads, each with a .sha256 companion."""
+
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from . import audit, exports
+from .models import AuditEntry, Item
+
+EXPORT_PERMISSION = "participation.export_results"
+
+
+def _require_auditor(request):
+    if not (request.user.is_authenticated and request.user.has_perm(EXPORT_PERMISSION)):
+        raise PermissionDenied(_("Only auditors may download exports."))
+
+
+def audit_index(request):
+    _require_auditor(request)
+    now = timezone.now()
+    items = Item.objects.public().closed(now).select_related("entity").order_by("-closes_at", "-pk")
+    page = Paginator(items, 25).get_page(request.GET.get("page"))
+    for item in page.object_list:
+        item.exports = exports.exports_for(item)
+    return render(request, "participation/audit_index.html", {"page": page})
+
+
+def _not_available(request, reason):
+    message = (
+        _("This item has not closed yet, so it cannot be exported. Exports are available once it has closed.")
+        if reason == "not_closed"
+        else _("This export does not exist for this kind of item.")
+    )
+    return render(request, "error.html", {"title": _("Export not available"), "message": message}, status=409 if reason == "not_closed" else 404)
+
+
+def export_csv(request, kind, slug, name):
+    """Stream one CSV; the download is recorded on the audit trail."""
+    _require_auditor(request)
+    item = get_object_or_404(Item.objects.public().select_related("entity"), kind=kind, slug=slug)
+    try:
+        filename, chunks = exports.export_stream(item, name)
+    except exports.ExportNotAvailable as reason:
+        return _not_available(request, str(reason))
+    audit.record(AuditEntry.Action.EXPORT, actor=request.user, obj=item, details={"export": name}, request=request)
+    response = StreamingHttpResponse(chunks, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def export_sha256(request, kind, slug, name):
+    """The companion checksum, in the format `sha256sum -c` reads."""
+    _require_auditor(request)
+    item = get_object_or_404(Item.objects.public(), kind=kind, slug=slug)
+    try:
+        filename, chunks = exports.export_stream(item, name)
+    except exports.ExportNotAvailable as reason:
+        return _not_available(request, str(reason))
+    response = HttpResponse(f"{exports.sha256_of(chunks)}  {filename}\n", content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}.sha256"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def audit_trail_csv(request):
+    """The whole audit trail (or the filtered part) as CSV, for auditors."""
+    _require_auditor(request)
+    if not request.user.has_perm("participation.view_auditentry"):
+        raise PermissionDenied
+    entries = AuditEntry.objects.all()
+    if request.GET.get("action"):
+        entries = entries.filter(action=request.GET["action"])
+    if request.GET.get("entity"):
+        entries = entries.filter(entity__slug=request.GET["entity"])
+    audit.record(AuditEntry.Action.EXPORT, actor=request.user, details={"export": "audit_trail"}, request=request, object_repr="audit trail")
+    response = StreamingHttpResponse(
+        exports.csv_chunks(exports.AUDIT_HEADER, exports.audit_rows(entries)), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = 'attachment; filename="audit-trail.csv"'
+    response["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,242 @@
+"""CSV exports for auditors, streamed row by row from server-side cursors.
+
+Every file: RFC 4180 (CRLF line ends, quotes where needed), UTF-8 with a
+byte-order mark so that spreadsheets show Arabic, stable English column names
+(docs/exports.md), ISO 8601 timestamps with offset, and any text cell that a
+spreadsheet would run as a formula neutralised with a leading apostrophe.
+The output is deterministic, so a companion .sha256 can be computed by
+producing the same stream again.
+"""
+
+import csv
+import hashlib
+import json
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.db.models import Count, F, Value
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
+
+from accounts.models import Segment
+
+from .models import Comment, Kind, PollAnswer, Result
+from .tally import binary_order
+
+BOM = "\ufeff"
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+CHUNK_ROWS = 2000
+ABSTAIN_LABELS = {Kind.POLL: ("لا رأي", "No opinion"), Kind.REFERENDUM: ("ورقة بيضاء", "Blank vote")}
+SEGMENTS = [s.value for s in Segment]
+
+
+def cell(value):
+    """One CSV cell as text: ISO dates, plain numbers, neutralised formulas."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float, Decimal)):
+        return str(value)
+    if isinstance(value, datetime):
+        return timezone.localtime(value).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+class _Line:
+    """csv.writer target that hands back what it was given instead of storing it."""
+
+    def write(self, value):
+        return value
+
+
+def csv_chunks(header, rows, chunk_rows=CHUNK_ROWS):
+    """Yield the CSV as text chunks of up to chunk_rows rows, BOM and header first."""
+    writer = csv.writer(_Line(), lineterminator="\r\n")
+    yield BOM + writer.writerow(header)
+    chunk = []
+    for row in rows:
+        chunk.append(writer.writerow([cell(value) for value in row]))
+        if len(chunk) >= chunk_rows:
+            yield "".join(chunk)
+            chunk = []
+    if chunk:
+        yield "".join(chunk)
+
+
+def sha256_of(chunks):
+    digest = hashlib.sha256()
+    for chunk in chunks:
+        digest.update(chunk.encode("utf-8"))
+    return digest.hexdigest()
+
+
+class ExportNotAvailable(Exception):
+    pass
+
+
+# -- results ------------------------------------------------------------------
+
+RESULTS_HEADER = [
+    "type", "slug", "title_ar", "title_en", "question", "question_ar", "question_en",
+    "option", "option_ar", "option_en", "votes", "percent", "ballots", "eligible", "turnout_percent",
+    *[f"votes_{segment}" for segment in SEGMENTS], "tallied_at", "ballots_digest",
+]
+
+
+def results_rows(item, result):
+    breakdown = result.counts.get("breakdown", {}).get("segment", {})
+    for question in result.counts["questions"]:
+        for option in question["options"]:
+            key = f"{question['id']}:{option['id'] or 0}"
+            ar, en = ABSTAIN_LABELS[item.kind] if option.get("abstain") else (option["ar"], option["en"])
+            yield [
+                item.kind, item.slug, item.title_ar, item.title_en,
+                question["position"], question["ar"], question["en"],
+                option["position"], ar, en, option["votes"], option["percent"],
+                result.ballots, result.eligible, result.turnout_percent,
+                *[breakdown.get(segment, {}).get(key, 0 if item.kind == Kind.POLL else None) for segment in SEGMENTS],
+                result.tallied_at, result.ballots_digest,
+            ]
+
+
+# -- ballots ------------------------------------------------------------------
+
+BALLOTS_HEADER = ["type", "slug", "receipt", "question", "option", "option_ar", "option_en", "segment"]
+
+
+def ballot_rows(item):
+    """Anonymous ballots in the digest's order: never a user, a name, an e-mail or a time."""
+    if item.kind == Kind.POLL:
+        rows = (
+            PollAnswer.objects.filter(ballot__item=item)
+            .annotate(q=F("question__position"), o=Coalesce(F("option__position"), Value(0)))
+            .order_by("q", "o", binary_order("ballot__segment"))
+            .values_list("q", "o", "option__text_ar", "option__text_en", "ballot__segment")
+        )
+        abstain_ar, abstain_en = ABSTAIN_LABELS[Kind.POLL]
+        for question, option, text_ar, text_en, segment in rows.iterator(chunk_size=CHUNK_ROWS):
+            yield [item.kind, item.slug, "", question, option, text_ar or abstain_ar, text_en or abstain_en, segment]
+    else:
+        rows = (
+            item.referendum_ballots.annotate(o=Coalesce(F("option__position"), Value(0)))
+            .order_by(binary_order("receipt"))
+            .values_list("receipt", "o", "option__text_ar", "option__text_en")
+        )
+        blank_ar, blank_en = ABSTAIN_LABELS[Kind.REFERENDUM]
+        for receipt, option, text_ar, text_en in rows.iterator(chunk_size=CHUNK_ROWS):
+            yield [item.kind, item.slug, receipt, 1, option, text_ar or blank_ar, text_en or blank_en, ""]
+
+
+def canonical_line(row):
+    """The digest line of one exported ballot row (a dict keyed by BALLOTS_HEADER)."""
+    option = int(row["option"])
+    if row["type"] == Kind.POLL:
+        return f"P|{int(row['question']):03d}|{option:03d}|{row['segment']}\n"
+    return f"R|{row['receipt']}|{option:03d}\n"
+
+
+# -- participation register ---------------------------------------------------
+
+POLL_REGISTER_HEADER = ["type", "slug", "email", "full_name", "segment", "voted_on"]
+REFERENDUM_REGISTER_HEADER = ["type", "slug", "voted_on", "segment", "participants"]
+
+
+def register_rows(item):
+    if item.kind == Kind.POLL:
+        rows = (
+            item.poll_ballots.annotate(day=TruncDate("cast_at"))
+            .order_by("voter__email")
+            .values_list("voter__email", "voter__full_name", "segment", "day")
+        )
+        for email, name, segment, day in rows.iterator(chunk_size=CHUNK_ROWS):
+            yield [item.kind, item.slug, email, name, segment, day]
+    else:
+        # Referendums: counts only, never names.
+        rows = (
+            item.referendum_participations.order_by()
+            .values("voted_on", "segment")
+            .annotate(n=Count("id"))
+            .order_by("voted_on", "segment")
+        )
+        for row in rows:
+            yield [item.kind, item.slug, row["voted_on"], row["segment"], row["n"]]
+
+
+# -- comments -------------------------------------------------------------------
+
+COMMENTS_HEADER = [
+    "slug", "comment_id", "section", "author", "body", "status", "moderation_reason",
+    "moderated_by", "moderated_at", "created_at",
+]
+
+
+def comment_rows(item):
+    rows = (
+        Comment.objects.filter(item=item)
+        .order_by("created_at", "pk")
+        .values_list(
+            "pk", "section__number", "author__full_name", "body", "status", "moderation_reason",
+            "moderated_by__email", "moderated_at", "created_at",
+        )
+    )
+    for pk, section, author, body, status, reason, moderator, moderated_at, created_at in rows.iterator(
+        chunk_size=CHUNK_ROWS
+    ):
+        yield [item.slug, pk, section, author, body, status, reason, moderator, moderated_at, created_at]
+
+
+# -- audit trail --------------------------------------------------------------
+
+AUDIT_HEADER = [
+    "id", "created_at", "actor", "action", "object_type", "object_id", "object", "entity", "ip_address",
+    "details", "previous_hash", "entry_hash",
+]
+
+
+def audit_rows(entries):
+    for entry in entries.select_related("entity").order_by("pk").iterator(chunk_size=CHUNK_ROWS):
+        yield [
+            entry.pk, entry.created_at, entry.actor_label, entry.action, entry.object_type, entry.object_id,
+            entry.object_repr, entry.entity.slug if entry.entity else "", entry.ip_address,
+            json.dumps(entry.details, ensure_ascii=False, sort_keys=True), entry.previous_hash, entry.entry_hash,
+        ]
+
+
+# -- what can be exported -----------------------------------------------------
+
+EXPORTS = {
+    "results": (RESULTS_HEADER, (Kind.POLL, Kind.REFERENDUM)),
+    "ballots": (BALLOTS_HEADER, (Kind.POLL, Kind.REFERENDUM)),
+    "register": (None, (Kind.POLL, Kind.REFERENDUM)),
+    "comments": (COMMENTS_HEADER, (Kind.CONSULTATION,)),
+}
+
+
+def export_stream(item, name):
+    """(filename, chunk iterator) for one export of a closed item; ExportNotAvailable otherwise."""
+    from .services import tally_and_publish
+
+    if name not in EXPORTS or item.kind not in EXPORTS[name][1]:
+        raise ExportNotAvailable("unknown")
+    if not item.has_closed():
+        raise ExportNotAvailable("not_closed")
+    filename = f"{item.kind}-{item.slug}-{name}.csv"
+    if name == "results":
+        result = Result.objects.filter(item=item).first() or tally_and_publish(item.pk)
+        return filename, csv_chunks(RESULTS_HEADER, results_rows(item, result))
+    if name == "ballots":
+        return filename, csv_chunks(BALLOTS_HEADER, ballot_rows(item))
+    if name == "register":
+        header = POLL_REGISTER_HEADER if item.kind == Kind.POLL else REFERENDUM_REGISTER_HEADER
+        return filename, csv_chunks(header, register_rows(item))
+    return filename, csv_chunks(COMMENTS_HEADER, comment_rows(item))
+
+
+def exports_for(item):
+    return [name for name, (_header, kinds) in EXPORTS.items() if item.kind in kinds]
+
+
