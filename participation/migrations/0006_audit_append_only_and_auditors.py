@@ -21,12 +21,12 @@ DROP FUNCTION IF EXISTS participation_audit_append_only();
 
 def forbid_changes(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(FORBID_SQL)
+        schema_editor.execute(FORBID_SQL, params=None)
 
 
 def allow_changes(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(UNFORBID_SQL)
+        schema_editor.execute(UNFORBID_SQL, params=None)
 
 
 def grant_auditors(apps, schema_editor):
