@@ -242,7 +242,7 @@ def persona_error(segment, personas):
     if not segment:
         return ValidationError(_("Choose who you are before choosing what describes you."), code="persona_no_segment")
     return ValidationError(
-        _("“%(persona)s” is not an option for a %(segment)s. Choose from: %(allowed)s.")
+        _("“%(persona)s” does not go with “%(segment)s”. Choose from: %(allowed)s.")
         % {
             "persona": personas[0].label,
             "segment": Segment(segment).label,

@@ -132,6 +132,7 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 TIME_ZONE = "Asia/Qatar"
 USE_TZ = True
+FORMAT_MODULE_PATH = ["hukoomi_portal.formats"]
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

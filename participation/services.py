@@ -10,6 +10,7 @@ import re
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from . import audit
 from .models import (
@@ -134,12 +135,20 @@ def validate_poll_choices(item, choices):
             )
         if len(picked) < question.min_choices:
             raise InvalidBallot(
-                _("Choose at least %(count)d option(s) for “%(question)s”.")
+                ngettext(
+                    "Choose at least %(count)d option for “%(question)s”.",
+                    "Choose at least %(count)d options for “%(question)s”.",
+                    question.min_choices,
+                )
                 % {"count": question.min_choices, "question": question.text}
             )
         if len(picked) > question.max_choices:
             raise InvalidBallot(
-                _("Choose at most %(count)d option(s) for “%(question)s”.")
+                ngettext(
+                    "Choose at most %(count)d option for “%(question)s”.",
+                    "Choose at most %(count)d options for “%(question)s”.",
+                    question.max_choices,
+                )
                 % {"count": question.max_choices, "question": question.text}
             )
         answers.extend((question, options[value]) for value in picked)
