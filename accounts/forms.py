@@ -8,6 +8,10 @@ from django.utils.translation import gettext_lazy as _
 from .models import Persona, Segment, User, persona_error, personas_allowed, validate_identity_number
 
 
+# People type Qatar IDs on Arabic keyboards too: ٢٨٤٦٣٤٠٠٠٠١ is 28463400001.
+ARABIC_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+
+
 class IdentityFieldsMixin:
     """Fields and checks shared by sign-up and the profile page.
 
@@ -34,13 +38,15 @@ class IdentityFieldsMixin:
         )
         self.fields["identity_number"] = forms.CharField(
             label=_("Identity number"),
-            max_length=11,
+            max_length=24,  # room for spaces, removed in clean_identity_number
             help_text=_("Qatar ID (11 digits) for citizens and residents; passport number for visitors."),
             widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
         )
 
     def clean_identity_number(self):
-        return "".join(self.cleaned_data["identity_number"].split()).upper()
+        """Drop spaces, read Arabic-Indic digits as ASCII, capitalise passport letters."""
+        raw = self.cleaned_data["identity_number"].translate(ARABIC_DIGITS)
+        return "".join(raw.split()).upper()
 
     def clean(self):
         cleaned = super().clean()
@@ -107,10 +113,14 @@ class ProfileForm(IdentityFieldsMixin, forms.ModelForm):
             ["full_name", "segment", "personas", "identity_number", "preferred_language", "notify_new_items", "notify_results"]
         )
 
+    def _identity_changed(self):
+        """Compare cleaned values with what was stored: retyping the same number in other case or spacing is no change."""
+        return any(self.initial.get(name) != self.cleaned_data.get(name) for name in ("segment", "identity_number"))
+
     def save(self, commit=True):
         user = super().save(commit=False)
         user.personas = self.cleaned_data.get("personas") or []
-        if {"segment", "identity_number"} & set(self.changed_data):
+        if self._identity_changed():
             user.reset_verification()
         if commit:
             user.save()

@@ -35,7 +35,7 @@ PERSONAS_BY_SEGMENT = {
 # combination outside PERSONAS_BY_SEGMENT and queries can filter on it.
 PERSONA_FIELDS = {persona: f"is_{persona.value}" for persona in Persona}
 
-QATAR_ID_RE = re.compile(r"^[23]\d{10}$")
+QATAR_ID_RE = re.compile(r"^[23][0-9]{10}$")
 PASSPORT_RE = re.compile(r"^[A-Z0-9]{6,9}$")
 QATARI_NATIONALITY_CODE = "634"
 

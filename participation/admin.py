@@ -64,7 +64,13 @@ class LockedOnceVotedMixin:
         return _has_ballots(item) or (item is not None and item.pk and not _may_edit(request.user, item))
 
     def has_add_permission(self, request, obj=None):
-        return not self._locked(request, obj) and super().has_add_permission(request, obj)
+        # Inlines are asked with the parent object; a ModelAdmin with the request alone.
+        allowed = (
+            super().has_add_permission(request, obj)
+            if isinstance(self, admin.options.InlineModelAdmin)
+            else super().has_add_permission(request)
+        )
+        return allowed and not self._locked(request, obj)
 
     def has_change_permission(self, request, obj=None):
         return not self._locked(request, obj) and super().has_change_permission(request, obj)

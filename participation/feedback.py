@@ -19,6 +19,7 @@ EMAIL_RE = re.compile(r"[^/\s@]+@[^/\s@]+")
 LANGUAGE_CODES = {code for code, _name in settings.LANGUAGES}
 # Pages that are not content a reader would judge (the widget is not shown there).
 UNRATED_PREFIXES = ("/feedback/",)
+SECRET_URL_KWARGS = {"key", "uidb36", "token", "uidb64"}
 
 
 class FeedbackRefused(Exception):
@@ -44,13 +45,28 @@ def normalise_path(raw):
     if len(parts) < 3 or parts[1] not in LANGUAGE_CODES:
         raise FeedbackRefused(_("This page address is not one of the portal's pages."))
     try:
-        resolve(path)
+        match = resolve(path)
     except Resolver404:
         raise FeedbackRefused(_("This page address is not one of the portal's pages.")) from None
-    language, rest = parts[1], "/" + parts[2]
+    if not _object_exists(match):
+        raise FeedbackRefused(_("This page address is not one of the portal's pages."))
+    for name, value in match.kwargs.items():
+        # Links from e-mails carry secrets (confirmation and reset keys): keep the page, not the key.
+        if name in SECRET_URL_KWARGS:
+            path = path.replace(str(value), f"<{name}>")
+    language, rest = parts[1], "/" + path.split("/", 2)[2]
     if rest.startswith(UNRATED_PREFIXES):
         raise FeedbackRefused(_("This page address is not one of the portal's pages."))
     return language, EMAIL_RE.sub("[email]", rest)
+
+
+def _object_exists(match):
+    """A public item page whose slug matches no public item is not a page of ours."""
+    if match.namespace == "participation" and "slug" in match.kwargs:
+        from .models import Item
+
+        return Item.objects.public().filter(slug=match.kwargs["slug"]).exists()
+    return True
 
 
 def _state(session):

@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
@@ -23,7 +24,8 @@ UNSUBSCRIBE_SALT = "participation.unsubscribe"
 UNSUBSCRIBE_FIELDS = {OPENED: "notify_new_items", RESULTS: "notify_results"}
 
 
-def batches(ids, size=BATCH_SIZE):
+def batches(ids, size=None):
+    size = size or BATCH_SIZE
     batch = []
     for pk in ids:
         batch.append(pk)
@@ -34,12 +36,17 @@ def batches(ids, size=BATCH_SIZE):
         yield batch
 
 
+def _already_notified(item, kind):
+    """People with a Notification for this very item and kind (one row, both conditions)."""
+    return Exists(Notification.objects.filter(user=OuterRef("pk"), item=item, kind=kind))
+
+
 def opened_recipients(item_id):
     from .tally import eligible_users
 
     item = Item.objects.get(pk=item_id)
     users = eligible_users(item).filter(notify_new_items=True)
-    users = users.exclude(notifications__item=item, notifications__kind=OPENED)
+    users = users.exclude(_already_notified(item, OPENED))
     return users.order_by("pk").values_list("pk", flat=True).iterator(chunk_size=BATCH_SIZE)
 
 
@@ -50,7 +57,7 @@ def results_recipients(item_id):
     else:
         voters = item.referendum_participations.values("voter_id")
     users = get_user_model().objects.filter(pk__in=voters, is_active=True, notify_results=True)
-    users = users.exclude(notifications__item=item, notifications__kind=RESULTS)
+    users = users.exclude(_already_notified(item, RESULTS))
     return users.order_by("pk").values_list("pk", flat=True).iterator(chunk_size=BATCH_SIZE)
 
 
@@ -100,7 +107,7 @@ def send_batch(item_id, kind, user_ids):
     users = list(
         get_user_model()
         .objects.filter(pk__in=user_ids, is_active=True, **{field: True})
-        .exclude(notifications__item=item, notifications__kind=kind)
+        .exclude(_already_notified(item, kind))
     )
     if not users:
         return 0

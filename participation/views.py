@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from . import audience as audiences
@@ -144,9 +145,9 @@ def feedback_reason(request):
 
 PAGE_SIZE = 10
 TABS = {
-    "open": ("open", _("Open now")),
-    "upcoming": ("upcoming", _("Upcoming")),
-    "closed": ("closed", _("Closed")),
+    "open": ("open", gettext_lazy("Open now")),
+    "upcoming": ("upcoming", gettext_lazy("Upcoming")),
+    "closed": ("closed", gettext_lazy("Closed")),
 }
 
 
