@@ -7,7 +7,6 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import Persona, Segment, User, persona_error, personas_allowed, validate_identity_number
 
-
 # People type Qatar IDs on Arabic keyboards too: ٢٨٤٦٣٤٠٠٠٠١ is 28463400001.
 ARABIC_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 
