@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.urls import Resolver404, resolve
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from .models import PageFeedback
@@ -45,7 +46,8 @@ def normalise_path(raw):
     if len(parts) < 3 or parts[1] not in LANGUAGE_CODES:
         raise FeedbackRefused(_("This page address is not one of the portal's pages."))
     try:
-        match = resolve(path)
+        with translation.override(parts[1]):
+            match = resolve(path)
     except Resolver404:
         raise FeedbackRefused(_("This page address is not one of the portal's pages.")) from None
     if not _object_exists(match):
