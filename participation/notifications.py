@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -112,10 +112,20 @@ def send_batch(item_id, kind, user_ids):
     if not users:
         return 0
     with transaction.atomic():
-        # Rows first, inside the transaction: if sending fails the rows roll back and a retry sends again.
-        Notification.objects.bulk_create(
-            [Notification(item=item, user=user, kind=kind) for user in users], ignore_conflicts=True
-        )
-        with get_connection() as connection:
-            connection.send_messages([_message(item, user, kind) for user in users])
-    return len(users)
+        # Rows first, inside the transaction: if sending fails they roll back and a retry sends again.
+        # A copy of this batch running at the same time waits on the unique key, then finds the rows
+        # taken, so each person is e-mailed by exactly one copy.
+        claimed = [user for user in users if _claim(item, user, kind)]
+        if claimed:
+            with get_connection() as connection:
+                connection.send_messages([_message(item, user, kind) for user in claimed])
+    return len(claimed)
+
+
+def _claim(item, user, kind):
+    try:
+        with transaction.atomic():
+            Notification.objects.create(item=item, user=user, kind=kind)
+    except IntegrityError:
+        return False
+    return True

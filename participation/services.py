@@ -440,10 +440,11 @@ def close_due_items(now=None):
     """Close every live item whose closing time has passed; return the ids this caller closed."""
     now = now or timezone.now()
     closed = []
-    for pk in Item.objects.filter(state__in=[State.SCHEDULED, State.OPEN], closes_at__lte=now).values_list("pk", flat=True):
-        if Item.objects.filter(pk=pk, state__in=[State.SCHEDULED, State.OPEN], closes_at__lte=now).update(state=State.CLOSED):
+    due = Item.objects.filter(state__in=[State.SCHEDULED, State.OPEN], closes_at__lte=now)
+    for pk, before in due.values_list("pk", "state"):
+        if Item.objects.filter(pk=pk, state=before).update(state=State.CLOSED):
             closed.append(pk)
-            _audit_state(Item.objects.get(pk=pk), State.OPEN, State.CLOSED)
+            _audit_state(Item.objects.get(pk=pk), before, State.CLOSED)
     return closed
 
 
