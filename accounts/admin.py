@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from participation import audit
+from participation.audit import AuditedDeletionsMixin
 from participation.models import AuditEntry
 
 from .models import User
@@ -17,7 +18,7 @@ class UserCreationForm(DjangoUserCreationForm):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(AuditedDeletionsMixin, DjangoUserAdmin):
     add_form = UserCreationForm
     ordering = ("email",)
     list_display = ("email", "full_name", "segment", "verification", "is_staff", "date_joined")

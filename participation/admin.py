@@ -1,11 +1,14 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin
+from django.contrib.auth.models import Group
 from django.db.models import Count, Q
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from . import services
+from .audit import AuditedDeletionsMixin
 from .models import (
     MAX_OPTIONS,
     MAX_REFERENDUM_OPTIONS,
@@ -44,7 +47,7 @@ def _has_ballots(item):
 
 
 @admin.register(Entity)
-class EntityAdmin(admin.ModelAdmin):
+class EntityAdmin(AuditedDeletionsMixin, admin.ModelAdmin):
     list_display = ("name_ar", "name_en", "slug")
     search_fields = ("name_ar", "name_en", "slug")
     prepopulated_fields = {"slug": ("name_en",)}
@@ -122,7 +125,7 @@ class SectionInline(LockedOnceVotedMixin, admin.StackedInline):
 
 
 @admin.register(Question)
-class QuestionAdmin(LockedOnceVotedMixin, admin.ModelAdmin):
+class QuestionAdmin(AuditedDeletionsMixin, LockedOnceVotedMixin, admin.ModelAdmin):
     inlines = [OptionInline]
     list_display = ("text_ar", "text_en", "item", "kind")
     list_select_related = ("item",)
@@ -145,12 +148,14 @@ class ItemAdminForm(forms.ModelForm):
         opens, closes = cleaned.get("opens_at"), cleaned.get("closes_at")
         if opens and closes and closes <= opens:
             self.add_error("closes_at", _("The closing time must be after the opening time."))
-        if not any(cleaned.get(f) for f in ("for_visitors", "for_citizens", "for_residents")):
-            self.add_error("for_citizens", _("Choose at least one group of people who may take part."))
+        audience = [f for f in ("for_visitors", "for_citizens", "for_residents") if f in self.fields]
+        if audience and not any(cleaned.get(f) for f in audience):
+            # Once scheduled the audience is read-only (not in the form) and already valid.
+            self.add_error(audience[0], _("Choose at least one group of people who may take part."))
         return cleaned
 
 
-class ItemAdmin(admin.ModelAdmin):
+class ItemAdmin(AuditedDeletionsMixin, admin.ModelAdmin):
     """Shared by the poll, referendum and consultation admins."""
 
     form = ItemAdminForm
@@ -319,7 +324,7 @@ class CommentModerationForm(forms.ModelForm):
 
 
 @admin.register(Comment)
-class CommentAdmin(admin.ModelAdmin):
+class CommentAdmin(AuditedDeletionsMixin, admin.ModelAdmin):
     form = CommentModerationForm
     list_display = ("body", "item", "section", "status", "created_at")
     list_filter = ("status", "item__entity", "item")
@@ -433,3 +438,12 @@ class ResultAdmin(ReadOnlyAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(item__in=Item.objects.editable_by(request.user))
+
+
+# Groups are staff roles: their deletions belong on the audit trail too.
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class AuditedGroupAdmin(AuditedDeletionsMixin, GroupAdmin):
+    pass

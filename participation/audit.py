@@ -6,23 +6,50 @@ where). A unique constraint on previous_hash makes a fork impossible: two
 writers that read the same head cannot both append.
 """
 
+import contextlib
 import contextvars
 import hashlib
 import json
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.ipv6 import clean_ipv6_address
 
 from .models import AuditEntry
 
 _request = contextvars.ContextVar("audit_request", default=None)
+_system = contextvars.ContextVar("audit_as_system", default=False)
 APPEND_ATTEMPTS = 5
 
 
 def client_address(request):
-    """The client's address as the first trusted proxy saw it (REMOTE_ADDR behind our own proxy)."""
+    """The client's address as the first trusted proxy saw it (REMOTE_ADDR behind our own proxy).
+
+    IPv6 is written in its canonical form, as the database stores it, so that the hash still matches.
+    """
     if request is None:
         return None
-    return request.META.get("REMOTE_ADDR") or None
+    address = request.META.get("REMOTE_ADDR") or None
+    if address and ":" in address:
+        try:
+            address = clean_ipv6_address(address)
+        except ValidationError:
+            return None
+    return address
+
+
+@contextlib.contextmanager
+def as_system():
+    """Record what happens inside as done by the system, not by whoever's request triggered it.
+
+    A results page or an export may tally a closed item on the way; the item was
+    closed and published by the clock, not by that visitor or auditor.
+    """
+    token = _system.set(True)
+    try:
+        yield
+    finally:
+        _system.reset(token)
 
 
 class AuditRequestMiddleware:
@@ -66,7 +93,9 @@ def record(action, *, actor=None, obj=None, entity=None, details=None, request=N
     Runs in its own savepoint; a concurrent append that took the same head
     makes the unique previous_hash refuse ours, and we retry on the new head.
     """
-    request = request or _request.get()
+    if _system.get():
+        actor, request = None, None
+    request = request or (None if _system.get() else _request.get())
     if actor is None and request is not None and getattr(request, "user", None) and request.user.is_authenticated:
         actor = request.user
     if entity is None and obj is not None:
@@ -79,7 +108,7 @@ def record(action, *, actor=None, obj=None, entity=None, details=None, request=N
                     actor=actor,
                     actor_label=(actor.email if actor is not None else "system"),
                     action=action,
-                    object_type=obj._meta.label_lower if obj is not None else "",
+                    object_type=obj._meta.concrete_model._meta.label_lower if obj is not None else "",
                     object_id=str(obj.pk) if obj is not None and obj.pk is not None else "",
                     object_repr=(object_repr if object_repr is not None else str(obj) if obj is not None else "")[:300],
                     entity=entity,
@@ -108,3 +137,17 @@ def verify_chain(entries):
         previous = entry.entry_hash
         checked += 1
     return checked, None, ""
+
+
+class AuditedDeletionsMixin:
+    """Admin "delete selected" logs several objects with one bulk insert, which sends no post_save:
+    put each of those log entries on the trail too."""
+
+    def log_deletions(self, request, queryset):
+        from .signals import audit_admin_change
+
+        entries = super().log_deletions(request, queryset)
+        if len(entries) > 1:
+            for entry in entries:
+                audit_admin_change(sender=type(entry), instance=entry, created=True)
+        return entries

@@ -53,8 +53,9 @@ class _Line:
         return value
 
 
-def csv_chunks(header, rows, chunk_rows=CHUNK_ROWS):
+def csv_chunks(header, rows, chunk_rows=None):
     """Yield the CSV as text chunks of up to chunk_rows rows, BOM and header first."""
+    chunk_rows = chunk_rows or CHUNK_ROWS
     writer = csv.writer(_Line(), lineterminator="\r\n")
     yield BOM + writer.writerow(header)
     chunk = []
@@ -131,8 +132,14 @@ def ballot_rows(item):
             yield [item.kind, item.slug, receipt, 1, option, text_ar or blank_ar, text_en or blank_en, ""]
 
 
+def uncell(text):
+    """Undo cell()'s formula guard: "'-slug" was written for "-slug"."""
+    return text[1:] if text[:1] == "'" and text[1:2] and text[1:2] in FORMULA_START else text
+
+
 def canonical_line(row):
     """The digest line of one exported ballot row (a dict keyed by BALLOTS_HEADER)."""
+    row = {key: uncell(value or "") for key, value in row.items()}
     option = int(row["option"])
     if row["type"] == Kind.POLL:
         return f"P|{int(row['question']):03d}|{option:03d}|{row['segment']}\n"

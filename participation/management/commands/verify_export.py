@@ -5,7 +5,7 @@ import hashlib
 
 from django.core.management.base import BaseCommand, CommandError
 
-from participation.exports import BALLOTS_HEADER, canonical_line
+from participation.exports import BALLOTS_HEADER, canonical_line, uncell
 from participation.models import Result
 
 
@@ -26,7 +26,7 @@ class Command(BaseCommand):
                 if reader.fieldnames != BALLOTS_HEADER:
                     raise CommandError(f"{file} is not a ballots export: its header is {reader.fieldnames}.")
                 for number, row in enumerate(reader, start=2):
-                    key = (row["type"], row["slug"])
+                    key = (uncell(row["type"]), uncell(row["slug"]))
                     if item_key is None:
                         item_key = key
                     elif key != item_key:
