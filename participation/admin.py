@@ -88,6 +88,9 @@ class OptionCountFormSet(forms.BaseInlineFormSet):
     def clean(self):
         super().clean()
         kept = [f for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+        item = getattr(self.instance, "item", None) if self.instance.item_id else None
+        if item is not None and item.kind == "referendum":
+            self.max_options = MAX_REFERENDUM_OPTIONS
         if not MIN_OPTIONS <= len(kept) <= self.max_options:
             raise forms.ValidationError(
                 _("A question needs between %(min)d and %(max)d options.") % {"min": MIN_OPTIONS, "max": self.max_options}
@@ -138,7 +141,13 @@ class QuestionAdmin(AuditedDeletionsMixin, LockedOnceVotedMixin, admin.ModelAdmi
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "item":
-            kwargs["queryset"] = Item.objects.editable_by(request.user).exclude(kind="consultation")
+            # Not for items that have ballots: their questions are locked.
+            kwargs["queryset"] = (
+                Item.objects.editable_by(request.user)
+                .exclude(kind="consultation")
+                .filter(poll_ballots__isnull=True, referendum_ballots__isnull=True)
+                .distinct()
+            )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
@@ -312,6 +321,12 @@ class ConsultationAdmin(ItemAdmin):
 
 
 class CommentModerationForm(forms.ModelForm):
+    status = forms.ChoiceField(
+        label=_("decision"),
+        choices=[(Comment.Status.PUBLISHED, _("Publish")), (Comment.Status.HIDDEN, _("Hide (give a reason)"))],
+        widget=forms.RadioSelect,
+    )
+
     class Meta:
         model = Comment
         fields = ("status", "moderation_reason")

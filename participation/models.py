@@ -497,10 +497,14 @@ class ReferendumParticipation(models.Model):
         constraints = [models.UniqueConstraint(fields=["item", "voter"], name="one_referendum_ballot_per_voter")]
 
 
-def new_receipt_code():
-    """A random receipt: 20 characters of base32 (100 bits), grouped for reading aloud."""
-    raw = base64.b32encode(secrets.token_bytes(15)).decode("ascii").rstrip("=")
+def group_receipt(raw):
+    """Receipts are shown in groups of four characters, easy to read aloud and to copy."""
     return "-".join(raw[i : i + 4] for i in range(0, len(raw), 4))
+
+
+def new_receipt_code():
+    """A random receipt: 128 bits as 26 base32 characters, e.g. ABCD-EFGH-…-WX."""
+    return group_receipt(base64.b32encode(secrets.token_bytes(16)).decode("ascii").rstrip("="))
 
 
 class ReferendumBallot(models.Model):

@@ -349,10 +349,11 @@ def close_item(item_id, now=None):
     Takes the item row FOR UPDATE, so it waits for ballots in flight and none
     lands after it.
     """
-    now = now or timezone.now()
     with transaction.atomic():
         item = Item.objects.select_for_update().get(pk=item_id)
-        if item.state not in (State.SCHEDULED, State.OPEN) or item.opens_at > now:
+        # The clock is read after the lock: ballots we waited for were cast before this close.
+        now = now or timezone.now()
+        if item.state not in (State.SCHEDULED, State.OPEN) or item.opens_at >= now:
             return False
         Item.objects.filter(pk=item.pk).update(state=State.CLOSED, closes_at=min(item.closes_at, now))
         _audit_state(item, item.state, State.CLOSED)
@@ -369,7 +370,9 @@ def close_item_now(item):
         raise LifecycleError(_("This item has not opened yet, so it cannot be closed."))
     if item.state not in (State.SCHEDULED, State.OPEN):
         raise LifecycleError(_("This item is not open."))
-    return close_item(item.pk)
+    if not close_item(item.pk):
+        raise LifecycleError(_("This item has not opened yet, so it cannot be closed."))
+    return True
 
 
 def publish_results(item, now=None):

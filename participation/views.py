@@ -22,6 +22,7 @@ from .models import (
     PollBallot,
     ReferendumParticipation,
     Result,
+    group_receipt,
     Section,
     SectionReaction,
     State,
@@ -354,7 +355,7 @@ def referendum_receipts(request, slug):
     code = (request.GET.get("code") or "").strip().upper()
     found = None
     if code:
-        normalised = "-".join(code.replace("-", "").replace(" ", "")[i : i + 4] for i in range(0, 20, 4))
+        normalised = group_receipt("".join(code.replace("-", " ").split()))
         found = item.referendum_ballots.filter(receipt=normalised).exists()
     receipts = Paginator(item.referendum_ballots.order_by("receipt").values_list("receipt", flat=True), 200)
     return render(
@@ -371,7 +372,7 @@ def consultation_detail(request, slug):
         item.sections.annotate(
             agree_count=Count("reactions", filter=Q(reactions__agrees=True)),
             disagree_count=Count("reactions", filter=Q(reactions__agrees=False)),
-        )
+        ).order_by("number")  # GROUP BY drops Meta.ordering
     )
     comments = list(
         item.comments.filter(status=Comment.Status.PUBLISHED).select_related("author", "section").order_by("created_at")
