@@ -22,10 +22,10 @@ from .models import (
     PollBallot,
     ReferendumParticipation,
     Result,
-    group_receipt,
     Section,
     SectionReaction,
     State,
+    group_receipt,
 )
 
 HOME_ITEMS = 6
