@@ -101,14 +101,14 @@ def bench_export(item):
 
 
 def bench_copy(item):
-    sql = (  # noqa: S608 (the only value is an integer primary key)
+    sql = (
         "COPY (SELECT b.receipt, COALESCE(o.position, 0), o.text_ar, o.text_en "
         "FROM participation_referendumballot b LEFT JOIN participation_option o ON o.id = b.option_id "
-        f"WHERE b.item_id = {int(item.pk)} ORDER BY b.receipt COLLATE \"C\") TO STDOUT WITH CSV"
+        'WHERE b.item_id = %s ORDER BY b.receipt COLLATE "C") TO STDOUT WITH CSV'
     )
     started = time.perf_counter()
     size = 0
-    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+    with connection.cursor() as cursor, cursor.cursor.copy(sql, (item.pk,)) as copy:
         for block in copy:
             size += len(block)
     return time.perf_counter() - started, size
