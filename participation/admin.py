@@ -46,8 +46,30 @@ def _has_ballots(item):
     return item is not None and item.pk and (item.poll_ballots.exists() or item.referendum_ballots.exists())
 
 
+class BilingualFieldsMixin:
+    """Arabic fields right-to-left and English fields left-to-right, whatever the admin's language;
+    every input of a tabular row or a split date/time labelled for screen readers."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is None:
+            return field
+        name = db_field.name
+        if name.endswith("_ar"):
+            field.widget.attrs.update(dir="rtl", lang="ar")
+        elif name.endswith("_en"):
+            field.widget.attrs.update(dir="ltr", lang="en")
+        subwidgets = getattr(field.widget, "widgets", None)
+        if subwidgets and len(subwidgets) == 2:  # admin's split date and time
+            subwidgets[0].attrs["aria-label"] = f"{field.label}: {_('Date')}"
+            subwidgets[1].attrs["aria-label"] = f"{field.label}: {_('Time')}"
+        elif isinstance(self, admin.TabularInline):
+            field.widget.attrs.setdefault("aria-label", str(field.label))
+        return field
+
+
 @admin.register(Entity)
-class EntityAdmin(AuditedDeletionsMixin, admin.ModelAdmin):
+class EntityAdmin(AuditedDeletionsMixin, BilingualFieldsMixin, admin.ModelAdmin):
     list_display = ("name_ar", "name_en", "slug")
     search_fields = ("name_ar", "name_en", "slug")
     prepopulated_fields = {"slug": ("name_en",)}
@@ -97,7 +119,7 @@ class OptionCountFormSet(forms.BaseInlineFormSet):
             )
 
 
-class OptionInline(LockedOnceVotedMixin, admin.TabularInline):
+class OptionInline(BilingualFieldsMixin, LockedOnceVotedMixin, admin.TabularInline):
     model = Option
     formset = OptionCountFormSet
     fields = ("position", "text_ar", "text_en")
@@ -113,7 +135,7 @@ class OptionInline(LockedOnceVotedMixin, admin.TabularInline):
         return obj is not None and super()._locked(request, obj.item)
 
 
-class QuestionInline(LockedOnceVotedMixin, admin.StackedInline):
+class QuestionInline(BilingualFieldsMixin, LockedOnceVotedMixin, admin.StackedInline):
     model = Question
     fields = ("position", ("text_ar", "text_en"), "kind", ("min_choices", "max_choices"), "allow_abstain")
     extra = 1
@@ -121,14 +143,14 @@ class QuestionInline(LockedOnceVotedMixin, admin.StackedInline):
     verbose_name_plural = _("questions (save, then add options with “Change”)")
 
 
-class SectionInline(LockedOnceVotedMixin, admin.StackedInline):
+class SectionInline(BilingualFieldsMixin, LockedOnceVotedMixin, admin.StackedInline):
     model = Section
     fields = ("number", ("heading_ar", "heading_en"), ("body_ar", "body_en"))
     extra = 1
 
 
 @admin.register(Question)
-class QuestionAdmin(AuditedDeletionsMixin, LockedOnceVotedMixin, admin.ModelAdmin):
+class QuestionAdmin(AuditedDeletionsMixin, BilingualFieldsMixin, LockedOnceVotedMixin, admin.ModelAdmin):
     inlines = [OptionInline]
     list_display = ("text_ar", "text_en", "item", "kind")
     list_select_related = ("item",)
@@ -164,7 +186,7 @@ class ItemAdminForm(forms.ModelForm):
         return cleaned
 
 
-class ItemAdmin(AuditedDeletionsMixin, admin.ModelAdmin):
+class ItemAdmin(AuditedDeletionsMixin, BilingualFieldsMixin, admin.ModelAdmin):
     """Shared by the poll, referendum and consultation admins."""
 
     form = ItemAdminForm
@@ -223,6 +245,12 @@ class ItemAdmin(AuditedDeletionsMixin, admin.ModelAdmin):
         if db_field.name == "entity" and not request.user.is_superuser:
             kwargs["queryset"] = Entity.objects.filter(members=request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_prepopulated_fields(self, request, obj=None):
+        # Once scheduled the slug is read-only, and a read-only field cannot be prepopulated.
+        if obj is not None and obj.state != State.DRAFT:
+            return {}
+        return super().get_prepopulated_fields(request, obj)
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))

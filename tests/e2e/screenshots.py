@@ -1,0 +1,75 @@
+"""`make screenshots`: PNGs of the home page, a poll, a results page and the admin item form, in Arabic and
+English, at 1280x900, under docs/screenshots/. Uses the demo content of `seed_demo`.
+
+Not collected by `make test` (the file name does not start with test_); run it by its path:
+    .venv/bin/python -m pytest tests/e2e/screenshots.py
+"""
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.utils import timezone
+
+from participation import demo
+from participation.models import Item, Poll, State
+from tests.e2e import builders
+from tests.e2e.ui import expect
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+OUTPUT = Path(settings.BASE_DIR) / "docs" / "screenshots"
+OPEN_POLL = "metro-night-service"
+CLOSED_POLL = "cycling-lanes-2026"
+
+
+class Demo:
+    def __init__(self, email):
+        self.email = email
+
+
+def shoot(page, name, lang):
+    page.evaluate("() => document.fonts.ready.then(() => true)")
+    page.mouse.move(0, 0)
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    target = OUTPUT / f"{name}-{lang}.png"
+    page.screenshot(path=str(target), full_page=False)
+    print(f"wrote {target.relative_to(settings.BASE_DIR)}")
+
+
+def test_screenshots(lang, new_context):
+    call_command("seed_demo", "--force", verbosity=0)
+    password = settings.DEMO_PASSWORD
+    poll = Item.objects.get(slug=OPEN_POLL)
+
+    # Home page and an open poll, as a citizen who may vote.
+    page = new_context(lang).new_page()
+    builders.sign_in(page, lang, Demo("citizen@demo.hukoomi.qa"), password=password)
+    page.goto(f"/{lang}/")
+    expect(page.locator("#opportunities article").first).to_be_visible()
+    shoot(page, "home", lang)
+    page.goto(f"/{lang}/polls/{OPEN_POLL}/")
+    expect(page.locator("form.ballot")).to_be_visible()
+    shoot(page, "poll", lang)
+
+    # The results of a closed poll, with the chart.
+    page.goto(f"/{lang}/polls/{CLOSED_POLL}/results/")
+    expect(page.locator("svg.result-bar-svg").first).to_be_visible()
+    shoot(page, "results", lang)
+
+    # The admin's item form, in the browser's language: a draft poll being written.
+    draft = Poll.objects.create(
+        entity=poll.entity, slug="weekend-bus-lanes", state=State.DRAFT,
+        title_ar="مسارات الحافلات في عطلة نهاية الأسبوع", title_en="Bus lanes at weekends",
+        summary_ar="هل يجب تخصيص مسارات للحافلات يومي الجمعة والسبت؟", summary_en="Should bus lanes apply on Fridays and Saturdays?",
+        body_ar=demo.BODY[0], body_en=demo.BODY[1],
+        opens_at=timezone.now() + timedelta(days=3), closes_at=timezone.now() + timedelta(days=24),
+    )
+    builders.question(draft, 1, "هل تؤيد المقترح؟", "Do you support the proposal?", [("أؤيد", "I support it"), ("لا أؤيد", "I do not")])
+    admin = new_context(lang).new_page()
+    builders.admin_sign_in(admin, Demo("admin@demo.hukoomi.qa"), password=password)
+    admin.goto(f"/admin/participation/poll/{draft.pk}/change/")
+    expect(admin.locator("#id_title_ar")).to_have_value(draft.title_ar)
+    shoot(admin, "admin-poll", lang)
