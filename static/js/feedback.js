@@ -25,7 +25,8 @@
           var fresh = holder.querySelector("[data-feedback-widget]");
           widget.replaceWith(fresh);
           enhance(fresh);
-          var focusTarget = fresh.querySelector("input[type=radio], textarea, [role=status]");
+          // The first reason when asked why; otherwise the thank-you, so screen readers hear it.
+          var focusTarget = fresh.querySelector("input[type=radio]") || fresh.querySelector("[role=status]");
           if (focusTarget) {
             if (!focusTarget.hasAttribute("tabindex") && focusTarget.getAttribute("role") === "status") {
               focusTarget.setAttribute("tabindex", "-1");
