@@ -34,7 +34,7 @@ class Command(BaseCommand):
             demo.seed(accounts)
         self.stdout.write(self.style.SUCCESS(f"Demo accounts (password: {password}):"))
         for email, _name, segment, _personas, _number, role in DEMO_USERS:
-            self.stdout.write(f"  {email:<28} {role or segment.label}")
+            self.stdout.write(f"  {email:<28} {role or segment.value}")
 
     def _user(self, password, email, full_name, segment, personas, identity_number, role):
         from allauth.account.models import EmailAddress
