@@ -62,10 +62,16 @@ def page_not_found(request, exception=None):
 
 
 def permission_denied(request, exception=None):
+    """403 with the reason the view gave, if any, and a way to sign in for people who have not."""
+    reason = str(exception) if exception is not None and exception.args else ""
     return render(
         request,
         "error.html",
-        {"title": _("Access denied"), "message": _("You do not have permission to see this page.")},
+        {
+            "title": _("Access denied"),
+            "message": reason or _("You do not have permission to see this page."),
+            "offer_login": not request.user.is_authenticated,
+        },
         status=403,
     )
 

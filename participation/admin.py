@@ -173,23 +173,9 @@ class QuestionAdmin(AuditedDeletionsMixin, BilingualFieldsMixin, LockedOnceVoted
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
-class ItemAdminForm(forms.ModelForm):
-    def clean(self):
-        cleaned = super().clean()
-        opens, closes = cleaned.get("opens_at"), cleaned.get("closes_at")
-        if opens and closes and closes <= opens:
-            self.add_error("closes_at", _("The closing time must be after the opening time."))
-        audience = [f for f in ("for_visitors", "for_citizens", "for_residents") if f in self.fields]
-        if audience and not any(cleaned.get(f) for f in audience):
-            # Once scheduled the audience is read-only (not in the form) and already valid.
-            self.add_error(audience[0], _("Choose at least one group of people who may take part."))
-        return cleaned
-
-
 class ItemAdmin(AuditedDeletionsMixin, BilingualFieldsMixin, admin.ModelAdmin):
-    """Shared by the poll, referendum and consultation admins."""
+    """Shared by the poll, referendum and consultation admins. Validation is Item.clean's."""
 
-    form = ItemAdminForm
     list_display = ("title_ar", "title_en", "entity", "state", "opens_at", "closes_at", "public_link")
     list_filter = ("entity", "state")
     list_select_related = ("entity",)
@@ -257,6 +243,7 @@ class ItemAdmin(AuditedDeletionsMixin, BilingualFieldsMixin, admin.ModelAdmin):
         if obj is not None and obj.state != State.DRAFT:
             # Once scheduled, content and audience are fixed; dates can still move.
             fields += ["entity", "slug", "for_visitors", "for_citizens", "for_residents", "requires_verified_identity"]
+            fields += ["only_students", "only_tourists", "only_business_owners", "only_parents", "only_employees"]
         return fields
 
     def save_model(self, request, obj, form, change):

@@ -150,6 +150,8 @@ class ItemQuerySet(models.QuerySet):
 class Item(models.Model):
     """A consultation, poll or referendum. Type-specific behaviour lives in the proxies below."""
 
+    proxy_kind = None  # set by the Poll, Referendum and Consultation proxies; save() copies it into `kind`
+
     kind = models.CharField(_("type"), max_length=12, choices=Kind.choices, editable=False)
     entity = models.ForeignKey(Entity, on_delete=models.PROTECT, related_name="items", verbose_name=_("entity"))
     slug = models.SlugField(_("slug"), max_length=80, unique=True, allow_unicode=False)
@@ -314,8 +316,10 @@ class Item(models.Model):
             errors["closes_at"] = _("The closing time must be after the opening time.")
         if not (self.for_visitors or self.for_citizens or self.for_residents):
             errors["for_citizens"] = _("Choose at least one group of people who may take part.")
-        if self.state != State.DRAFT and self.missing_translations():
-            errors["state"] = _("Fill in the title, summary and body in both Arabic and English before scheduling.")
+        if self.state != State.DRAFT:
+            # On the empty fields themselves: "state" is not an editable field anywhere.
+            for name in self.missing_translations():
+                errors[name] = _("A scheduled item needs this text in both Arabic and English.")
         if errors:
             raise ValidationError(errors)
 
@@ -326,8 +330,6 @@ class Item(models.Model):
             self.requires_verified_identity = True
             self.live_results = False
         super().save(*args, **kwargs)
-
-    proxy_kind = None
 
 
 class KindManager(models.Manager.from_queryset(ItemQuerySet)):

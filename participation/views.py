@@ -237,15 +237,14 @@ def poll_detail(request, slug):
     context["selected"] = {}
     status = 200
     if request.method == "POST":
-        choices = {q.pk: request.POST.getlist(f"question-{q.pk}") for q in questions}
-        stray = [k for k in request.POST if k.startswith("question-") and k[9:] not in {str(q.pk) for q in questions}]
+        # Every question-<id> field goes to the service, which refuses ids that are not this poll's.
+        prefix = "question-"
+        choices = {key[len(prefix) :]: request.POST.getlist(key) for key in request.POST if key.startswith(prefix)}
         try:
-            if stray:
-                raise services.InvalidBallot(_("Your ballot contains a question that is not part of this poll."))
             services.cast_poll_ballot(request.user, item, choices)
         except services.ParticipationError as error:
             context["error"] = error.message
-            context["selected"] = {q.pk: choices[q.pk] for q in questions}
+            context["selected"] = {q.pk: choices.get(str(q.pk), []) for q in questions}
             status = error.status
         else:
             return redirect("participation:poll_thanks", slug=item.slug)

@@ -125,9 +125,11 @@ def test_clean_explains_each_problem_on_its_field(lang):
         assert messages["for_citizens"] == [
             translation.gettext("Choose at least one group of people who may take part.")
         ]
-        assert messages["state"] == [
-            translation.gettext("Fill in the title, summary and body in both Arabic and English before scheduling.")
+        # On the empty field itself, which the admin form has; never on "state", which it does not.
+        assert messages["body_en"] == [
+            translation.gettext("A scheduled item needs this text in both Arabic and English.")
         ]
+        assert "state" not in messages
 
 
 def test_clean_accepts_a_complete_item():

@@ -32,7 +32,7 @@ pytestmark = [
 ]
 
 
-def test_database_url():
+def worker_database_url():
     """The URL of the database this test runs on (pytest-django's test_<name>), for the worker."""
     db = connection.settings_dict
     user = quote(db.get("USER") or "", safe="")
@@ -43,7 +43,6 @@ def test_database_url():
     return f"postgres://{auth}{host}{port}/{quote(db['NAME'], safe='')}"
 
 
-test_database_url.__test__ = False  # a helper, not a test
 
 
 def purge(broker_url):
@@ -61,7 +60,7 @@ def start_worker(broker_url, log_path):
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "hukoomi_portal.test_settings",
         "CELERY_BROKER_URL": broker_url,
-        "DATABASE_URL": test_database_url(),
+        "DATABASE_URL": worker_database_url(),
         "PYTHONUNBUFFERED": "1",
     }
     command = [
