@@ -47,6 +47,8 @@ messages: $(VENV)/.dev
 
 check-deploy: $(VENV)/.runtime
 	DJANGO_DEBUG=false DJANGO_SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))') \
+	PORTAL_BALLOT_BOX_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(32))') \
+	PORTAL_AUDIT_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(32))') \
 	DJANGO_ALLOWED_HOSTS=hukoomi.gov.qa $(BIN)/python manage.py check --deploy --fail-level WARNING
 
 ## Export benchmark on PostgreSQL: a million ballots streamed, peak memory and rows/s beside COPY (docs/benchmarks.md).

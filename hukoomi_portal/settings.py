@@ -11,7 +11,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from .env import env_bool, env_int, env_list, env_str
+from .env import env_bool, env_int, env_key, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -210,6 +210,13 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
 }
+
+# Two keys that never live in the database (docs/secrecy.md, docs/audit.md):
+# - the ballot box key seals referendum ballots until the tally (AES-256-GCM, 32 bytes, base64);
+# - the audit key signs each audit entry (HMAC-SHA256), so database access alone cannot forge the chain.
+# Required with debug off; in development they are derived from the secret key.
+BALLOT_BOX_KEY = env_key("PORTAL_BALLOT_BOX_KEY", debug=DEBUG, secret_key=SECRET_KEY, purpose="ballot-box")
+AUDIT_HMAC_KEY = env_key("PORTAL_AUDIT_KEY", debug=DEBUG, secret_key=SECRET_KEY, purpose="audit-trail")
 
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "Hukoomi-Demo-2026")
 # Absolute links in e-mails (unsubscribe, item pages).

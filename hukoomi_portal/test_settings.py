@@ -6,6 +6,9 @@ os.environ.setdefault("DJANGO_DEBUG", "false")
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-suite-only-secret-key-not-for-any-deployment-0123456789")
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")
+# Fixed test keys (32 bytes each, URL-safe base64); never used outside the suite.
+os.environ.setdefault("PORTAL_BALLOT_BOX_KEY", "dGVzdC1zdWl0ZS1iYWxsb3QtYm94LWtleS0zMmJ5dGU")
+os.environ.setdefault("PORTAL_AUDIT_KEY", "dGVzdC1zdWl0ZS1hdWRpdC10cmFpbC1obWFjLWtleTA")
 
 from .settings import *  # noqa: E402,F403
 

@@ -71,6 +71,8 @@ def production_env(**extra):
         "DJANGO_DEBUG": "false",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "DJANGO_ALLOWED_HOSTS": "example.gov.qa",
+        "PORTAL_BALLOT_BOX_KEY": secrets.token_urlsafe(32),
+        "PORTAL_AUDIT_KEY": secrets.token_urlsafe(32),
         **extra,
     }
 
@@ -242,3 +244,17 @@ def test_env_list_and_str(monkeypatch):
     monkeypatch.delenv("PORTAL_TEST_LIST")
     assert env_list("PORTAL_TEST_LIST", default=["x"]) == ["x"]
     assert env_str("PORTAL_TEST_LIST", "fallback") == "fallback"
+
+
+@pytest.mark.parametrize("name", ["PORTAL_BALLOT_BOX_KEY", "PORTAL_AUDIT_KEY"])
+def test_production_refuses_to_start_without_each_key(name):
+    result = run_python("import django; django.setup()", **production_env(**{name: ""}))
+    assert result.returncode != 0
+    assert name in result.stderr
+
+
+@pytest.mark.parametrize("value", ["not base64 at all!", "c2hvcnQ"])
+def test_a_key_of_the_wrong_shape_is_refused(value):
+    result = run_python("import django; django.setup()", **production_env(PORTAL_AUDIT_KEY=value))
+    assert result.returncode != 0
+    assert "PORTAL_AUDIT_KEY" in result.stderr
