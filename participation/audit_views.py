@@ -29,12 +29,12 @@ def audit_index(request):
 
 
 def _not_available(request, reason):
-    message = (
-        _("This item has not closed yet, so it cannot be exported. Exports are available once it has closed.")
-        if reason == "not_closed"
-        else _("This export does not exist for this kind of item.")
-    )
-    return render(request, "error.html", {"title": _("Export not available"), "message": message}, status=409 if reason == "not_closed" else 404)
+    messages = {
+        "not_closed": _("This item has not closed yet, so it cannot be exported. Exports are available once it has closed."),
+        "not_counted": _("The ballots of this item are still being counted. This export is available once the count is stored."),
+    }
+    message = messages.get(reason, _("This export does not exist for this kind of item."))
+    return render(request, "error.html", {"title": _("Export not available"), "message": message}, status=409 if reason in messages else 404)
 
 
 def export_csv(request, kind, slug, name):

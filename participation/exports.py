@@ -225,15 +225,16 @@ EXPORTS = {
 
 def export_stream(item, name):
     """(filename, chunk iterator) for one export of a closed item; ExportNotAvailable otherwise."""
-    from .services import tally_and_publish
-
     if name not in EXPORTS or item.kind not in EXPORTS[name][1]:
         raise ExportNotAvailable("unknown")
     if not item.has_closed():
         raise ExportNotAvailable("not_closed")
     filename = f"{item.kind}-{item.slug}-{name}.csv"
+    # Exports only read: the worker counts. Until it has, a referendum's ballots are still sealed.
+    result = Result.objects.filter(item=item).first() if name in ("results", "ballots") else None
+    if name in ("results", "ballots") and result is None:
+        raise ExportNotAvailable("not_counted")
     if name == "results":
-        result = Result.objects.filter(item=item).first() or tally_and_publish(item.pk)
         return filename, csv_chunks(RESULTS_HEADER, results_rows(item, result))
     if name == "ballots":
         return filename, csv_chunks(BALLOTS_HEADER, ballot_rows(item))

@@ -24,6 +24,7 @@ FEEDBACK_TEXT_MAX = 500
 # Lets constraints say `field__length__lte=N`, so the database holds length limits too.
 models.TextField.register_lookup(Length)
 models.CharField.register_lookup(Length)
+models.BinaryField.register_lookup(Length)
 
 
 class PageFeedback(models.Model):
@@ -509,18 +510,43 @@ def new_receipt_code():
     return group_receipt(base64.b32encode(secrets.token_bytes(16)).decode("ascii").rstrip("="))
 
 
+class SealedBallot(models.Model):
+    """A referendum ballot in the sealed box, from the vote until the tally (participation/ballot_box.py).
+
+    Written in the vote's transaction beside the participation, so it shares
+    that row's xmin and physical neighbourhood: hence nothing in it is
+    readable. The option, receipt and segment are one AES-256-GCM ciphertext
+    of fixed length under a key that is not in the database; the key is random.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="sealed_ballots")
+    nonce = models.BinaryField(max_length=12)
+    ciphertext = models.BinaryField(max_length=80)
+
+    class Meta:
+        verbose_name = _("sealed referendum ballot")
+        verbose_name_plural = _("sealed referendum ballots")
+        constraints = [
+            models.CheckConstraint(condition=Q(nonce__length=12), name="sealed_ballot_nonce_96_bits"),
+            # 64 bytes of plaintext and a 16-byte tag: every ciphertext has the same length.
+            models.CheckConstraint(condition=Q(ciphertext__length=80), name="sealed_ballot_fixed_length"),
+        ]
+
+
 class ReferendumBallot(models.Model):
     """What was chosen in a referendum: an option (or blank) and a receipt code.
 
-    Nothing here leads to a person: a random primary key (no insertion order),
-    no user, no time, no link to ReferendumParticipation.
+    Written only by the tally, which opens the sealed box and writes these in
+    shuffled order in a transaction without any participation. Nothing here
+    leads to a person: a random primary key, no user, no time, no segment, no
+    link to ReferendumParticipation.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="referendum_ballots")
     option = models.ForeignKey(Option, on_delete=models.PROTECT, related_name="referendum_ballots", null=True, blank=True)
     receipt = models.CharField(max_length=32, unique=True, default=new_receipt_code)
-    segment = models.CharField(max_length=10, choices=Segment.choices)
 
     class Meta:
         verbose_name = _("referendum ballot")

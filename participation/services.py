@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from . import audit
+from . import audit, ballot_box
 from .models import (
     COMMENT_MAX,
     MAX_OPTIONS,
@@ -25,10 +25,11 @@ from .models import (
     Option,
     PollAnswer,
     PollBallot,
-    ReferendumBallot,
     ReferendumParticipation,
+    Result,
     SectionReaction,
     State,
+    new_receipt_code,
 )
 from .rules import Barrier, eligibility_barrier, participation_barrier, time_barrier
 
@@ -190,9 +191,11 @@ def cast_poll_ballot(user, item, choices):
 def cast_referendum_ballot(user, item, choice):
     """Record a secret referendum ballot and return its receipt code.
 
-    Two rows in one transaction with nothing joining them: who took part (with
-    the day only) and what was chosen (with a random key and receipt). The
-    unique constraint on participation makes a second ballot impossible.
+    One transaction writes who took part (with the day only) and drops the
+    ballot, sealed, into the item's ballot box (ballot_box.py): the two rows
+    share a transaction, so the sealed one carries nothing readable. The
+    receipt is returned to be shown once and is stored nowhere else. The unique
+    constraint on participation makes a second ballot impossible.
     """
     if item.kind != Kind.REFERENDUM:
         raise InvalidBallot(_("This is not a referendum."))
@@ -204,21 +207,30 @@ def cast_referendum_ballot(user, item, choice):
     if choice == ABSTAIN:
         if not question.allow_abstain:
             raise InvalidBallot(_("A blank vote is not offered in this referendum."))
-        option = None
+        option_id = None
     else:
-        option = Option.objects.filter(question=question, pk=int(choice) if choice.isdigit() else None).first()
-        if option is None:
-            raise InvalidBallot(_("Choose one of the answers shown."))
+        option_id = _option_id(question, choice)
+    receipt = new_receipt_code()
     try:
         with transaction.atomic():
             _lock_open_item(item)
             ReferendumParticipation.objects.create(
                 item=item, voter=user, segment=user.segment, voted_on=timezone.localdate()
             )
-            ballot = ReferendumBallot.objects.create(item=item, option=option, segment=user.segment)
+            ballot_box.drop_in(item, option_id, receipt, user.segment)
     except IntegrityError:
         raise AlreadyVoted() from None
-    return ballot.receipt
+    return receipt
+
+
+def _option_id(question, choice):
+    """The id of one of the question's options, from what the form sent; InvalidBallot for anything else."""
+    if not (choice.isascii() and choice.isdigit() and len(choice) <= 18):
+        raise InvalidBallot(_("Choose one of the answers shown."))
+    option_id = Option.objects.filter(question=question, pk=int(choice)).values_list("pk", flat=True).first()
+    if option_id is None:
+        raise InvalidBallot(_("Choose one of the answers shown."))
+    return option_id
 
 
 # ---------------------------------------------------------------------------
@@ -376,12 +388,10 @@ def close_item_now(item):
 
 
 def publish_results(item, now=None):
-    """Publish the results of a closed poll or referendum (tallying first if needed), or a consultation's outcome.
+    """Publish the stored results of a closed poll or referendum, or a consultation's outcome.
 
-    Returns the item. Idempotent callers should use publish_if_automatic.
+    Never counts: the worker's tally (tally_and_publish) stores the result first. Returns the item.
     """
-    from .tally import tally
-
     now = now or timezone.now()
     if not item.has_closed(now):
         raise LifecycleError(_("Results can be published only after the item has closed."))
@@ -395,8 +405,8 @@ def publish_results(item, now=None):
                 _("Write what you heard and what you changed, in Arabic and English, before publishing the outcome.")
             )
         extra["outcome_published_at"] = now
-    else:
-        tally(item.pk, now)
+    elif not Result.objects.filter(item=item).exists():
+        raise LifecycleError(_("The ballots are still being counted. Publish the results once the count is stored."))
     before = item.state
     updated = Item.objects.filter(pk=item.pk).exclude(state=State.PUBLISHED).update(state=State.PUBLISHED, **extra)
     if not updated:
@@ -421,6 +431,8 @@ def tally_and_publish(item_id, now=None):
             # LifecycleError here means another worker or an admin published it meanwhile.
             with contextlib.suppress(LifecycleError):
                 publish_results(item, now)
+    if item.kind == Kind.REFERENDUM:
+        ballot_box.vacuum()
     return result
 
 

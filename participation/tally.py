@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accounts.models import PERSONA_FIELDS, Persona
 
-from . import audit
+from . import audit, ballot_box
 from .models import AuditEntry, Item, Kind, PollAnswer, Result, State
 
 # Referendum breakdown cells under this many ballots are hidden.
@@ -125,21 +125,18 @@ def _poll_counts(item, questions):
     return ballots, per_option, {"segment": by_segment, "persona": by_persona, "segment_ballots": segment_ballots}
 
 
-def _referendum_counts(item, question):
-    ballots_qs = item.referendum_ballots.order_by()
-    per_option = {
-        (question.pk, r["option_id"]): r["n"] for r in ballots_qs.values("option_id").annotate(n=Count("id"))
-    }
+def _referendum_counts(item, question, cells):
+    """Counts of a referendum from its opened ballot box: cells are {(segment, option id or None): ballots}."""
+    per_option = {}
+    for (_segment, option_id), n in cells.items():
+        per_option[(question.pk, option_id)] = per_option.get((question.pk, option_id), 0) + n
     by_segment = {}
-    for r in ballots_qs.values("option_id", "segment").annotate(n=Count("id")):
+    segment_totals = {}
+    for (segment, option_id), n in cells.items():
         # Small groups could be identified: hide any cell under SMALL_CELL ballots.
-        by_segment.setdefault(r["segment"], {})[f"{question.pk}:{r['option_id'] or 0}"] = (
-            r["n"] if r["n"] >= SMALL_CELL else None
-        )
-    segment_ballots = {
-        segment: (n if n >= SMALL_CELL else None)
-        for segment, n in ballots_qs.values_list("segment").annotate(n=Count("id"))
-    }
+        by_segment.setdefault(segment, {})[f"{question.pk}:{option_id or 0}"] = n if n >= SMALL_CELL else None
+        segment_totals[segment] = segment_totals.get(segment, 0) + n
+    segment_ballots = {segment: (n if n >= SMALL_CELL else None) for segment, n in segment_totals.items()}
     ballots = sum(per_option.values())
     return ballots, per_option, {"segment": by_segment, "segment_ballots": segment_ballots, "small_cell": SMALL_CELL}
 
@@ -170,7 +167,9 @@ def tally(item_id, now=None):
             if item.kind == Kind.POLL:
                 ballots, per_option, breakdown = _poll_counts(item, questions)
             else:
-                ballots, per_option, breakdown = _referendum_counts(item, questions[0])
+                # Opened here, in the tally's transaction: all sealed ballots become plaintext, or none do.
+                cells = ballot_box.open_box(item)
+                ballots, per_option, breakdown = _referendum_counts(item, questions[0], cells)
             counts = {
                 "kind": item.kind,
                 "questions": [

@@ -16,7 +16,6 @@ urlpatterns = [
     path("audit/<str:kind>/<slug:slug>/<str:name>.csv", audit_views.export_csv, name="export_csv"),
     path("audit/<str:kind>/<slug:slug>/<str:name>.csv.sha256", audit_views.export_sha256, name="export_sha256"),
     path("referendums/<slug:slug>/", views.referendum_detail, name="referendum_detail"),
-    path("referendums/<slug:slug>/receipt/", views.referendum_receipt, name="referendum_receipt"),
     path("referendums/<slug:slug>/receipts/", views.referendum_receipts, name="referendum_receipts"),
     path("consultations/<slug:slug>/", views.consultation_detail, name="consultation_detail"),
     path("consultations/<slug:slug>/comment/", views.consultation_comment, name="consultation_comment"),

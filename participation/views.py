@@ -1,3 +1,5 @@
+from urllib.parse import quote
+
 from django.contrib import messages
 from django.core import signing
 from django.core.paginator import Paginator
@@ -253,17 +255,22 @@ def poll_detail(request, slug):
 
 
 def _results_for(item, now, questions):
-    """Live counts of an open poll, or the stored snapshot (tallied on the first request that needs it), or None."""
+    """Live counts of an open poll with live results, or the stored snapshot once it may be shown, or None.
+
+    Pages only read: the worker (or the close_due and tally commands) closes and counts. A closed item whose
+    count is not stored yet shows that the votes are being counted.
+    """
     if item.kind == Kind.CONSULTATION:
         return None
     if item.is_open(now):
         return results.live_poll_results(item, questions) if rules.can_see_results(item, now) else None
     if not item.has_closed(now):
         return None
-    result = Result.objects.filter(item=item).first() or services.tally_and_publish(item.pk, now)
-    item.refresh_from_db(fields=["state"])
     if not rules.can_see_results(item, now):
         return None
+    result = Result.objects.filter(item=item).first()
+    if result is None:
+        return {"counting": True}
     return results.snapshot_results(result)
 
 
@@ -312,9 +319,6 @@ def poll_thanks(request, slug):
     return render(request, "participation/voted.html", {"item": item, "show_results": rules.can_see_results(item)})
 
 
-RECEIPT_SESSION_KEY = "referendum_receipts"
-
-
 def referendum_detail(request, slug):
     item = _get_item(request, Kind.REFERENDUM, slug)
     now = timezone.now()
@@ -329,21 +333,28 @@ def referendum_detail(request, slug):
             context = _detail_context(request, item, now) | {"question": question, "error": error.message, "chosen": choice}
             status = error.status
         else:
-            # Shown once, on the next page, then forgotten by the portal.
-            request.session.setdefault(RECEIPT_SESSION_KEY, {})[item.slug] = receipt
-            request.session.modified = True
-            return redirect("participation:referendum_receipt", slug=item.slug)
+            return _receipt_response(request, item, receipt)
     context["results"] = _results_for(item, now, [question] if question else [])
     return render(request, "participation/referendum_detail.html", context, status=status)
 
 
-def referendum_receipt(request, slug):
-    item = _get_item(request, Kind.REFERENDUM, slug)
-    receipt = request.session.get(RECEIPT_SESSION_KEY, {}).pop(item.slug, None)
-    request.session.modified = True
-    if receipt is None:
-        return redirect(item.get_absolute_url())
-    return render(request, "participation/voted.html", {"item": item, "receipt": receipt})
+def _receipt_response(request, item, receipt):
+    """The receipt, in the answer to the vote itself: never in the session, the messages or a log.
+
+    Shown once; no-store keeps it out of every cache, so the back button cannot bring it back to the next person
+    at a shared computer.
+    """
+    receipts_url = request.build_absolute_uri(reverse("participation:referendum_receipts", args=[item.slug]))
+    text = render_to_string(
+        "participation/receipt.txt", {"item": item, "receipt": receipt, "receipts_url": receipts_url}, request=request
+    )
+    response = render(
+        request,
+        "participation/voted.html",
+        {"item": item, "receipt": receipt, "receipt_download": f"data:text/plain;charset=utf-8,{quote(text)}"},
+    )
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def referendum_receipts(request, slug):

@@ -2,6 +2,7 @@
 the public receipt list; the results page shows the chart."""
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -32,13 +33,18 @@ def test_verified_citizen_votes_keeps_the_receipt_and_finds_it_after_the_tally(l
     # The secret ballot: choose, send, get a receipt shown once.
     page.get_by_role("radio", name=yes.text_ar if lang == "ar" else yes.text_en, exact=True).check()
     page.get_by_role("button", name=t("Send my vote")).click()
-    expect(page).to_have_url(re.compile(rf"/{lang}/referendums/{referendum.slug}/receipt/$"))
-    expect(page.get_by_role("status")).to_contain_text(t("Your vote has been counted"))
+    # The receipt is in the answer to the vote itself (never in the session): copy, print or download it.
+    expect(page).to_have_url(re.compile(rf"/{lang}/referendums/{referendum.slug}/$"))
+    expect(page.get_by_role("status").first).to_contain_text(t("Your vote has been counted"))
     receipt = page.locator(".receipt-code").inner_text().strip()
     assert RECEIPT.match(receipt), receipt
+    expect(page.get_by_role("button", name=t("Copy the code"))).to_be_visible()
+    expect(page.get_by_role("button", name=t("Print"))).to_be_visible()
+    with page.expect_download() as download:
+        page.get_by_role("link", name=t("Download the code")).click()
+    assert receipt in Path(download.value.path()).read_text(encoding="utf-8")
     a11y.check(page, "referendum receipt")
-    page.reload()  # shown once: the portal forgets it
-    expect(page).to_have_url(re.compile(rf"/{lang}/referendums/{referendum.slug}/$"))
+    page.goto(f"/{lang}/referendums/{referendum.slug}/")  # shown once: the portal never kept it
     expect(page.locator(".receipt-code")).to_have_count(0)
     expect(page.locator("#participation-status")).to_contain_text(t("You have already taken part. Thank you."))
 
@@ -47,7 +53,7 @@ def test_verified_citizen_votes_keeps_the_receipt_and_finds_it_after_the_tally(l
     expect(page.get_by_role("status")).to_contain_text(t("The receipt list appears when the results of this referendum are published."))
     a11y.check(page, "receipt list (not yet)")
 
-    # The referendum closes; the tally runs (Celery runs eagerly in tests) and publishes the results.
+    # The referendum closes; the tally runs (Celery runs eagerly in tests), opens the box and publishes the results.
     assert services.close_item(referendum.pk)
     referendum.refresh_from_db()
     assert referendum.state == State.PUBLISHED

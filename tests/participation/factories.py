@@ -164,3 +164,12 @@ def staff_in(group_name, *entities, **kwargs):
     for entity in entities:
         entity.members.add(user)
     return user
+
+
+def sealed_ballots(item=None):
+    """What the sealed box holds, opened with the ballot box key: for tests that check a vote before the tally."""
+    from participation.ballot_box import unseal
+    from participation.models import SealedBallot
+
+    rows = SealedBallot.objects.all() if item is None else SealedBallot.objects.filter(item=item)
+    return [unseal(row.item_id, row.nonce, row.ciphertext) for row in rows]

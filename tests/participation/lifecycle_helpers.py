@@ -101,6 +101,15 @@ def close(item, seconds_ago=1):
     return item
 
 
+def count(item):
+    """What the worker does once the clock passes the close: count, then publish unless approval is needed."""
+    from participation import services
+
+    services.tally_and_publish(item.pk)
+    item.refresh_from_db()
+    return item
+
+
 def set_state(item, state):
     Item.objects.filter(pk=item.pk).update(state=state)
     item.refresh_from_db()

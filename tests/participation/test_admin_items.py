@@ -13,6 +13,7 @@ from django.utils import timezone, translation
 
 from participation import services
 from participation.models import Comment, Item, Poll, Question, Result, State
+from participation.tally import tally
 from tests.factories import SuperUserFactory, VerifiedUserFactory
 
 from .conftest import assert_not_shown, assert_shown, page, t
@@ -408,6 +409,12 @@ def test_ministry_admins_schedule_close_and_publish(client, lang, admin_a, entit
             response, translation.ngettext("%(count)d item closed.", "%(count)d items closed.", 1) % {"count": 1}
         )
     assert Item.objects.get(pk=draft.pk).state == State.CLOSED  # the tally waits for the commit
+
+    # "Publish" never counts (a request only reads): before the worker has counted, it says so.
+    response = run_action(client, "poll", "publish", Item.objects.get(pk=draft.pk))
+    assert_shown(response, t(lang, "The ballots are still being counted. Publish the results once the count is stored."))
+    assert Item.objects.get(pk=draft.pk).state == State.CLOSED
+    tally(draft.pk)  # the worker's count, without its automatic publication
 
     response = run_action(client, "poll", "publish", Item.objects.get(pk=draft.pk))
     with translation.override(lang):

@@ -213,7 +213,7 @@ def test_results_cannot_be_published_before_closing():
 def test_publishing_counts_the_ballots_once_and_only_once():
     poll = voted_poll(voters=3)
     with time_machine.travel(AFTER, tick=False):
-        services.publish_results(poll)
+        services.tally_and_publish(poll.pk)
         with pytest.raises(services.LifecycleError):
             services.publish_results(Item.objects.get(pk=poll.pk))
     assert state_of(poll) == State.PUBLISHED
@@ -246,3 +246,12 @@ def test_the_minute_job_closes_counts_and_publishes_a_poll(django_capture_on_com
     assert state_of(poll) == State.PUBLISHED
     assert Result.objects.get(item=poll).ballots == 2
     assert len(mailoutbox) == 2  # the voters hear about the results
+
+
+def test_publishing_never_counts_a_result_that_is_not_stored():
+    """Publishing is a request's action (the admin's button): it must not count; the worker does."""
+    poll = voted_poll(voters=2)
+    with time_machine.travel(AFTER, tick=False), pytest.raises(services.LifecycleError):
+        services.publish_results(Item.objects.get(pk=poll.pk))
+    assert not Result.objects.exists()
+    assert state_of(poll) != State.PUBLISHED

@@ -84,7 +84,7 @@ def test_the_closed_list_page(lang, size, viewer, django_assert_max_num_queries)
     now = timezone.now()
     items = polls(size, opens_at=now - timedelta(days=20), closes_at=now - timedelta(days=2))
     for item in items[:3]:
-        services.publish_results(item)
+        services.tally_and_publish(item.pk)
     response = get_within_bound(
         client, url(lang, "list"), "closed list", index, django_assert_max_num_queries, tab="closed"
     )
@@ -110,7 +110,7 @@ def test_the_poll_results_page(lang, size, viewer, django_assert_max_num_queries
     for voter in voters(size):
         services.cast_poll_ballot(voter, poll, single_choices(poll))
     with time_machine.travel(poll.closes_at + timedelta(hours=1), tick=False):
-        services.publish_results(type(poll).objects.get(pk=poll.pk))
+        services.tally_and_publish(poll.pk)
         response = get_within_bound(
             client, url(lang, "poll_results", slug=poll.slug), "poll results", index, django_assert_max_num_queries
         )
@@ -135,7 +135,7 @@ def published_referendum(size):
         services.cast_referendum_ballot(voter, referendum, referendum.questions.get().options.first().pk)
     moment = referendum.closes_at + timedelta(hours=1)
     with time_machine.travel(moment, tick=False):
-        services.publish_results(type(referendum).objects.get(pk=referendum.pk))
+        services.tally_and_publish(referendum.pk)
     return referendum, moment
 
 

@@ -14,6 +14,7 @@ from participation import services
 from participation.models import PollBallot, Result, State
 from tests.participation.lifecycle_helpers import (
     close,
+    count,
     make_poll,
     make_referendum,
     people,
@@ -63,7 +64,7 @@ def bars(html):
 
 
 # ---------------------------------------------------------------------------
-# A closed poll: tallied on the first request, then shown from the stored result
+# A closed poll: counted by the worker, then shown from the stored result
 # ---------------------------------------------------------------------------
 
 
@@ -81,12 +82,21 @@ def closed_poll():
     return poll
 
 
-def test_closed_poll_results_page_shows_numbers_percentages_turnout_and_bars(client, lang, closed_poll):
+def test_a_closed_poll_not_yet_counted_says_so_and_the_page_counts_nothing(client, lang, closed_poll):
+    html = get_html(client, results_url(lang, closed_poll))
     assert not Result.objects.filter(item=closed_poll).exists()
+    assert_page_language(html, lang)
+    assert t(
+        lang, "Voting has closed and the ballots are being counted. The results will appear here within a few minutes."
+    ) in html
+    assert "result-bar-rect" not in html
 
+
+def test_closed_poll_results_page_shows_numbers_percentages_turnout_and_bars(client, lang, closed_poll):
+    count(closed_poll)
     html = get_html(client, results_url(lang, closed_poll))
 
-    result = Result.objects.get(item=closed_poll)  # tallied on this first request
+    result = Result.objects.get(item=closed_poll)
     closed_poll.refresh_from_db()
     assert closed_poll.state == State.PUBLISHED
     assert_page_language(html, lang)
@@ -111,6 +121,7 @@ def test_closed_poll_results_page_shows_numbers_percentages_turnout_and_bars(cli
 
 
 def test_closed_poll_results_page_has_the_segment_breakdown_table(client, lang, closed_poll):
+    count(closed_poll)
     html = get_html(client, results_url(lang, closed_poll))
     assert 'id="breakdown-title"' in html
     assert t(lang, "By segment") in html
@@ -126,6 +137,7 @@ def test_closed_poll_results_page_has_the_segment_breakdown_table(client, lang, 
 
 
 def test_a_second_request_shows_the_same_stored_result(client, lang, closed_poll):
+    count(closed_poll)
     get_html(client, results_url(lang, closed_poll))
     first = Result.objects.get(item=closed_poll)
     html = get_html(client, results_url(lang, closed_poll))
@@ -138,7 +150,7 @@ def test_poll_results_page_has_the_persona_breakdown(client, lang):
     poll, _q, (first, second) = make_poll()
     vote(person(Segment.CITIZEN, personas=[Persona.PARENT]), poll, [first])
     vote(person(Segment.CITIZEN, personas=[Persona.PARENT, Persona.EMPLOYEE]), poll, [second])
-    close(poll)
+    count(close(poll))
     html = get_html(client, results_url(lang, poll))
     assert 'id="persona-title"' in html
     assert t(lang, "By persona") in html
@@ -246,7 +258,7 @@ def test_open_referendum_shows_no_results_and_no_receipts(client, lang, referend
 
 def test_referendum_results_appear_automatically_after_the_tally(client, lang, referendum_ballots):
     referendum, receipts = referendum_ballots()
-    close(referendum)
+    count(close(referendum))
 
     html = get_html(client, results_url(lang, referendum))
 
@@ -263,7 +275,7 @@ def test_referendum_results_appear_automatically_after_the_tally(client, lang, r
 
 def test_referendum_breakdown_shows_small_groups_as_hidden(client, lang, referendum_ballots):
     referendum, _receipts = referendum_ballots()
-    close(referendum)
+    count(close(referendum))
     html = get_html(client, results_url(lang, referendum))
     section = html.split('id="breakdown-title"', 1)[1].split("</section>", 1)[0]
     assert t(lang, "To protect the secrecy of the ballot, groups of fewer than %(n)s ballots are not shown (–).", n=10) in section
@@ -280,11 +292,11 @@ def test_referendum_needing_approval_shows_results_and_receipts_only_after_an_ad
     client, lang, referendum_ballots, django_capture_on_commit_callbacks
 ):
     referendum, receipts = referendum_ballots(results_need_approval=True)
-    close(referendum)
+    count(close(referendum))
 
     html = get_html(client, results_url(lang, referendum))
 
-    assert Result.objects.filter(item=referendum).exists()  # counted on the first request ...
+    assert Result.objects.filter(item=referendum).exists()  # counted by the worker ...
     referendum.refresh_from_db()
     assert referendum.state == State.CLOSED  # ... but not published
     assert "result-bar-rect" not in html
@@ -304,7 +316,7 @@ def test_referendum_needing_approval_shows_results_and_receipts_only_after_an_ad
 
 def test_referendum_detail_page_hides_results_until_published(client, lang, referendum_ballots):
     referendum, _receipts = referendum_ballots(results_need_approval=True)
-    close(referendum)
+    count(close(referendum))
     html = get_html(client, f"/{lang}/referendums/{referendum.slug}/")
     assert "result-bar-rect" not in html
     services.publish_results(referendum)
@@ -317,13 +329,17 @@ def test_referendum_detail_page_hides_results_until_published(client, lang, refe
 # ---------------------------------------------------------------------------
 
 
-def test_after_closing_time_the_first_request_tallies_without_any_task(client, lang):
+def test_after_closing_time_a_request_counts_nothing_and_the_worker_does(client, lang):
     now = timezone.now()
     poll, _q, (first, _second) = make_poll(opens_at=now - timedelta(hours=1), closes_at=now + timedelta(hours=1))
     vote(person(), poll, [first])
     later = poll.closes_at + timedelta(minutes=5)
 
     with time_machine.travel(later, tick=False):
+        html = get_html(client, results_url(lang, poll))
+        assert not Result.objects.filter(item=poll).exists()
+        assert "result-bar-rect" not in html
+        count(poll)
         html = get_html(client, results_url(lang, poll))
 
     result = Result.objects.get(item=poll)
@@ -344,12 +360,15 @@ def test_before_closing_time_nothing_is_tallied(client, lang):
     assert "result-bar-rect" not in html
 
 
-def test_the_poll_page_after_closing_tallies_too(client, lang):
+def test_the_poll_page_after_closing_shows_the_stored_count_only(client, lang):
     poll, _q, (first, _second) = make_poll()
     vote(person(), poll, [first])
     close(poll)
     html = get_html(client, f"/{lang}/polls/{poll.slug}/")
-    assert Result.objects.filter(item=poll).exists()
+    assert not Result.objects.filter(item=poll).exists()
+    assert "result-bar-rect" not in html
+    count(poll)
+    html = get_html(client, f"/{lang}/polls/{poll.slug}/")
     assert "result-bar-rect" in html
 
 

@@ -1,7 +1,9 @@
 """The referendum's secret ballot: who took part is stored apart from what was chosen, with nothing joining them."""
 
 import base64
+import logging
 import re
+import secrets
 import uuid
 
 import pytest
@@ -9,12 +11,23 @@ from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
 from django.db import DatabaseError, models
 
-from participation import services
-from participation.models import AuditEntry, Option, ReferendumBallot, ReferendumParticipation, new_receipt_code
+from accounts.models import Segment
+from participation import ballot_box, services
+from participation.ballot_box import BallotBoxError, OpenedBallot
+from participation.models import (
+    AuditEntry,
+    Option,
+    ReferendumBallot,
+    ReferendumParticipation,
+    Result,
+    SealedBallot,
+    new_receipt_code,
+)
 from tests.factories import VerifiedUserFactory
 
 from .conftest import url
-from .factories import make_referendum
+from .factories import make_referendum, sealed_ballots
+from .lifecycle_helpers import close
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +53,17 @@ def test_the_ballot_model_has_no_way_back_to_the_voter():
     pk = ReferendumBallot._meta.pk
     assert isinstance(pk, models.UUIDField)
     assert pk.default is uuid.uuid4
-    assert {f.name for f in fields} <= {"id", "item", "option", "receipt", "segment"}
+    assert {f.name for f in fields} <= {"id", "item", "option", "receipt"}
+
+
+def test_the_sealed_ballot_model_has_no_way_back_to_the_voter_either():
+    user_model = get_user_model()
+    fields = SealedBallot._meta.get_fields(include_hidden=True)
+    assert {f.name for f in fields} == {"id", "item", "nonce", "ciphertext"}
+    for field in fields:
+        assert leads_to(field) not in (user_model, ReferendumParticipation)
+        assert not isinstance(field, (models.DateTimeField, models.DateField, models.AutoField, models.BigAutoField))
+    assert SealedBallot._meta.pk.default is uuid.uuid4
 
 
 def test_what_the_ballot_points_to_does_not_lead_to_a_voter_either():
@@ -65,17 +88,92 @@ def test_the_participation_record_keeps_who_and_the_day_but_never_the_choice():
 def test_a_ballots_values_do_not_contain_the_voter(citizen):
     referendum = make_referendum()
     receipt = services.cast_referendum_ballot(citizen, referendum, "abstain")
+    services.tally_and_publish(close(referendum).pk)
     row = ReferendumBallot.objects.filter(receipt=receipt).values().get()
-    assert set(row) == {"id", "item_id", "option_id", "receipt", "segment"}
+    assert set(row) == {"id", "item_id", "option_id", "receipt"}
     assert citizen.pk not in {v for k, v in row.items() if k != "item_id"}
     assert uuid.UUID(str(row["id"])).version == 4
 
 
-def test_ballots_are_not_kept_in_the_order_they_were_cast():
+def test_the_sealed_box_holds_nothing_readable(citizen):
+    """Before the tally the vote is one ciphertext: no option id, receipt, segment or voter in the clear."""
+    referendum = make_referendum()
+    option = referendum.questions.get().options.first()
+    receipt = services.cast_referendum_ballot(citizen, referendum, option.pk)
+    assert not ReferendumBallot.objects.exists()
+    row = SealedBallot.objects.values().get()
+    assert set(row) == {"id", "item_id", "nonce", "ciphertext"}
+    raw = bytes(row["ciphertext"]) + bytes(row["nonce"])
+    for clear in (receipt, receipt.replace("-", ""), citizen.segment, f"{option.pk:020d}", citizen.email):
+        assert clear.encode() not in raw
+    assert uuid.UUID(str(row["id"])).version == 4
+    assert sealed_ballots(referendum)[0] == OpenedBallot(option.pk, receipt, citizen.segment)
+
+
+def test_every_sealed_ballot_has_the_same_length_whatever_the_choice_and_the_voter():
+    """A blank vote, option 1 or option 2, by a citizen or a resident: the size of the row says nothing."""
+    referendum = make_referendum(for_visitors=True)
+    options = list(referendum.questions.get().options.all())
+    for segment in (Segment.CITIZEN, Segment.RESIDENT):
+        for choice in ["abstain", *(o.pk for o in options)]:
+            services.cast_referendum_ballot(VerifiedUserFactory(segment=segment), referendum, choice)
+    lengths = {len(bytes(c)) for c in SealedBallot.objects.values_list("ciphertext", flat=True)}
+    assert lengths == {80}
+
+
+def test_a_sealed_ballot_moved_to_another_referendum_does_not_open(citizen):
+    """The item's id is bound into the ciphertext: an insider cannot stuff one box with another's ballots."""
+    first, second = make_referendum(), make_referendum()
+    services.cast_referendum_ballot(citizen, first, "abstain")
+    SealedBallot.objects.update(item=second)
+    with pytest.raises(BallotBoxError):
+        sealed_ballots(second)
+
+
+def test_a_box_sealed_under_another_key_does_not_open(citizen, settings):
+    referendum = make_referendum()
+    services.cast_referendum_ballot(citizen, referendum, "abstain")
+    settings.BALLOT_BOX_KEY = bytes(32)
+    with pytest.raises(BallotBoxError):
+        services.tally_and_publish(close(referendum).pk)
+    assert not ReferendumBallot.objects.exists()  # nothing half-opened
+    assert SealedBallot.objects.count() == 1
+
+
+def test_the_tally_opens_the_box_and_destroys_the_sealed_rows():
+    referendum = make_referendum()
+    yes, no = referendum.questions.get().options.all()[:2]
+    receipts = {services.cast_referendum_ballot(VerifiedUserFactory(), referendum, c.pk): c.pk for c in [yes, yes, no]}
+    services.tally_and_publish(close(referendum).pk)
+    assert not SealedBallot.objects.exists()
+    assert dict(ReferendumBallot.objects.values_list("receipt", "option_id")) == receipts
+    votes = [o["votes"] for o in Result.objects.get(item=referendum).counts["questions"][0]["options"]]
+    assert votes[:2] == [2, 1]
+
+
+def test_ballots_are_listed_by_receipt_not_in_the_order_they_were_cast():
     referendum = make_referendum()
     cast = [services.cast_referendum_ballot(VerifiedUserFactory(), referendum, "abstain") for _ in range(12)]
+    services.tally_and_publish(close(referendum).pk)
     assert list(ReferendumBallot.objects.values_list("receipt", flat=True)) == sorted(cast)
     assert ReferendumBallot._meta.ordering == ["receipt"]
+
+
+def test_the_tally_shuffles_the_ballots_with_the_system_random_source(monkeypatch):
+    """The plaintext rows are written in the order of a CSPRNG shuffle, not in the order people voted."""
+    referendum = make_referendum()
+    for _ in range(5):
+        services.cast_referendum_ballot(VerifiedUserFactory(), referendum, "abstain")
+    shuffled = []
+
+    class Recorder(secrets.SystemRandom):
+        def shuffle(self, x):
+            shuffled.append(len(x))
+            x.reverse()
+
+    monkeypatch.setattr(ballot_box.secrets, "SystemRandom", Recorder)
+    services.tally_and_publish(close(referendum).pk)
+    assert shuffled == [5]
 
 
 def test_who_and_what_are_written_together_or_not_at_all(citizen, monkeypatch):
@@ -84,13 +182,13 @@ def test_who_and_what_are_written_together_or_not_at_all(citizen, monkeypatch):
     def broken(*args, **kwargs):
         raise DatabaseError("disk full")
 
-    monkeypatch.setattr(ReferendumBallot.objects, "create", broken)
+    monkeypatch.setattr(SealedBallot.objects, "create", broken)
     with pytest.raises(DatabaseError):
         services.cast_referendum_ballot(citizen, referendum, "abstain")
     assert not ReferendumParticipation.objects.exists()
     monkeypatch.undo()
     services.cast_referendum_ballot(citizen, referendum, "abstain")
-    assert ReferendumParticipation.objects.count() == ReferendumBallot.objects.count() == 1
+    assert ReferendumParticipation.objects.count() == SealedBallot.objects.count() == 1
 
 
 def test_voting_leaves_no_trace_of_the_choice_in_the_audit_trail(citizen):
@@ -113,12 +211,15 @@ def test_receipts_are_random_base32_of_at_least_128_bits():
     assert max(len(code) for code in codes) <= ReferendumBallot._meta.get_field("receipt").max_length
 
 
-def test_the_receipt_is_shown_once_then_forgotten_by_the_portal(client, lang, citizen):
+def test_the_receipt_is_shown_once_and_never_stored_with_the_person(client, lang, citizen, caplog):
     referendum = make_referendum()
     client.force_login(citizen)
-    client.post(url(lang, "referendum_detail", slug=referendum.slug), {"choice": "abstain"})
-    receipt = ReferendumBallot.objects.get().receipt
-    assert receipt in client.get(url(lang, "referendum_receipt", slug=referendum.slug)).content.decode()
-    assert client.get(url(lang, "referendum_receipt", slug=referendum.slug)).status_code == 302
+    with caplog.at_level(logging.DEBUG):
+        response = client.post(url(lang, "referendum_detail", slug=referendum.slug), {"choice": "abstain"})
+    receipt = sealed_ballots(referendum)[0].receipt
+    assert receipt in response.content.decode()
+    assert response["Cache-Control"] == "no-store"
     for session in Session.objects.all():
         assert receipt not in str(session.get_decoded())
+    assert receipt not in caplog.text
+    assert receipt not in str(response.cookies)  # nor in the messages cookie

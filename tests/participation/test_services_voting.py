@@ -13,7 +13,7 @@ from participation.models import PollAnswer, PollBallot, Question, ReferendumBal
 from participation.rules import Barrier
 from tests.factories import UserFactory, VerifiedUserFactory
 
-from .factories import PollFactory, add_question, make_poll, make_referendum, single_choices
+from .factories import PollFactory, add_question, make_poll, make_referendum, sealed_ballots, single_choices
 
 pytestmark = pytest.mark.django_db
 
@@ -256,18 +256,14 @@ def test_a_referendum_ballot_writes_who_apart_from_what_and_returns_the_receipt(
     participation = ReferendumParticipation.objects.get()
     assert (participation.item, participation.voter, participation.segment) == (referendum, citizen, "citizen")
     assert participation.voted_on == timezone.localtime(moment).date()
-    written = ReferendumBallot.objects.get()
-    assert (written.item, written.option, written.receipt, written.segment) == (
-        referendum,
-        yes(referendum),
-        receipt,
-        "citizen",
-    )
+    assert not ReferendumBallot.objects.exists()  # sealed until the tally
+    (written,) = sealed_ballots(referendum)
+    assert (written.option_id, written.receipt, written.segment) == (yes(referendum).pk, receipt, "citizen")
 
 
 def test_a_blank_vote_has_no_option(referendum, citizen):
     receipt = services.cast_referendum_ballot(citizen, referendum, "abstain")
-    assert ReferendumBallot.objects.get(receipt=receipt).option is None
+    assert [(b.receipt, b.option_id) for b in sealed_ballots(referendum)] == [(receipt, None)]
 
 
 def test_a_blank_vote_is_refused_where_not_offered(citizen):
@@ -297,7 +293,7 @@ def test_a_second_referendum_ballot_is_refused_and_nothing_more_is_written(refer
     with pytest.raises(services.AlreadyVoted):
         services.cast_referendum_ballot(citizen, referendum, "abstain")
     assert ReferendumParticipation.objects.count() == 1
-    assert ReferendumBallot.objects.get().option == yes(referendum)
+    assert [b.option_id for b in sealed_ballots(referendum)] == [yes(referendum).pk]
 
 
 def test_an_unverified_citizen_cannot_vote_in_a_referendum(referendum, unverified_citizen):

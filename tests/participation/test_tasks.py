@@ -222,7 +222,8 @@ def test_tally_item_does_not_republish_what_an_admin_already_published(django_ca
     vote_referendum(person(verified=True), referendum, yes)
     close(referendum)
     with run_on_commit(django_capture_on_commit_callbacks):
-        services.publish_results(referendum)
+        tasks.tally_item.delay(referendum.pk).get()
+        services.publish_results(Item.objects.get(pk=referendum.pk))
     with run_on_commit(django_capture_on_commit_callbacks) as callbacks:
         pk = tasks.tally_item.delay(referendum.pk).get()
     assert pk == Result.objects.get(item=referendum).pk

@@ -148,8 +148,9 @@ def test_a_file_without_ballots_is_refused(auditor_client, lang, tmp_path):
 
 
 def test_ballots_of_an_item_without_a_published_result_are_refused(auditor_client, lang, tmp_path):
-    poll, _people = bus_poll(tally=False)
+    poll, _people = bus_poll()
     path = download(auditor_client, lang, poll, "ballots", tmp_path)
+    edit_lines(path, lambda lines: [line.replace(poll.slug, "no-such-poll") for line in lines])
     with pytest.raises(CommandError, match="No published result"):
         verify(path)
 

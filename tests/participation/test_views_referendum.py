@@ -1,18 +1,19 @@
 """The referendum page in both languages: states, the secret ballot, the receipt and the public receipt list."""
 
 from datetime import timedelta
+from urllib.parse import unquote
 
 import pytest
 import time_machine
 from django.utils import timezone
 
 from participation import services
-from participation.models import Item, ReferendumBallot, ReferendumParticipation, State
+from participation.models import Item, ReferendumBallot, ReferendumParticipation, SealedBallot, State
 from participation.rules import Barrier
 from tests.factories import UserFactory, VerifiedUserFactory
 
 from .conftest import assert_not_shown, assert_page_language, assert_shown, page, t, url
-from .factories import make_poll, make_referendum
+from .factories import make_poll, make_referendum, sealed_ballots
 
 pytestmark = pytest.mark.django_db
 
@@ -35,14 +36,16 @@ def detail(client, lang, referendum, choice=None):
 
 
 def nothing_written():
-    return not ReferendumParticipation.objects.exists() and not ReferendumBallot.objects.exists()
+    return not (
+        ReferendumParticipation.objects.exists() or SealedBallot.objects.exists() or ReferendumBallot.objects.exists()
+    )
 
 
 def close_and_publish(referendum):
-    """Move past closing and publish (tallying on the way); returns the moment used."""
+    """Move past closing, count as the worker does, and publish; returns the moment used."""
     moment = referendum.closes_at + timedelta(hours=1)
     with time_machine.travel(moment, tick=False):
-        services.publish_results(Item.objects.get(pk=referendum.pk))
+        services.tally_and_publish(referendum.pk)
     return moment
 
 
@@ -105,7 +108,7 @@ def test_not_yet_open_and_closed(client, lang, citizen):
 def test_a_draft_is_404_to_the_public(client, lang, citizen):
     draft = make_referendum(schedule=False)
     client.force_login(citizen)
-    for name in ("referendum_detail", "referendum_results", "referendum_receipts", "referendum_receipt"):
+    for name in ("referendum_detail", "referendum_results", "referendum_receipts"):
         assert client.get(url(lang, name, slug=draft.slug)).status_code == 404
     assert detail(client, lang, draft, option(draft, 1).pk).status_code == 404
     assert nothing_written()
@@ -116,23 +119,27 @@ def test_a_draft_is_404_to_the_public(client, lang, citizen):
 # ---------------------------------------------------------------------------
 
 
-def test_voting_shows_the_receipt_once(client, lang, referendum, citizen):
+def test_voting_shows_the_receipt_once_in_the_answer_to_the_vote(client, lang, referendum, citizen):
     client.force_login(citizen)
     response = detail(client, lang, referendum, option(referendum, 1).pk)
-    assert response.status_code == 302
-    assert response["Location"] == url(lang, "referendum_receipt", slug=referendum.slug)
-    ballot = ReferendumBallot.objects.get()
-    assert ballot.option == option(referendum, 1)
-    receipt_page = client.get(response["Location"])
-    assert receipt_page.status_code == 200
-    assert_page_language(receipt_page, lang)
-    assert_shown(receipt_page, t(lang, "Your vote has been counted"))
-    assert_shown(receipt_page, t(lang, "Your receipt code"))
-    assert ballot.receipt in page(receipt_page)
-    again = client.get(response["Location"])
-    assert again.status_code == 302
-    assert again["Location"] == url(lang, "referendum_detail", slug=referendum.slug)
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "no-store"
+    (ballot,) = sealed_ballots(referendum)
+    assert ballot.option_id == option(referendum, 1).pk
+    assert not ReferendumBallot.objects.exists()  # sealed until the tally
+    assert_page_language(response, lang)
+    assert_shown(response, t(lang, "Your vote has been counted"))
+    assert_shown(response, t(lang, "Your receipt code"))
+    assert ballot.receipt in page(response)
+    assert_shown(response, t(lang, "Copy the code"))
+    assert_shown(response, t(lang, "Print"))
+    assert_shown(response, t(lang, "Download the code"))
+    # The download link carries the code itself: nothing is kept on the server to fetch it again.
+    assert f'download="receipt-{referendum.slug}.txt"' in page(response)
+    assert ballot.receipt in unquote(page(response).split('href="data:text/plain;charset=utf-8,')[1].split('"')[0])
     assert ballot.receipt not in str(dict(client.session))
+    again = client.get(url(lang, "referendum_detail", slug=referendum.slug))
+    assert ballot.receipt not in page(again)
 
 
 def test_someone_who_voted_is_reminded_to_keep_their_receipt(client, lang, referendum, citizen):
@@ -149,7 +156,7 @@ def test_someone_who_voted_is_reminded_to_keep_their_receipt(client, lang, refer
         ),
     )
     assert BALLOT_FORM not in page(response)
-    assert ReferendumBallot.objects.get().receipt not in page(response)
+    assert sealed_ballots(referendum)[0].receipt not in page(response)
 
 
 def test_voting_again_gets_a_friendly_409_and_nothing_more_is_written(client, lang, referendum, citizen):
@@ -161,7 +168,7 @@ def test_voting_again_gets_a_friendly_409_and_nothing_more_is_written(client, la
     assert_shown(response, t(lang, "Your vote was not counted"))
     assert_shown(response, t(lang, Barrier.ALREADY_TOOK_PART.message))
     assert ReferendumParticipation.objects.count() == 1
-    assert ReferendumBallot.objects.get().option == option(referendum, 1)
+    assert [b.option_id for b in sealed_ballots(referendum)] == [option(referendum, 1).pk]
 
 
 @pytest.mark.parametrize(
@@ -250,6 +257,7 @@ def test_results_wait_for_approval_after_closing_when_asked(client, lang, entity
     referendum = make_referendum(entity=entity, results_need_approval=True)
     cast(referendum)
     with time_machine.travel(referendum.closes_at + timedelta(hours=1), tick=False):
+        services.tally_and_publish(referendum.pk)
         response = client.get(url(lang, "referendum_results", slug=referendum.slug))
     assert response.status_code == 200
     assert "75.0%" not in page(response)
@@ -279,7 +287,7 @@ def test_the_receipt_list_is_404_until_the_results_are_published(client, lang, r
     response = client.get(url(lang, "referendum_receipts", slug=referendum.slug))
     assert response.status_code == 404
     assert_shown(response, t(lang, "The receipt list appears when the results of this referendum are published."))
-    assert ReferendumBallot.objects.get().receipt not in page(response)
+    assert sealed_ballots(referendum)[0].receipt not in page(response)
 
 
 def test_anyone_can_find_a_receipt_on_the_published_list(client, lang, referendum, citizen):
