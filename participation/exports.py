@@ -88,7 +88,15 @@ RESULTS_HEADER = [
 ]
 
 
+def _segment_cell(kind, cells, segment, key):
+    """A poll's missing cell is 0. A referendum's hidden cell is None (written empty); a segment with no ballots has 0."""
+    if kind == Kind.POLL or segment not in cells:
+        return cells.get(segment, {}).get(key, 0)
+    return cells[segment].get(key)
+
+
 def results_rows(item, result):
+    """One row per option; a referendum's hidden breakdown cells are empty (see tally.referendum_breakdown)."""
     breakdown = result.counts.get("breakdown", {}).get("segment", {})
     for question in result.counts["questions"]:
         for option in question["options"]:
@@ -99,7 +107,7 @@ def results_rows(item, result):
                 question["position"], question["ar"], question["en"],
                 option["position"], ar, en, option["votes"], option["percent"],
                 result.ballots, result.eligible, result.turnout_percent,
-                *[breakdown.get(segment, {}).get(key, 0 if item.kind == Kind.POLL else None) for segment in SEGMENTS],
+                *[_segment_cell(item.kind, breakdown, segment, key) for segment in SEGMENTS],
                 result.tallied_at, result.ballots_digest,
             ]
 

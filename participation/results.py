@@ -41,7 +41,10 @@ def _abstain_label(kind):
 
 
 def snapshot_results(result):
-    """The stored Result in the reader's language, with the segment (and persona) breakdown as tables."""
+    """The stored Result in the reader's language, with the segment (and persona) breakdown as tables.
+
+    A referendum's hidden cells (None) stay None: see tally.referendum_breakdown for what hides them.
+    """
     counts = result.counts
     lang = current_language()
     kind = counts["kind"]
@@ -66,6 +69,7 @@ def snapshot_results(result):
                 }
             )
         blocks.append({"text": question[lang] or question["ar"], "rows": rows, "multiple": question.get("multiple")})
+    segment_ballots = breakdown.get("segment_ballots", {})
     return {
         "ballots": result.ballots,
         "eligible": result.eligible,
@@ -76,5 +80,9 @@ def snapshot_results(result):
         "segments": segments,
         "personas": personas,
         "small_cell": breakdown.get("small_cell"),
+        # Referendums publish the ballots of each segment (the participation register gives them anyway) and
+        # say when small numbers are shown because the totals already fix them.
+        "segment_ballots": [segment_ballots.get(s.value) for s in segments] if kind == "referendum" else None,
+        "shown_by_totals": any(breakdown.get("determined", {}).values()),
         "live": False,
     }

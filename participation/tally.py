@@ -13,12 +13,12 @@ from django.db.models import Count, F, Q, Value
 from django.db.models.functions import Coalesce, Collate
 from django.utils import timezone
 
-from accounts.models import PERSONA_FIELDS, Persona
+from accounts.models import PERSONA_FIELDS, Persona, Segment
 
-from . import audit, ballot_box
+from . import audit, ballot_box, suppression
 from .models import AuditEntry, Item, Kind, PollAnswer, Result, State
 
-# Referendum breakdown cells under this many ballots are hidden.
+# Referendum breakdown cells under this many ballots are hidden, with complementary cells (suppression.py).
 SMALL_CELL = 10
 DIGEST_CHUNK = 5000
 
@@ -125,20 +125,56 @@ def _poll_counts(item, questions):
     return ballots, per_option, {"segment": by_segment, "persona": by_persona, "segment_ballots": segment_ballots}
 
 
+def referendum_breakdown(question, counts, segments=()):
+    """A referendum's totals and its segment breakdown, with complementary suppression.
+
+    `counts` maps (segment, option id or None for blank) to ballots: plain
+    numbers, wherever they were counted. `segments` are the item's audience,
+    listed even when nobody from them voted. Returns (ballots, per_option,
+    breakdown) with breakdown = {"segment": {segment: {"<question>:<option or 0>":
+    n or None}}, "segment_ballots": {segment: n}, "small_cell": SMALL_CELL,
+    "determined": {segment: [keys]}}.
+
+    Guaranteed: no hidden (None) cell can be worked out from everything else
+    that is published, namely the option totals, the ballots per segment (always
+    published: the participation register gives them), turnout and the shown
+    cells (participation.suppression). Cells under SMALL_CELL are shown only
+    when those totals alone fix them; "determined" lists them for the page.
+    """
+    options = [option.pk for option in question.options.all()]
+    if question.allow_abstain or any(option is None for _segment, option in counts):
+        options.append(None)
+    present = {Segment(segment) for segment, _option in counts} | {Segment(segment) for segment in segments}
+    rows = [segment.value for segment in Segment if segment in present]
+    cells = {(segment, option): counts.get((segment, option), 0) for segment in rows for option in options}
+    hidden = suppression.protect(cells, SMALL_CELL)
+    small_and_shown = {cell for cell in suppression.determined(cells) if cells[cell] < SMALL_CELL}
+
+    def key(option):
+        return f"{question.pk}:{option or 0}"
+
+    by_segment = {
+        segment: {key(option): None if (segment, option) in hidden else cells[segment, option] for option in options}
+        for segment in rows
+    }
+    determined = {}
+    for segment, option in cells:
+        if (segment, option) in small_and_shown:
+            determined.setdefault(segment, []).append(key(option))
+    per_option = {(question.pk, option): sum(cells[segment, option] for segment in rows) for option in options}
+    segment_ballots = {segment: sum(cells[segment, option] for option in options) for segment in rows}
+    breakdown = {
+        "segment": by_segment,
+        "segment_ballots": segment_ballots,
+        "small_cell": SMALL_CELL,
+        "determined": determined,
+    }
+    return sum(segment_ballots.values()), per_option, breakdown
+
+
 def _referendum_counts(item, question, cells):
     """Counts of a referendum from its opened ballot box: cells are {(segment, option id or None): ballots}."""
-    per_option = {}
-    for (_segment, option_id), n in cells.items():
-        per_option[(question.pk, option_id)] = per_option.get((question.pk, option_id), 0) + n
-    by_segment = {}
-    segment_totals = {}
-    for (segment, option_id), n in cells.items():
-        # Small groups could be identified: hide any cell under SMALL_CELL ballots.
-        by_segment.setdefault(segment, {})[f"{question.pk}:{option_id or 0}"] = n if n >= SMALL_CELL else None
-        segment_totals[segment] = segment_totals.get(segment, 0) + n
-    segment_ballots = {segment: (n if n >= SMALL_CELL else None) for segment, n in segment_totals.items()}
-    ballots = sum(per_option.values())
-    return ballots, per_option, {"segment": by_segment, "segment_ballots": segment_ballots, "small_cell": SMALL_CELL}
+    return referendum_breakdown(question, cells, item.segments)
 
 
 def tally(item_id, now=None):

@@ -120,16 +120,16 @@ def test_poll_register_csv_byte_for_byte(auditor_client, lang):
 
 
 def test_referendum_results_csv_byte_for_byte(auditor_client, lang):
-    """Segment cells under 10 ballots stay empty in a referendum."""
+    """Segment cells under 10 ballots stay empty in a referendum; a segment that cast no ballots (visitors) has 0."""
     referendum, receipts = new_law_referendum()
     digest = digest_of_lines([referendum_line(receipt, option) for receipt, option in receipts.items()])
     head = "referendum,new-law,قانون المرور الجديد,The new traffic law,1,هل توافق؟,Do you agree?"
     expected = csv_text(
         [
             RESULTS_HEADER,
-            f"{head},1,نعم,Yes,1,33.3,3,3,100.0,,,,{TALLIED_CELL},{digest}",
-            f"{head},2,لا,No,1,33.3,3,3,100.0,,,,{TALLIED_CELL},{digest}",
-            f"{head},0,ورقة بيضاء,Blank vote,1,33.3,3,3,100.0,,,,{TALLIED_CELL},{digest}",
+            f"{head},1,نعم,Yes,1,33.3,3,3,100.0,0,,,{TALLIED_CELL},{digest}",
+            f"{head},2,لا,No,1,33.3,3,3,100.0,0,,,{TALLIED_CELL},{digest}",
+            f"{head},0,ورقة بيضاء,Blank vote,1,33.3,3,3,100.0,0,,,{TALLIED_CELL},{digest}",
         ]
     )
     assert get_csv(auditor_client, export_url(lang, referendum, "results")) == expected

@@ -282,10 +282,16 @@ def test_referendum_breakdown_shows_small_groups_as_hidden(client, lang, referen
     rows = re.findall(r"<tr><th scope=\"row\"[^>]*>[^<]*</th>(.*?)</tr>", section, re.S)
     cells = [re.findall(r"<td>(.*?)</td>", r) for r in rows]
     hidden = f'<span aria-label="{t(lang, "hidden")}">–</span>'
-    # Columns citizen, resident; rows yes, no, blank. 10 citizens' yes is shown; 2 residents' no is hidden.
-    assert cells[0][0] == "10"
-    assert cells[1][1] == hidden
-    assert "<td>2</td>" not in section
+    assert t(lang, "Where needed, some larger groups are not shown either, so that no hidden number can be worked "
+             "out from the totals and the other numbers.") in section
+    # Columns citizen, resident; rows yes, no, blank. 2 residents' no is hidden, and so are the 10 citizens' yes:
+    # shown, it would give the other cells away by subtraction. Nobody voted blank: the totals say so.
+    assert cells[:3] == [[hidden, hidden], [hidden, hidden], ["0", "0"]]
+    assert t(lang, "A small number is shown when the published totals already give it away, for example when a "
+             "group cast no ballots or only one group voted.") in section
+    # Ballots per segment are always published (the participation register gives them).
+    assert re.search(rf"<tfoot><tr><th scope=\"row\">{t(lang, 'All ballots')}</th><td>10</td><td>2</td></tr></tfoot>", section)
+    assert "<td>2</td>" not in section.split("<tfoot>")[0]
 
 
 def test_referendum_needing_approval_shows_results_and_receipts_only_after_an_admin_publishes(

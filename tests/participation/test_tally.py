@@ -175,10 +175,16 @@ def test_referendum_breakdown_hides_cells_under_ten_ballots(referendum_with_smal
     referendum, question, yes, no = referendum_with_small_cells
     result = tally(referendum.pk)
     breakdown = result.counts["breakdown"]
-    assert breakdown["segment"]["citizen"][key(question, yes)] == 10  # 10: shown
+    blank = f"{question.pk}:0"
     assert breakdown["segment"]["citizen"][key(question, no)] is None  # 2: hidden
     assert breakdown["segment"]["resident"][key(question, yes)] is None  # 9: hidden
-    assert breakdown["segment_ballots"] == {"citizen": 12, "resident": None}
+    assert breakdown["segment"]["resident"][key(question, no)] is None  # 0: hidden
+    # 10 is hidden too: shown, it would give away 2 = 12 - 10 (tests/participation/test_suppression.py).
+    assert breakdown["segment"]["citizen"][key(question, yes)] is None
+    # Nobody voted blank: the totals say so, the cells are shown.
+    assert breakdown["segment"]["citizen"][blank] == breakdown["segment"]["resident"][blank] == 0
+    assert breakdown["determined"] == {"citizen": [blank], "resident": [blank]}
+    assert breakdown["segment_ballots"] == {"citizen": 12, "resident": 9}  # always published
     assert breakdown["small_cell"] == 10
     assert "persona" not in breakdown  # referendums record no personas
     # The totals are not hidden.
