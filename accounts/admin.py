@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
-from django.db import transaction
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserCreationForm as DjangoUserCreationForm
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
