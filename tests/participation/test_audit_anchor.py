@@ -118,6 +118,7 @@ def test_a_checkpoint_beyond_the_end_fails(trail):
     assert code == 1
     assert "TRUNCATED" in out
     assert "it now has 10" in out
+    assert out.rstrip().endswith("FAILED: the audit trail does not verify (see above).")
 
 
 @pytest.mark.parametrize("text", ["10", "10:xyz", "ten:" + "a" * 64, "-1:" + "a" * 64, "10:" + "a" * 63])

@@ -36,7 +36,10 @@ class Command(BaseCommand):
                 seen[position] = entry.entry_hash
 
         entries = AuditEntry.objects.order_by("pk").iterator(chunk_size=2000)
-        checked, broken, reason = verify_chain(entries, on_entry=remember)
+        try:
+            checked, broken, reason = verify_chain(entries, on_entry=remember)
+        finally:
+            entries.close()  # a break stops mid-way: release the cursor now, not at interpreter exit
         failed = broken is not None
         if broken is None:
             self.stdout.write(
@@ -52,6 +55,7 @@ class Command(BaseCommand):
         for point in checkpoints:
             failed |= not self._check(point, seen, checked, intact=broken is None)
         if failed:
+            self.stdout.write(self.style.ERROR("FAILED: the audit trail does not verify (see above)."))
             raise SystemExit(1)
 
     def _check(self, point, seen, checked, intact):
