@@ -231,7 +231,18 @@ def checkpoint_comment_lines(point):
 
 class AuditedDeletionsMixin:
     """Admin "delete selected" logs several objects with one bulk insert, which sends no post_save:
-    put each of those log entries on the trail too."""
+    put each of those log entries on the trail too.
+
+    Django runs that action outside a transaction, logging first and deleting second: here the
+    deletions and their audit entries commit together, so a refused deletion leaves no entry behind.
+    """
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if "delete_selected" in actions:
+            func, name, description = actions["delete_selected"]
+            actions["delete_selected"] = (transaction.atomic(func), name, description)
+        return actions
 
     def log_deletions(self, request, queryset):
         from .signals import audit_admin_change

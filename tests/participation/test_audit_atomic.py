@@ -273,3 +273,26 @@ def test_a_moderation_in_admin_names_the_moderator(client, lang):
     assert response.status_code == 302
     entry = entries(Action.MODERATE)[-1]
     assert (entry.actor, entry.object_id, entry.details["status"]) == (moderator, str(pending.pk), "published")
+
+
+def test_a_refused_delete_selected_leaves_no_entry(client, monkeypatch):
+    """Django's "delete selected" logs first and deletes second; a deletion that fails takes its entries with it."""
+    from participation.models import Entity
+
+    from .factories import EntityFactory
+
+    doomed = [EntityFactory(), EntityFactory()]
+    client.force_login(SuperUserFactory())
+    before = AuditEntry.objects.count()
+
+    def refuse(self, request, queryset):
+        raise TrailDown("the database refused the deletion")
+
+    monkeypatch.setattr(admin.ModelAdmin, "delete_queryset", refuse)
+    with pytest.raises(TrailDown):
+        client.post(
+            reverse("admin:participation_entity_changelist"),
+            {"action": "delete_selected", "_selected_action": [e.pk for e in doomed], "post": "yes"},
+        )
+    assert Entity.objects.filter(pk__in=[e.pk for e in doomed]).count() == 2
+    assert AuditEntry.objects.count() == before
