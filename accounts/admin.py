@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserCreationForm as DjangoUserCreationForm
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -44,11 +45,13 @@ class UserAdmin(AuditedDeletionsMixin, DjangoUserAdmin):
 
     @admin.action(description=_("Mark identity as verified (checked by staff)"), permissions=["change"])
     def verify_identity(self, request, queryset):
+        """Each person's verification and its audit entry, naming the staff member, commit together."""
         done = 0
         for user in queryset.exclude(identity_number="").exclude(verification=User.Verification.VERIFIED):
             user.mark_verified(User.VerificationMethod.STAFF)
-            user.save(update_fields=["verification", "verification_method", "verified_at"])
-            audit.record(AuditEntry.Action.VERIFY, actor=request.user, obj=user, request=request)
+            with transaction.atomic():
+                user.save(update_fields=["verification", "verification_method", "verified_at"])
+                audit.record(AuditEntry.Action.VERIFY, actor=request.user, obj=user, request=request)
             done += 1
         skipped = queryset.filter(identity_number="").count()
         self.message_user(
@@ -70,7 +73,14 @@ class UserAdmin(AuditedDeletionsMixin, DjangoUserAdmin):
 
     @admin.action(description=_("Reset identity verification"), permissions=["change"])
     def reset_identity_verification(self, request, queryset):
-        count = queryset.update(verification=User.Verification.UNVERIFIED, verification_method="", verified_at=None)
+        """Each reset and its audit entry, naming the staff member, commit together (one person at a time)."""
+        count = 0
+        for user in queryset.exclude(verification=User.Verification.UNVERIFIED):
+            with transaction.atomic():
+                _record_reset(request, user, "reset by staff")
+                user.reset_verification()
+                user.save(update_fields=["verification", "verification_method", "verified_at"])
+            count += 1
         self.message_user(
             request,
             ngettext("%(count)d verification reset.", "%(count)d verifications reset.", count) % {"count": count},
@@ -78,6 +88,25 @@ class UserAdmin(AuditedDeletionsMixin, DjangoUserAdmin):
         )
 
     def save_model(self, request, obj, form, change):
+        """A changed segment or identity number needs checking again; the reset is on the trail with the change."""
         if change and {"segment", "identity_number"} & set(form.changed_data):
+            if obj.verification != User.Verification.UNVERIFIED:
+                # The admin's change view runs in one transaction: the reset and its entry commit together.
+                _record_reset(request, obj, "segment or identity number changed by staff")
             obj.reset_verification()
         super().save_model(request, obj, form, change)
+
+
+def _record_reset(request, user, reason):
+    """A verification reset is a change of the person's record (the trail's "verify" means verified)."""
+    audit.record(
+        AuditEntry.Action.CHANGE,
+        actor=request.user,
+        obj=user,
+        request=request,
+        details={
+            "verification": {"from": user.verification, "to": User.Verification.UNVERIFIED},
+            "method": user.verification_method,
+            "reason": reason,
+        },
+    )

@@ -1,8 +1,9 @@
-"""The auditors' pages: closed items with their CSV downloads, each with a .sha256 companion."""
+"""The auditors' pages: closed items with their CSV downloads, each with a .sha256 companion; and the public
+audit checkpoint, which anyone may keep to check the audit trail against later."""
 
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -60,7 +61,10 @@ def export_sha256(request, kind, slug, name):
         filename, chunks = exports.export_stream(item, name)
     except exports.ExportNotAvailable as reason:
         return _not_available(request, str(reason))
-    response = HttpResponse(f"{exports.sha256_of(chunks)}  {filename}\n", content_type="text/plain; charset=utf-8")
+    # The checksum line comes first; the audit checkpoint follows as # comments, which `sha256sum -c`
+    # and `shasum -a 256 -c` skip (docs/audit.md).
+    lines = [f"{exports.sha256_of(chunks)}  {filename}", *audit.checkpoint_comment_lines(audit.checkpoint())]
+    response = HttpResponse("".join(f"{line}\n" for line in lines), content_type="text/plain; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}.sha256"'
     response["Cache-Control"] = "no-store"
     return response
@@ -83,3 +87,23 @@ def audit_trail_csv(request):
     response["Content-Disposition"] = 'attachment; filename="audit-trail.csv"'
     response["Cache-Control"] = "no-store"
     return response
+
+
+def audit_checkpoint(request):
+    """The audit trail's current checkpoint, for everyone (no login), with how to use it."""
+    point = audit.published_checkpoint()
+    return render(request, "participation/audit_checkpoint.html", {"checkpoint": point})
+
+
+def audit_checkpoint_json(request):
+    """The same checkpoint for scripts that keep a copy on a schedule."""
+    point = audit.published_checkpoint()
+    return JsonResponse(
+        {
+            "count": point.count,
+            "head": point.head,
+            "checkpoint": str(point),
+            "taken_at": point.taken_at.isoformat(),
+            "verify": f"python manage.py verify_audit_log --checkpoint {point}",
+        }
+    )

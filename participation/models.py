@@ -695,8 +695,8 @@ class Notification(models.Model):
 class AuditEntry(models.Model):
     """One staff action, chained by hash to the entry before it. Append-only.
 
-    entry_hash = SHA-256(previous_hash + "\\n" + canonical JSON of this entry's
-    fields); docs/audit.md gives the exact recipe and verify_audit_log checks it.
+    entry_hash = HMAC-SHA256(audit key, previous_hash + "\\n" + canonical JSON of this
+    entry's fields); docs/audit.md gives the exact recipe and verify_audit_log checks it.
     """
 
     class Action(models.TextChoices):

@@ -282,7 +282,10 @@ def react_to_section(user, section, agrees):
 
 
 def moderate_comment(moderator, comment, approve, reason=""):
-    """Publish or hide a comment. Hiding needs a reason, which the author may be shown."""
+    """Publish or hide a comment. Hiding needs a reason, which the author may be shown.
+
+    The decision and its audit entry (naming the moderator) are written in one transaction.
+    """
     reason = (reason or "").strip()
     if not approve and not reason:
         raise InvalidComment(_("Give a reason for hiding the comment."))
@@ -290,14 +293,15 @@ def moderate_comment(moderator, comment, approve, reason=""):
     comment.moderation_reason = reason
     comment.moderated_by = moderator
     comment.moderated_at = timezone.now()
-    comment.save(update_fields=["status", "moderation_reason", "moderated_by", "moderated_at"])
-    audit.record(
-        AuditEntry.Action.MODERATE,
-        actor=moderator,
-        obj=comment,
-        entity=comment.item.entity,
-        details={"status": comment.status, "reason": reason, "item": comment.item.slug},
-    )
+    with transaction.atomic():
+        comment.save(update_fields=["status", "moderation_reason", "moderated_by", "moderated_at"])
+        audit.record(
+            AuditEntry.Action.MODERATE,
+            actor=moderator,
+            obj=comment,
+            entity=comment.item.entity,
+            details={"status": comment.status, "reason": reason, "item": comment.item.slug},
+        )
     return comment
 
 
@@ -337,21 +341,27 @@ def readiness_problems(item):
 
 
 def schedule_item(item):
-    """Move a draft to scheduled; it opens and closes by the clock from then on."""
+    """Move a draft to scheduled; it opens and closes by the clock from then on.
+
+    The state and its audit entry are written in one transaction.
+    """
     if item.state != State.DRAFT:
         raise LifecycleError(_("Only drafts can be scheduled."))
     problems = readiness_problems(item)
     if problems:
         raise LifecycleError(" ".join(str(p) for p in problems))
-    updated = Item.objects.filter(pk=item.pk, state=State.DRAFT).update(state=State.SCHEDULED)
-    if not updated:
-        raise LifecycleError(_("Only drafts can be scheduled."))
+    with transaction.atomic():
+        updated = Item.objects.filter(pk=item.pk, state=State.DRAFT).update(state=State.SCHEDULED)
+        if not updated:
+            raise LifecycleError(_("Only drafts can be scheduled."))
+        _audit_state(item, State.DRAFT, State.SCHEDULED)
     item.state = State.SCHEDULED
-    _audit_state(item, State.DRAFT, State.SCHEDULED)
     return item
 
 
 def _audit_state(item, before, after, actor=None):
+    """Record a state change; call it inside the change's transaction. The actor defaults to the
+    request's user (admin actions), or the system outside a request (worker, commands)."""
     audit.record(AuditEntry.Action.STATE, actor=actor, obj=item, details={"from": before, "to": after})
 
 
@@ -387,10 +397,12 @@ def close_item_now(item):
     return True
 
 
+@transaction.atomic
 def publish_results(item, now=None):
     """Publish the stored results of a closed poll or referendum, or a consultation's outcome.
 
     Never counts: the worker's tally (tally_and_publish) stores the result first. Returns the item.
+    The state and its audit entry commit together or not at all.
     """
     now = now or timezone.now()
     if not item.has_closed(now):
@@ -446,9 +458,10 @@ def open_due_items(now=None):
     now = now or timezone.now()
     opened = []
     for pk in Item.objects.filter(state=State.SCHEDULED, opens_at__lte=now, closes_at__gt=now).values_list("pk", flat=True):
-        if Item.objects.filter(pk=pk, state=State.SCHEDULED).update(state=State.OPEN):
-            opened.append(pk)
-            _audit_state(Item.objects.get(pk=pk), State.SCHEDULED, State.OPEN)
+        with transaction.atomic():  # each item's state with its audit entry
+            if Item.objects.filter(pk=pk, state=State.SCHEDULED).update(state=State.OPEN):
+                _audit_state(Item.objects.get(pk=pk), State.SCHEDULED, State.OPEN)
+                opened.append(pk)
     return opened
 
 
@@ -458,9 +471,10 @@ def close_due_items(now=None):
     closed = []
     due = Item.objects.filter(state__in=[State.SCHEDULED, State.OPEN], closes_at__lte=now)
     for pk, before in due.values_list("pk", "state"):
-        if Item.objects.filter(pk=pk, state=before).update(state=State.CLOSED):
-            closed.append(pk)
-            _audit_state(Item.objects.get(pk=pk), before, State.CLOSED)
+        with transaction.atomic():  # each item's state with its audit entry
+            if Item.objects.filter(pk=pk, state=before).update(state=State.CLOSED):
+                _audit_state(Item.objects.get(pk=pk), before, State.CLOSED)
+                closed.append(pk)
     return closed
 
 

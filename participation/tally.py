@@ -182,6 +182,7 @@ def tally(item_id, now=None):
 
     Idempotent: tallying twice, or two tallies at once, leaves one identical
     Result (the item row is locked FOR UPDATE; the OneToOne key refuses a second).
+    The Result and its audit entries are written in one transaction.
     Marks a live item whose closes_at has passed as closed on the way.
     """
     now = now or timezone.now()
@@ -228,6 +229,13 @@ def tally(item_id, now=None):
                 eligible=eligible_count(item),
                 counts=counts,
                 ballots_digest=ballots_digest(digest_lines(item)),
+            )
+            # In the same transaction: a tally is on the trail, or it did not happen.
+            audit.record(
+                AuditEntry.Action.CREATE,
+                obj=result,
+                entity=item.entity,
+                details={"tally": item.slug, "ballots": result.ballots, "ballots_digest": result.ballots_digest},
             )
     except IntegrityError:
         # Another tally committed first (SQLite has no row locks): theirs is the result.

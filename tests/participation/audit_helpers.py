@@ -32,6 +32,7 @@ from participation.models import (
     Section,
     State,
 )
+from tests.audit_guards import guard_statements
 from tests.factories import StaffUserFactory, SuperUserFactory, UserFactory, VerifiedUserFactory
 
 from .factories import AUDITORS, MINISTRY_ADMINS, MINISTRY_STAFF, MODERATORS
@@ -353,21 +354,23 @@ APPEND_ONLY_TRIGGER = "participation_auditentry_append_only"
 
 
 def tamper_with_audit_log(sql, params):
-    """Run one UPDATE or DELETE on the audit table as an attacker with database access would.
+    """Run one UPDATE or DELETE on the audit table as an attacker who can lift the database's guards.
 
-    SQLite: the model's guard is in save() and delete(), so raw SQL gets through. PostgreSQL: the
-    append-only trigger is disabled for the statement and enabled again afterwards.
+    Every trigger on the audit table is lifted for the statement and put back afterwards as it was
+    (PostgreSQL: disabled and enabled ALWAYS again; SQLite: dropped and created again).
     """
-    postgresql = connection.vendor == "postgresql"
     with transaction.atomic(), connection.cursor() as cursor:
-        if postgresql:
+        if connection.vendor == "postgresql":
             # Deferred foreign-key checks of this test's inserts are "pending trigger events", which
             # ALTER TABLE refuses to run beside: check them now.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute(f"ALTER TABLE participation_auditentry DISABLE TRIGGER {APPEND_ONLY_TRIGGER}")
+        lift, restore = guard_statements(connection)
+        for statement in lift:
+            cursor.execute(statement)
         cursor.execute(sql, params)
-        if postgresql:
-            cursor.execute(f"ALTER TABLE participation_auditentry ENABLE TRIGGER {APPEND_ONLY_TRIGGER}")
+        for statement in restore:
+            cursor.execute(statement)
+        if connection.vendor == "postgresql":
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 

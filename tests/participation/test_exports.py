@@ -282,8 +282,10 @@ def test_the_sha256_companion_matches_the_download(auditor_client, lang, kind, n
     response = auditor_client.get(sha256_url(lang, item, name))
     assert response.status_code == 200
     assert response["Content-Disposition"] == f'attachment; filename="{kind}-{item.slug}-{name}.csv.sha256"'
-    # The format `sha256sum -c` reads: digest, two spaces, file name.
-    assert response.content.decode() == f"{hashlib.sha256(first).hexdigest()}  {kind}-{item.slug}-{name}.csv\n"
+    # The format `sha256sum -c` reads: digest, two spaces, file name; then the audit checkpoint as # comments.
+    checksum_line, *comments = response.content.decode().splitlines()
+    assert checksum_line == f"{hashlib.sha256(first).hexdigest()}  {kind}-{item.slug}-{name}.csv"
+    assert comments and all(line.startswith("# ") for line in comments)
     # Downloading again (in the other language) gives the very same bytes.
     other = "en" if lang == "ar" else "ar"
     assert get_csv(auditor_client, export_url(other, item, name)) == first
