@@ -1,4 +1,4 @@
-"""The database's guards on the audit trail (participation/migrations/0008_audit_anchor.py), lifted and put back.
+"""The database's guards on the audit trail (participation/migrations/0009_audit_anchor.py), lifted and put back.
 
 Two users only: `flush`, which ends every transactional test by emptying all tables (the guards rightly
 refuse that), and the tamper helpers, which play an attacker who has lifted them. Each guard is put back

@@ -138,7 +138,7 @@ def chromium_path():
 @pytest.fixture(scope="session", autouse=True)
 def _flush_passes_the_audit_guards():
     """Transactional tests end with `flush`, which empties every table; the database refuses that for the
-    audit trail (participation/migrations/0008_audit_anchor.py). Between tests, and only there, flush lifts
+    audit trail (participation/migrations/0009_audit_anchor.py). Between tests, and only there, flush lifts
     the audit table's triggers and puts them back in the same transaction."""
     from django.core.management.commands import flush
 

@@ -123,7 +123,7 @@ def unguard(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("participation", "0006_audit_append_only_and_auditors")]
+    dependencies = [("participation", "0008_referendum_ballot_without_segment")]
 
     operations = [
         # Guards last going forward, first going back: re-signing rewrites every row once.
