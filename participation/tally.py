@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accounts.models import PERSONA_FIELDS, Persona
 
-from . import audit
+from . import audit, verification
 from .models import AuditEntry, Item, Kind, PollAnswer, Result, State
 
 # Referendum breakdown cells under this many ballots are hidden.
@@ -194,6 +194,9 @@ def tally(item_id, now=None):
                 counts=counts,
                 ballots_digest=ballots_digest(digest_lines(item)),
             )
+            # The same numbers on the trail, in the Result's transaction: changing the Result
+            # afterwards (even with the trigger dropped) no longer matches this entry (verify_export).
+            audit.record(AuditEntry.Action.TALLY, obj=item, details=verification.tally_details(result))
     except IntegrityError:
         # Another tally committed first (SQLite has no row locks): theirs is the result.
         return Result.objects.get(item_id=item_id)
