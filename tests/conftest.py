@@ -175,15 +175,17 @@ def _lift_guard_triggers():
 def pytest_runtest_teardown(item, nextitem):
     """A transactional test ends with a flush (DELETE FROM every table on SQLite, TRUNCATE on PostgreSQL),
     which the guard triggers rightly refuse: lift them for the flush and put them back after it."""
-    restore = []
+    restore, database = [], None
     blocker = item.config.stash[blocking_manager_key]
     if _flushes_database(item):
         with blocker.unblock():
+            database = connection.settings_dict["NAME"]
             restore = _lift_guard_triggers()
     try:
         return (yield)
     finally:
-        if restore:
+        # After the last test the test database is gone (and the connection points at the real one): nothing to restore.
+        if restore and connection.settings_dict["NAME"] == database:
             with blocker.unblock(), connection.cursor() as cursor:
                 for statement in restore:
                     cursor.execute(statement)
