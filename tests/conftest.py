@@ -11,10 +11,10 @@ import os
 import shutil
 
 import pytest
-from pytest_django.plugin import blocking_manager_key
 from django.core.cache import caches
 from django.db import connection
 from django.utils import translation
+from pytest_django.plugin import blocking_manager_key
 
 from tests.factories import (
     PASSWORD,
