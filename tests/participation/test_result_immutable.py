@@ -18,8 +18,10 @@ from django.db import DatabaseError, connection, transaction
 
 from participation import audit, tally, verification
 from participation.models import AuditEntry, Result, State
+from tests.factories import VerifiedUserFactory
 
 from .audit_helpers import auditor, body_of, bus_poll, export_url, new_law_referendum, run_command
+from .lifecycle_helpers import close, make_referendum, vote_referendum
 
 pytestmark = pytest.mark.django_db
 
@@ -142,15 +144,22 @@ def test_a_poll_tally_is_recorded_per_question_and_option():
 
 
 def test_no_result_without_its_audit_entry(monkeypatch):
-    """Result and entry are one transaction: if the entry cannot be written, no result is stored."""
+    """Result and entry are one transaction: if the tally's entry cannot be written, no result is stored."""
+    recorded = audit.record
 
-    def refuse(*args, **kwargs):
-        raise DatabaseError("the audit trail is unavailable")
+    def refuse_tally(action, **kwargs):
+        if action == AuditEntry.Action.TALLY:
+            raise DatabaseError("the audit trail is unavailable")
+        return recorded(action, **kwargs)
 
-    monkeypatch.setattr(tally.audit, "record", refuse)
+    referendum, _question, (yes, _no) = make_referendum()
+    vote_referendum(VerifiedUserFactory(), referendum, yes)
+    close(referendum)
+    monkeypatch.setattr(tally.audit, "record", refuse_tally)
     with pytest.raises(DatabaseError):
-        new_law_referendum()
+        tally.tally(referendum.pk)
     assert not Result.objects.exists()
+    assert not AuditEntry.objects.filter(action=AuditEntry.Action.TALLY).exists()
 
 
 # ---------------------------------------------------------------------------
