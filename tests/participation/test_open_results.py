@@ -16,7 +16,7 @@ import pytest
 from django.contrib.staticfiles import finders
 from django.core.management import call_command
 
-from participation.models import Item, Kind, Result, State
+from participation.models import AuditEntry, Item, Kind, Result, State
 
 from .audit_helpers import auditor, body_of, bus_poll, export_url, index_url, new_law_referendum, transport_consultation
 from .conftest import t
@@ -61,8 +61,8 @@ def run_verifier(csv_path, json_path):
 
 
 @pytest.fixture
-def published(client):
-    referendum, receipts = new_law_referendum()
+def published():
+    referendum, _receipts = new_law_referendum()
     assert referendum.state == State.PUBLISHED
     return referendum
 
@@ -103,8 +103,6 @@ def test_anyone_may_read_the_result_of_a_published_referendum(client, lang, publ
         "tallied_at": "2026-03-20T12:00:00+03:00",
         "columns": ["type", "slug", "receipt", "question", "option", "option_ar", "option_en", "segment"],
     }
-    from participation.models import AuditEntry
-
     entry = AuditEntry.objects.get(action="tally")
     assert audit["entry_hash"] == entry.entry_hash
     assert audit["position"] == AuditEntry.objects.filter(pk__lte=entry.pk).count()
