@@ -641,6 +641,8 @@ class Result(models.Model):
 
     `counts` holds per-option votes, totals, turnout and the breakdowns;
     `ballots_digest` is the SHA-256 of the canonical ballot lines (docs/results.md).
+    Written once: a database trigger refuses any UPDATE or DELETE, even in raw SQL
+    (migration 0010), and the same counts and digest are on the audit trail.
     """
 
     item = models.OneToOneField(Item, on_delete=models.PROTECT, related_name="result", verbose_name=_("item"))
@@ -666,9 +668,12 @@ class Result(models.Model):
         return round(100 * self.ballots / self.eligible, 1) if self.eligible else None
 
     def save(self, *args, **kwargs):
-        if self.pk and not kwargs.pop("force_rewrite", False):
+        if self.pk is not None or not self._state.adding:
             raise ValidationError("A result is immutable once stored.")
         super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("A result is immutable once stored.")
 
 
 class Notification(models.Model):
@@ -708,6 +713,7 @@ class AuditEntry(models.Model):
         EXPORT = "export", _("Exported")
         LOGIN = "login", _("Staff log-in")
         VERIFY = "verify", _("Identity verified")
+        TALLY = "tally", _("Results counted")
 
     GENESIS = "0" * 64
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accounts.models import PERSONA_FIELDS, Persona, Segment
 
-from . import audit, ballot_box, suppression
+from . import audit, ballot_box, suppression, verification
 from .models import AuditEntry, Item, Kind, PollAnswer, Result, State
 
 # Referendum breakdown cells under this many ballots are hidden, with complementary cells (suppression.py).
@@ -230,13 +230,9 @@ def tally(item_id, now=None):
                 counts=counts,
                 ballots_digest=ballots_digest(digest_lines(item)),
             )
-            # In the same transaction: a tally is on the trail, or it did not happen.
-            audit.record(
-                AuditEntry.Action.CREATE,
-                obj=result,
-                entity=item.entity,
-                details={"tally": item.slug, "ballots": result.ballots, "ballots_digest": result.ballots_digest},
-            )
+            # The same numbers on the trail, in the Result's transaction: changing the Result
+            # afterwards (even with the trigger dropped) no longer matches this entry (verify_export).
+            audit.record(AuditEntry.Action.TALLY, obj=item, details=verification.tally_details(result))
     except IntegrityError:
         # Another tally committed first (SQLite has no row locks): theirs is the result.
         return Result.objects.get(item_id=item_id)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import audit_views, views
+from . import audit_views, open_results, views
 
 app_name = "participation"
 
@@ -19,6 +19,8 @@ urlpatterns = [
     path("audit/<str:kind>/<slug:slug>/<str:name>.csv.sha256", audit_views.export_sha256, name="export_sha256"),
     path("referendums/<slug:slug>/", views.referendum_detail, name="referendum_detail"),
     path("referendums/<slug:slug>/receipts/", views.referendum_receipts, name="referendum_receipts"),
+    path("referendums/<slug:slug>/ballots.csv", open_results.ballots_csv, name="referendum_ballots_csv"),
+    path("referendums/<slug:slug>/result.json", open_results.result_json, name="referendum_result_json"),
     path("consultations/<slug:slug>/", views.consultation_detail, name="consultation_detail"),
     path("consultations/<slug:slug>/comment/", views.consultation_comment, name="consultation_comment"),
     path("consultations/<slug:slug>/sections/<int:number>/react/", views.consultation_react, name="consultation_react"),

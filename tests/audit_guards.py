@@ -11,21 +11,25 @@ AUDIT_TABLE = "participation_auditentry"
 PG_ENABLE = {"A": "ENABLE ALWAYS TRIGGER", "O": "ENABLE TRIGGER", "R": "ENABLE REPLICA TRIGGER", "D": "DISABLE TRIGGER"}
 
 
-def guard_statements(connection=default_connection):
-    """(statements that lift every trigger on the audit table, statements that put them back)."""
+def guard_statements(connection=default_connection, table=AUDIT_TABLE):
+    """(statements that lift every trigger on the table, statements that put them back); every table if None."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                "SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal ORDER BY tgname",
-                [AUDIT_TABLE],
+                "SELECT c.relname, t.tgname, t.tgenabled FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE NOT t.tgisinternal "
+                "AND n.nspname = current_schema() AND (%s::text IS NULL OR c.relname = %s) ORDER BY c.relname, t.tgname",
+                [table, table],
             )
             triggers = cursor.fetchall()
-            lift = [f"ALTER TABLE {AUDIT_TABLE} DISABLE TRIGGER {name}" for name, _mode in triggers]
-            restore = [f"ALTER TABLE {AUDIT_TABLE} {PG_ENABLE[mode]} {name}" for name, mode in triggers]
+            lift = [f"ALTER TABLE {name} DISABLE TRIGGER {trigger}" for name, trigger, _mode in triggers]
+            restore = [f"ALTER TABLE {name} {PG_ENABLE[mode]} {trigger}" for name, trigger, mode in triggers]
             return lift, restore
         if connection.vendor == "sqlite":
             cursor.execute(
-                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s ORDER BY name", [AUDIT_TABLE]
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND (%s IS NULL OR tbl_name = %s) "
+                "ORDER BY name",
+                [table, table],
             )
             triggers = cursor.fetchall()
             return [f"DROP TRIGGER {name}" for name, _sql in triggers], [sql for _name, sql in triggers]
@@ -33,13 +37,14 @@ def guard_statements(connection=default_connection):
 
 
 def flush_passing_audit_guards(sql_flush):
-    """Wrap django.core.management.sql.sql_flush: when the audit table is flushed, lift its guards around it."""
+    """Wrap django.core.management.sql.sql_flush: when the tables are flushed, lift every guard trigger around it
+    (the audit trail's, the stored results', the frozen content's)."""
 
     def wrapped(style, connection, *args, **kwargs):
         statements = sql_flush(style, connection, *args, **kwargs)
-        if not any(AUDIT_TABLE in statement for statement in statements):
+        if not statements:
             return statements
-        lift, restore = guard_statements(connection)
+        lift, restore = guard_statements(connection, table=None)
         return [*lift, *statements, *restore]
 
     return wrapped

@@ -138,8 +138,8 @@ def chromium_path():
 @pytest.fixture(scope="session", autouse=True)
 def _flush_passes_the_audit_guards():
     """Transactional tests end with `flush`, which empties every table; the database refuses that for the
-    audit trail (participation/migrations/0009_audit_anchor.py). Between tests, and only there, flush lifts
-    the audit table's triggers and puts them back in the same transaction."""
+    audit trail (participation/migrations/0009_audit_anchor.py) and for stored results. Between tests, and only
+    there, flush lifts the guard triggers and puts them back in the same transaction."""
     from django.core.management.commands import flush
 
     with pytest.MonkeyPatch.context() as patch:

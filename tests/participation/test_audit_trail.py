@@ -232,7 +232,7 @@ def test_one_item_is_one_object_on_the_trail(client):
     services.tally_and_publish(poll.pk)  # an Item again, in the worker
     body_of(client.get(export_url("en", Item.objects.get(pk=poll.pk), "ballots")))
     about = [e for e in entries() if e.object_id == str(poll.pk) and e.object_type]
-    assert len(about) == 5
+    assert len(about) == 6  # scheduled, opened, closed, counted, published, exported
     assert len({e.object_type for e in about}) == 1, {(e.action, e.object_type) for e in about}
 
 

@@ -56,7 +56,7 @@ def test_a_downloaded_poll_ballots_file_matches_the_published_result(auditor_cli
     assert code == 0, out
     assert "OK" in out
     assert "MISMATCH" not in out
-    assert out.count(digest) == 2  # the file's digest and the published one, both printed
+    assert out.count(digest) == 3  # the file's digest, the published one and the one on the audit trail
     assert "ballots in file: 3; ballots counted in the result: 3" in out
 
 
@@ -102,13 +102,15 @@ def test_a_tampered_referendum_file_is_a_mismatch(auditor_client, lang, tmp_path
     assert (code, "MISMATCH" in out) == (1, True), out
 
 
-def test_the_option_texts_do_not_enter_the_digest(auditor_client, lang, tmp_path):
-    """Only type, slug, receipt, question, option and segment are counted; the texts are for reading."""
+def test_option_texts_are_checked_although_they_do_not_enter_the_digest(auditor_client, lang, tmp_path):
+    """Only type, slug, receipt, question, option and segment make the digest; the labels are checked one by one."""
     poll, _people = bus_poll()
     path = download(auditor_client, lang, poll, "ballots", tmp_path)
     edit_lines(path, lambda lines: [line.replace("No opinion", "No view") for line in lines])
     code, out = verify(path)
-    assert code == 0, out
+    assert code == 1, out
+    assert "option 0 is labelled 'لا رأي' / 'No view', but it is 'لا رأي' / 'No opinion'" in out
+    assert Result.objects.get(item=poll).ballots_digest in out.split("digest of file:")[1].splitlines()[0]
 
 
 def test_a_file_saved_again_without_bom_and_crlf_still_verifies(auditor_client, lang, tmp_path):
