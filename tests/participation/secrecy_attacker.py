@@ -510,15 +510,19 @@ class Score:
 
 
 def score(candidates, truth, population, margin):
-    """The best candidate's share of voters named correctly; the others are given the most common answer."""
+    """The best candidate's share of voters named correctly; the others are given the most common answer.
+
+    A candidate that predicts nothing scores the baseline exactly, and is reported as "no prediction".
+    """
     population = sorted(population)
     guess, top = Counter(truth[v] for v in population).most_common(1)[0]
     baseline = top / len(population)
-    best = Score(baseline, baseline, baseline + margin, 0, len(population), "no prediction")
+    best = None
     for label, predictions in candidates:
-        correct = sum(predictions.get(v, guess) == truth[v] for v in population)
-        share = correct / len(population)
         linked = sum(v in predictions for v in population)
-        if share > best.share or (best.linked == 0 and linked):
+        if not linked:
+            continue
+        share = sum(predictions.get(v, guess) == truth[v] for v in population) / len(population)
+        if best is None or share > best.share:
             best = Score(share, baseline, baseline + margin, linked, len(population), label)
-    return best
+    return best or Score(baseline, baseline, baseline + margin, 0, len(population), "no prediction")
