@@ -34,7 +34,7 @@ if not SECRET_KEY:
     SECRET_KEY = "django-insecure-development-only-key-never-used-in-production"  # noqa: S105 (debug only)
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
-if not ALLOWED_HOSTS:
+if not ALLOWED_HOSTS and not DEBUG:
     # Django would start and then answer every request with 400: say so now instead.
     raise ImproperlyConfigured(
         "DJANGO_ALLOWED_HOSTS is required when DJANGO_DEBUG is off: the host names the portal answers to, "
