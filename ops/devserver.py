@@ -20,12 +20,12 @@ BROKER_DIR = PROJECT / ".broker"
 STOP_SECONDS = 15
 
 
-def worker_command():
+def worker_command(broker_dir=BROKER_DIR):
     # solo pool: one process, no fork tricks, fine on any laptop; -B: beat inside the worker.
     return [
         sys.executable, "-m", "celery", "-A", "hukoomi_portal", "worker", "-B",
         "--pool=solo", "-Q", "celery,tally,email", "--loglevel=INFO",
-        "-s", str(BROKER_DIR / "celerybeat-schedule"),
+        "-s", str(Path(broker_dir) / "celerybeat-schedule"),
         # The filesystem transport has no cheap broadcast; the development worker needs none.
         "--without-gossip", "--without-mingle", "--without-heartbeat",
         "-n", "dev@%h",
