@@ -43,22 +43,34 @@ def stop(process):
         process.wait()
 
 
+class Stop(Exception):
+    pass
+
+
+def _stop_requested(signum, frame):
+    raise Stop(signum)
+
+
 def main(argv):
     host = argv[1] if len(argv) > 1 else "127.0.0.1:8000"
     BROKER_DIR.mkdir(exist_ok=True)
+    # Ctrl-C, a closed terminal or a `kill`: all stop both children. Set explicitly, because a shell
+    # that starts us in the background makes SIGINT ignored, and Python then leaves it ignored.
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _stop_requested)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    worker = subprocess.Popen(worker_command(), cwd=PROJECT, env=env)  # noqa: S603 (fixed command, our interpreter)
+    worker = server = None
     try:
+        worker = subprocess.Popen(worker_command(), cwd=PROJECT, env=env)  # noqa: S603 (fixed command, our interpreter)
         server = subprocess.Popen([sys.executable, "manage.py", "runserver", host], cwd=PROJECT, env=env)  # noqa: S603
-        try:
-            return server.wait()
-        except KeyboardInterrupt:
-            # The terminal sent SIGINT to the whole group; let runserver finish its own way.
-            return server.wait()
-        finally:
-            stop(server)
+        return server.wait()
+    except Stop:
+        return 0
     finally:
-        stop(worker)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
+        for process in (server, worker):
+            if process is not None:
+                stop(process)
 
 
 if __name__ == "__main__":
