@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1:8000
 
-.PHONY: run test e2e lint messages check-deploy bench clean
+.PHONY: run serve smoke test e2e lint messages check-deploy bench clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -18,11 +18,22 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/activate
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime
 
-## Serve the portal with demo data on http://127.0.0.1:8000/ (SQLite, no broker needed).
-run: $(VENV)/.runtime
-	DJANGO_DEBUG=true $(BIN)/python manage.py migrate --noinput
-	DJANGO_DEBUG=true $(BIN)/python manage.py seed_demo
-	DJANGO_DEBUG=true $(BIN)/python manage.py runserver $(HOST)
+# Development settings (debug on, generated keys, the embedded broker); never overwrites an existing .env.
+.env:
+	$(PYTHON) ops/dev_env.py
+
+## Serve the portal with demo data on http://127.0.0.1:8000/: SQLite, and a Celery worker with beat on the
+## embedded filesystem broker (.broker/), started beside runserver and stopped with it. No Redis needed.
+run: $(VENV)/.runtime .env
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	$(BIN)/python ops/devserver.py $(HOST)
+
+## Production web server: gunicorn from gunicorn.conf.py, debug off, every setting from the environment
+## (docs/deploy.md). The worker and beat run as their own processes.
+serve: $(VENV)/.runtime
+	DJANGO_DEBUG=false $(BIN)/python manage.py collectstatic --noinput -v0
+	DJANGO_DEBUG=false $(BIN)/gunicorn -c gunicorn.conf.py
 
 ## Run the whole test suite (SQLite by default; PostgreSQL when DATABASE_URL points there).
 test: $(VENV)/.dev
@@ -46,7 +57,9 @@ messages: $(VENV)/.dev
 	DJANGO_DEBUG=true $(BIN)/python manage.py compilemessages -l ar -i ".venv"
 
 check-deploy: $(VENV)/.runtime
-	DJANGO_DEBUG=false DJANGO_SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))') \
+	DJANGO_ENV_FILE= DJANGO_DEBUG=false DJANGO_SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))') \
+	CELERY_BROKER_URL=redis://127.0.0.1:6379/0 REDIS_URL=redis://127.0.0.1:6379/1 EMAIL_HOST=smtp.hukoomi.gov.qa \
+	PORTAL_BASE_URL=https://hukoomi.gov.qa \
 	PORTAL_BALLOT_BOX_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(32))') \
 	PORTAL_AUDIT_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(32))') \
 	DJANGO_ALLOWED_HOSTS=hukoomi.gov.qa $(BIN)/python manage.py check --deploy --fail-level WARNING
@@ -55,5 +68,11 @@ check-deploy: $(VENV)/.runtime
 bench: $(VENV)/.runtime
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(BIN)/python bench/export_bench.py
 
+## The operator's install, as CI runs it: a venv from requirements.txt alone, then ops/smoke.py (needs Redis and
+## PostgreSQL on 127.0.0.1; SMOKE_DATABASE_URL names the database it may drop and re-create).
+smoke:
+	rm -rf .opvenv && $(PYTHON) -m venv .opvenv && .opvenv/bin/pip install --quiet -r requirements.txt
+	.opvenv/bin/python ops/smoke.py
+
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache
+	rm -rf $(VENV) .opvenv staticfiles .pytest_cache .broker

@@ -4,8 +4,59 @@ import base64
 import binascii
 import hashlib
 import os
+from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
+
+ENV_FILE_VARIABLE = "DJANGO_ENV_FILE"
+
+
+def load_env_file(base_dir):
+    """Load `<project>/.env` (or the file DJANGO_ENV_FILE names) into os.environ; return its path or None.
+
+    The real environment always wins: a variable that is already set, even to "", is
+    never overridden, so an operator's systemd unit or CI job says what it says.
+    DJANGO_ENV_FILE="" turns the file off (the test suite does, so that a developer's
+    .env never leaks into it); a DJANGO_ENV_FILE that names no file is an error,
+    because the operator meant something by it.
+    """
+    from dotenv import load_dotenv
+
+    named = os.environ.get(ENV_FILE_VARIABLE)
+    if named is not None and not named.strip():
+        return None
+    path = Path(named) if named is not None else Path(base_dir) / ".env"
+    if not path.is_file():
+        if named is not None:
+            raise ImproperlyConfigured(f"{ENV_FILE_VARIABLE} is {named!r}, which is not a file.")
+        return None
+    load_dotenv(path, override=False)
+    return path
+
+
+def env_required(name, *, debug, default, why):
+    """The variable's value; with debug off a missing or empty one is an ImproperlyConfigured saying why and how."""
+    value = (os.environ.get(name) or "").strip()
+    if value:
+        return value
+    if not debug:
+        raise ImproperlyConfigured(f"{name} is required when DJANGO_DEBUG is off: {why}")
+    return default
+
+
+def env_base_url(name, *, debug, default):
+    """An absolute http(s) URL with no trailing slash (links in e-mails are built on it)."""
+    raw = env_required(
+        name,
+        debug=debug,
+        default=default,
+        why="the public address of the portal, used for links in e-mails, e.g. https://e-participation.hukoomi.gov.qa",
+    )
+    parts = urlsplit(raw)
+    if parts.scheme not in {"http", "https"} or not parts.netloc or parts.query or parts.fragment:
+        raise ImproperlyConfigured(f"{name} must be an absolute http(s) address such as https://portal.example.qa, not {raw!r}.")
+    return raw.rstrip("/")
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off", ""}

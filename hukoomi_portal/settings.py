@@ -1,8 +1,14 @@
 """Settings for the Hukoomi e-participation portal.
 
 Everything that differs between a laptop, CI and production is read from the
-environment here, and nowhere else. With no environment at all the portal runs
-on SQLite with Celery tasks executed eagerly, so `make run` needs no services.
+environment here, and nowhere else: the real environment first, then a `.env`
+file in the project folder for what it does not set (`make run` writes one for
+development). With debug off every variable production needs is required, and a
+missing one stops the portal at start-up with a message that says what to set
+(docs/deploy.md has the table). With debug on the portal runs on SQLite, a
+local-memory cache and the embedded broker (kombu's filesystem transport in
+.broker/), so a laptop needs no services. Nothing runs eagerly outside the test
+suite: tasks always go through a broker to a worker.
 """
 
 from pathlib import Path
@@ -11,9 +17,10 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from .env import env_bool, env_int, env_key, env_list, env_str
+from .env import env_base_url, env_bool, env_int, env_key, env_list, env_required, env_str, load_env_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+ENV_FILE = load_env_file(BASE_DIR)
 
 DEBUG = env_bool("DJANGO_DEBUG", default=False)
 
@@ -27,6 +34,12 @@ if not SECRET_KEY:
     SECRET_KEY = "django-insecure-development-only-key-never-used-in-production"  # noqa: S105 (debug only)
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
+if not ALLOWED_HOSTS and not DEBUG:
+    # Django would start and then answer every request with 400: say so now instead.
+    raise ImproperlyConfigured(
+        "DJANGO_ALLOWED_HOSTS is required when DJANGO_DEBUG is off: the host names the portal answers to, "
+        "comma-separated, e.g. e-participation.hukoomi.gov.qa"
+    )
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
@@ -135,7 +148,7 @@ USE_TZ = True
 FORMAT_MODULE_PATH = ["hukoomi_portal.formats"]
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("DJANGO_STATIC_ROOT", "").strip() or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -153,12 +166,18 @@ MEDIA_ROOT = Path(env_str("DJANGO_MEDIA_ROOT", str(BASE_DIR / "media")))
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-# E-mail: the console by default; SMTP when EMAIL_HOST is set.
-EMAIL_HOST = env_str("EMAIL_HOST", "")
-EMAIL_BACKEND = env_str(
-    "EMAIL_BACKEND",
-    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend",
+# E-mail: SMTP through EMAIL_HOST, required with debug off (no silent fall-back to the console);
+# the console in development when no host is set. EMAIL_BACKEND names another backend explicitly.
+SMTP_EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_HOST = env_str("EMAIL_HOST", "").strip()
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "").strip() or (
+    SMTP_EMAIL_BACKEND if EMAIL_HOST or not DEBUG else "django.core.mail.backends.console.EmailBackend"
 )
+if EMAIL_BACKEND == SMTP_EMAIL_BACKEND and not EMAIL_HOST:
+    raise ImproperlyConfigured(
+        "EMAIL_HOST is required when DJANGO_DEBUG is off: the SMTP server that sends verification and "
+        "results e-mails (with EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS as needed)."
+    )
 EMAIL_PORT = env_int("EMAIL_PORT", 587)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
@@ -166,11 +185,31 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=bool(EMAIL_HOST))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "e-participation@hukoomi.gov.qa")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
-# Celery: Redis in production and CI; with no broker, tasks run in-process.
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or None
+# Celery: Redis in production, required with debug off. In development the embedded broker
+# (kombu's filesystem transport: one file per message under .broker/) needs nothing beyond
+# python3, and `make run` starts a worker with beat on it. Tasks never run eagerly here; only
+# the test suite (test_settings.py) does that.
+EMBEDDED_BROKER_URL = "filesystem://"
+CELERY_BROKER_URL = env_required(
+    "CELERY_BROKER_URL",
+    debug=DEBUG,
+    default=EMBEDDED_BROKER_URL,
+    why="the Redis broker of the worker and beat, e.g. redis://127.0.0.1:6379/0 (docs/deploy.md).",
+)
+if CELERY_BROKER_URL.startswith("filesystem:"):
+    BROKER_DIR = Path(env_str("PORTAL_BROKER_DIR", "").strip() or BASE_DIR / ".broker")
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # One folder in and out: web, commands and the worker all read and write the same queue.
+        "data_folder_in": str(BROKER_DIR / "queue"),
+        "data_folder_out": str(BROKER_DIR / "queue"),
+        "processed_folder": str(BROKER_DIR / "processed"),
+        "control_folder": str(BROKER_DIR / "control"),
+        "store_processed": False,
+    }
+    # kombu creates none of these and fails on the first message without them.
+    for folder in ("queue", "processed", "control"):
+        (BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
 CELERY_RESULT_BACKEND = None
-CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL is None
-CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -185,9 +224,39 @@ CELERY_TASK_ROUTES = {
 }
 # The schedule lives here, in reviewed code, rather than in django-celery-beat's
 # database tables: one fixed job needs no admin UI (docs/operations.md).
+# PORTAL_BEAT_SECONDS shortens the interval for the operator smoke test (ops/smoke.py).
 CELERY_BEAT_SCHEDULE = {
-    "open-and-close-due-items": {"task": "participation.open_and_close_due", "schedule": 60.0},
+    "open-and-close-due-items": {
+        "task": "participation.open_and_close_due",
+        "schedule": float(env_int("PORTAL_BEAT_SECONDS", 60)),
+    },
 }
+
+# The cache holds allauth's rate limits and the portal's throttles, so with several web
+# processes it must be shared: Redis (Django's own RedisCache), required with debug off.
+# A local-memory cache per process would let each gunicorn worker count alone, and a
+# restart would forget (issue 10). Development uses local memory. Sessions stay in the
+# database: a Redis restart must not sign everybody out.
+CACHE_URL = (env_str("CACHE_URL", "") or env_str("REDIS_URL", "")).strip()
+if CACHE_URL:
+    if not CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured(f"CACHE_URL and REDIS_URL must be a Redis address (redis://, rediss:// or unix://), not {CACHE_URL!r}.")
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "hukoomi",
+            # A Redis that does not answer must not hold a web worker for long.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+elif DEBUG:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+else:
+    raise ImproperlyConfigured(
+        "REDIS_URL (or CACHE_URL) is required when DJANGO_DEBUG is off: the shared cache that holds login "
+        "rate limits and throttles for every web worker, e.g. redis://127.0.0.1:6379/1"
+    )
 
 # Security: safe defaults, stricter with debug off.
 SESSION_COOKIE_HTTPONLY = True
@@ -219,5 +288,5 @@ BALLOT_BOX_KEY = env_key("PORTAL_BALLOT_BOX_KEY", debug=DEBUG, secret_key=SECRET
 AUDIT_HMAC_KEY = env_key("PORTAL_AUDIT_KEY", debug=DEBUG, secret_key=SECRET_KEY, purpose="audit-trail")
 
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "Hukoomi-Demo-2026")
-# Absolute links in e-mails (unsubscribe, item pages).
-PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://127.0.0.1:8000")
+# Absolute links in e-mails (unsubscribe, item pages); required with debug off.
+PORTAL_BASE_URL = env_base_url("PORTAL_BASE_URL", debug=DEBUG, default="http://127.0.0.1:8000")

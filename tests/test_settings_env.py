@@ -1,7 +1,7 @@
-"""Settings read from the environment: refusals, deploy checks, database URL and Celery mode.
+"""Settings read from the environment (and .env): refusals, deploy checks, database URL, broker, cache, e-mail.
 
 Each case loads the settings in a fresh interpreter with a clean environment, so that
-nothing from the test run (or the developer's shell) leaks in.
+nothing from the test run (or the developer's shell, or the checkout's .env) leaks in.
 """
 
 import json
@@ -28,7 +28,12 @@ print(json.dumps({
     "ENGINE": db["ENGINE"], "NAME": str(db["NAME"]), "HOST": db.get("HOST"), "PORT": db.get("PORT"),
     "USER": db.get("USER"), "PASSWORD": db.get("PASSWORD"), "CONN_MAX_AGE": db.get("CONN_MAX_AGE"),
     "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-    "CELERY_TASK_ALWAYS_EAGER": settings.CELERY_TASK_ALWAYS_EAGER,
+    "CELERY_TASK_ALWAYS_EAGER": getattr(settings, "CELERY_TASK_ALWAYS_EAGER", None),
+    "BROKER_OPTIONS": getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", None),
+    "CACHE": settings.CACHES["default"]["BACKEND"], "CACHE_LOCATION": settings.CACHES["default"].get("LOCATION"),
+    "EMAIL_BACKEND": settings.EMAIL_BACKEND, "EMAIL_HOST": settings.EMAIL_HOST,
+    "PORTAL_BASE_URL": settings.PORTAL_BASE_URL,
+    "SECRET_KEY": settings.SECRET_KEY,
     "ALLOWED_HOSTS": settings.ALLOWED_HOSTS,
     "SESSION_COOKIE_SECURE": getattr(settings, "SESSION_COOKIE_SECURE", None),
 }))
@@ -49,6 +54,8 @@ def clean_env(**variables):
         "LANG": "C.UTF-8",
         "PYTHONDONTWRITEBYTECODE": "1",
         "DJANGO_SETTINGS_MODULE": "hukoomi_portal.settings",
+        # No .env: the checkout's own (written by `make run`) must not decide these tests.
+        "DJANGO_ENV_FILE": "",
     }
     env.update({name: value for name, value in variables.items() if value is not None})
     return env
@@ -67,12 +74,17 @@ def settings_with(**variables):
 
 
 def production_env(**extra):
+    """Everything production requires (docs/deploy.md); pass NAME=None to leave one out."""
     return {
         "DJANGO_DEBUG": "false",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "DJANGO_ALLOWED_HOSTS": "example.gov.qa",
         "PORTAL_BALLOT_BOX_KEY": secrets.token_urlsafe(32),
         "PORTAL_AUDIT_KEY": secrets.token_urlsafe(32),
+        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+        "REDIS_URL": "redis://127.0.0.1:6379/1",
+        "EMAIL_HOST": "smtp.example.gov.qa",
+        "PORTAL_BASE_URL": "https://e-participation.example.gov.qa",
         **extra,
     }
 
@@ -181,29 +193,185 @@ def test_a_bad_conn_max_age_is_refused():
 # ---------------------------------------------------------------------------
 
 
-def test_celery_is_eager_without_a_broker():
+# Each variable production needs: missing or empty, the portal refuses to start and says what to set.
+REQUIRED_IN_PRODUCTION = {
+    "DJANGO_SECRET_KEY": "DJANGO_SECRET_KEY is required when DJANGO_DEBUG is off",
+    "DJANGO_ALLOWED_HOSTS": "DJANGO_ALLOWED_HOSTS is required when DJANGO_DEBUG is off",
+    "CELERY_BROKER_URL": "CELERY_BROKER_URL is required when DJANGO_DEBUG is off: the Redis broker",
+    "EMAIL_HOST": "EMAIL_HOST is required when DJANGO_DEBUG is off: the SMTP server",
+    "PORTAL_BASE_URL": "PORTAL_BASE_URL is required when DJANGO_DEBUG is off: the public address",
+    "REDIS_URL": "REDIS_URL (or CACHE_URL) is required when DJANGO_DEBUG is off: the shared cache",
+    "PORTAL_BALLOT_BOX_KEY": "PORTAL_BALLOT_BOX_KEY is required when DJANGO_DEBUG is off",
+    "PORTAL_AUDIT_KEY": "PORTAL_AUDIT_KEY is required when DJANGO_DEBUG is off",
+}
+
+
+@pytest.mark.parametrize("missing", ["absent", "empty"])
+@pytest.mark.parametrize("name", sorted(REQUIRED_IN_PRODUCTION))
+def test_production_refuses_to_start_without_each_required_variable(name, missing):
+    result = run_python("import django; django.setup()", **production_env(**{name: None if missing == "absent" else ""}))
+    assert result.returncode != 0
+    assert "django.core.exceptions.ImproperlyConfigured" in result.stderr
+    assert REQUIRED_IN_PRODUCTION[name] in result.stderr
+
+
+def test_production_settings_use_the_broker_the_shared_cache_and_smtp():
     values = settings_with(**production_env())
-    assert values["CELERY_BROKER_URL"] is None
-    assert values["CELERY_TASK_ALWAYS_EAGER"] is True
-    result = run_python(SHOW_CELERY, **production_env())
-    assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout.strip().splitlines()[-1])["eager"] is True
+    assert values["CELERY_BROKER_URL"] == "redis://127.0.0.1:6379/0"
+    assert values["CACHE"] == "django.core.cache.backends.redis.RedisCache"
+    assert values["CACHE_LOCATION"] == "redis://127.0.0.1:6379/1"
+    assert values["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
+    assert values["EMAIL_HOST"] == "smtp.example.gov.qa"
+    assert values["PORTAL_BASE_URL"] == "https://e-participation.example.gov.qa"
 
 
-def test_celery_is_not_eager_with_a_broker():
+def test_production_never_runs_tasks_eagerly():
     broker = "redis://127.0.0.1:6379/3"
     values = settings_with(**production_env(CELERY_BROKER_URL=broker))
-    assert values["CELERY_BROKER_URL"] == broker
-    assert values["CELERY_TASK_ALWAYS_EAGER"] is False
+    assert values["CELERY_TASK_ALWAYS_EAGER"] is None  # not set at all: Celery's default, off
     result = run_python(SHOW_CELERY, **production_env(CELERY_BROKER_URL=broker))
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1]) == {"eager": False, "broker": broker}
 
 
-def test_an_empty_broker_url_means_no_broker():
-    values = settings_with(**production_env(CELERY_BROKER_URL=""))
-    assert values["CELERY_BROKER_URL"] is None
-    assert values["CELERY_TASK_ALWAYS_EAGER"] is True
+def test_only_the_test_settings_run_tasks_eagerly():
+    """CELERY_TASK_ALWAYS_EAGER appears in no settings module but the suite's."""
+    setters = [
+        path.relative_to(PROJECT).as_posix()
+        for path in (PROJECT / "hukoomi_portal").glob("*.py")
+        if "ALWAYS_EAGER =" in path.read_text(encoding="utf-8") or "task_always_eager" in path.read_text(encoding="utf-8")
+    ]
+    assert setters == ["hukoomi_portal/test_settings.py"]
+
+
+def test_cache_url_wins_over_redis_url():
+    values = settings_with(**production_env(CACHE_URL="rediss://cache.example.gov.qa:6380/2"))
+    assert values["CACHE"] == "django.core.cache.backends.redis.RedisCache"
+    assert values["CACHE_LOCATION"] == "rediss://cache.example.gov.qa:6380/2"
+    values = settings_with(**production_env(REDIS_URL=None, CACHE_URL="redis://127.0.0.1:6379/4"))
+    assert values["CACHE_LOCATION"] == "redis://127.0.0.1:6379/4"
+
+
+@pytest.mark.parametrize("url", ["locmem://", "memcached://127.0.0.1:11211", "127.0.0.1:6379"])
+def test_a_cache_that_is_not_redis_is_refused(url):
+    result = run_python(SHOW_SETTINGS, **production_env(REDIS_URL=None, CACHE_URL=url))
+    assert result.returncode != 0
+    assert "must be a Redis address" in result.stderr
+
+
+def test_an_explicit_email_backend_needs_no_smtp_host():
+    backend = "django.core.mail.backends.filebased.EmailBackend"
+    values = settings_with(**production_env(EMAIL_HOST=None, EMAIL_BACKEND=backend))
+    assert values["EMAIL_BACKEND"] == backend
+
+
+@pytest.mark.parametrize(
+    "url", ["e-participation.example.gov.qa", "ftp://example.gov.qa", "https://", "https://example.gov.qa/?next=x"]
+)
+def test_a_base_url_that_is_not_an_absolute_address_is_refused(url):
+    result = run_python(SHOW_SETTINGS, **production_env(PORTAL_BASE_URL=url))
+    assert result.returncode != 0
+    assert "PORTAL_BASE_URL must be an absolute http(s) address" in result.stderr
+
+
+def test_the_base_url_loses_its_trailing_slash():
+    values = settings_with(**production_env(PORTAL_BASE_URL="https://e-participation.example.gov.qa/"))
+    assert values["PORTAL_BASE_URL"] == "https://e-participation.example.gov.qa"
+
+
+def test_development_needs_nothing_and_uses_the_embedded_broker(tmp_path):
+    broker_dir = tmp_path / "broker"
+    values = settings_with(DJANGO_DEBUG="true", PORTAL_BROKER_DIR=str(broker_dir))
+    assert values["CELERY_BROKER_URL"] == "filesystem://"
+    assert values["CELERY_TASK_ALWAYS_EAGER"] is None
+    assert values["BROKER_OPTIONS"]["data_folder_in"] == values["BROKER_OPTIONS"]["data_folder_out"]
+    assert values["BROKER_OPTIONS"]["data_folder_in"] == str(broker_dir / "queue")
+    assert {p.name for p in broker_dir.iterdir()} == {"queue", "processed", "control"}
+    assert values["CACHE"] == "django.core.cache.backends.locmem.LocMemCache"
+    assert values["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend"
+    assert values["PORTAL_BASE_URL"] == "http://127.0.0.1:8000"
+
+
+def test_the_broker_folder_defaults_to_the_ignored_dot_broker():
+    values = settings_with(DJANGO_DEBUG="true", CELERY_BROKER_URL="filesystem://")
+    assert values["BROKER_OPTIONS"]["data_folder_in"] == str(PROJECT / ".broker" / "queue")
+    ignored = (PROJECT / ".gitignore").read_text(encoding="utf-8").split()
+    assert ".broker/" in ignored
+    assert ".env" in ignored
+
+
+# ---------------------------------------------------------------------------
+# The .env file
+# ---------------------------------------------------------------------------
+
+
+def test_settings_are_read_from_the_env_file(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        "\n".join(f"{name}={value}" for name, value in production_env(DJANGO_ALLOWED_HOSTS="from-file.gov.qa").items()),
+        encoding="utf-8",
+    )
+    values = settings_with(DJANGO_ENV_FILE=str(env_file))
+    assert values["DEBUG"] is False
+    assert values["ALLOWED_HOSTS"] == ["from-file.gov.qa"]
+    assert values["CELERY_BROKER_URL"] == "redis://127.0.0.1:6379/0"
+
+
+def test_the_real_environment_wins_over_the_env_file(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text("DJANGO_DEBUG=true\nDJANGO_SECRET_KEY=from-the-file\nDJANGO_ALLOWED_HOSTS=file.gov.qa\n", encoding="utf-8")
+    values = settings_with(**production_env(DJANGO_ENV_FILE=str(env_file)))
+    assert values["DEBUG"] is False
+    assert values["ALLOWED_HOSTS"] == ["example.gov.qa"]
+    assert values["SECRET_KEY"] != "from-the-file"
+    # An empty variable in the environment is still the environment's word.
+    values = settings_with(DJANGO_ENV_FILE=str(env_file), DJANGO_ALLOWED_HOSTS="")
+    assert values["DEBUG"] is True
+    assert values["ALLOWED_HOSTS"] == []
+
+
+def test_an_env_file_that_does_not_exist_is_refused_when_named(tmp_path):
+    result = run_python("import django; django.setup()", DJANGO_ENV_FILE=str(tmp_path / "missing.env"))
+    assert result.returncode != 0
+    assert "DJANGO_ENV_FILE" in result.stderr
+
+
+def test_the_env_file_in_the_project_folder_is_read_by_default(tmp_path):
+    """load_env_file(<folder>) reads <folder>/.env when DJANGO_ENV_FILE is not set at all."""
+    (tmp_path / ".env").write_text("PORTAL_TEST_FROM_FILE=yes\nPATH=/nowhere\n", encoding="utf-8")
+    code = (
+        "import os, sys; from hukoomi_portal.env import load_env_file; "
+        f"print(load_env_file({str(tmp_path)!r})); print(os.environ['PORTAL_TEST_FROM_FILE']); print(os.environ['PATH'])"
+    )
+    env = clean_env()
+    del env["DJANGO_ENV_FILE"]
+    result = subprocess.run(  # noqa: S603 (fixed code, this interpreter)
+        [sys.executable, "-c", code], cwd=PROJECT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [str(tmp_path / ".env"), "yes", env["PATH"]]
+
+
+def test_make_run_writes_a_development_env_file_once(tmp_path):
+    from ops import dev_env
+
+    path = tmp_path / ".env"
+    assert dev_env.write_if_missing(path) is True
+    first = path.read_text(encoding="utf-8")
+    assert path.stat().st_mode & 0o077 == 0
+    assert dev_env.write_if_missing(path) is False
+    assert path.read_text(encoding="utf-8") == first
+    values = settings_with(DJANGO_ENV_FILE=str(path), PORTAL_BROKER_DIR=str(tmp_path / "broker"))
+    assert values["DEBUG"] is True
+    assert values["CELERY_BROKER_URL"] == "filesystem://"
+    assert "django-insecure" not in values["SECRET_KEY"]
+    assert len(values["SECRET_KEY"]) >= 50
+    # Fresh keys every time: two checkouts never share them.
+    other = tmp_path / "other.env"
+    dev_env.write_if_missing(other)
+    assert set(first.splitlines()) & set(other.read_text(encoding="utf-8").splitlines()) == {
+        line for line in first.splitlines() if not line.startswith(("DJANGO_SECRET_KEY=", "PORTAL_"))
+    }
 
 
 # ---------------------------------------------------------------------------
@@ -244,13 +412,6 @@ def test_env_list_and_str(monkeypatch):
     monkeypatch.delenv("PORTAL_TEST_LIST")
     assert env_list("PORTAL_TEST_LIST", default=["x"]) == ["x"]
     assert env_str("PORTAL_TEST_LIST", "fallback") == "fallback"
-
-
-@pytest.mark.parametrize("name", ["PORTAL_BALLOT_BOX_KEY", "PORTAL_AUDIT_KEY"])
-def test_production_refuses_to_start_without_each_key(name):
-    result = run_python("import django; django.setup()", **production_env(**{name: ""}))
-    assert result.returncode != 0
-    assert name in result.stderr
 
 
 @pytest.mark.parametrize("value", ["not base64 at all!", "c2hvcnQ"])
