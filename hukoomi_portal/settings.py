@@ -221,3 +221,6 @@ AUDIT_HMAC_KEY = env_key("PORTAL_AUDIT_KEY", debug=DEBUG, secret_key=SECRET_KEY,
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "Hukoomi-Demo-2026")
 # Absolute links in e-mails (unsubscribe, item pages).
 PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://127.0.0.1:8000")
+
+# Response headers (CSP, Permissions-Policy, no-store): reviewed in their own module.
+from .security_settings import *  # noqa: E402,F403
