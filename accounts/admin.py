@@ -2,6 +2,8 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserCreationForm as DjangoUserCreationForm
 from django.db import transaction
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -9,7 +11,8 @@ from participation import audit
 from participation.audit import AuditedDeletionsMixin
 from participation.models import AuditEntry
 
-from .models import User
+from . import claims
+from .models import IdentityClaim, User
 
 
 class UserCreationForm(DjangoUserCreationForm):
@@ -110,3 +113,104 @@ def _record_reset(request, user, reason):
             "reason": reason,
         },
     )
+@admin.register(IdentityClaim)
+class IdentityClaimAdmin(admin.ModelAdmin):
+    """Cases "identity number claimed by two accounts": both accounts with their dates, and two ways to resolve.
+
+    Nothing is typed in: staff contact both people (by e-mail, from the links to both accounts), then
+    choose an action. The cases themselves cannot be added, edited or deleted here.
+    """
+
+    list_display = (
+        "identity_number",
+        "claimant_link",
+        "claimant_joined",
+        "holder_link",
+        "holder_joined",
+        "holder_verification",
+        "created_at",
+        "resolution",
+        "resolved_at",
+    )
+    list_filter = ("resolution", "created_at")
+    search_fields = ("identity_number", "claimant__email", "holder__email")
+    list_select_related = ("claimant", "holder", "resolved_by")
+    date_hierarchy = "created_at"
+    actions = ["give_number_to_claimant", "leave_number_with_holder"]
+    fields = (
+        "identity_number",
+        "claimant_link",
+        "claimant_joined",
+        "holder_link",
+        "holder_joined",
+        "holder_verification",
+        "created_at",
+        "resolution",
+        "resolved_at",
+        "resolved_by",
+    )
+    readonly_fields = fields
+
+    @admin.display(description=_("new account (claimant)"), ordering="claimant__email")
+    def claimant_link(self, claim):
+        return self._account_link(claim.claimant)
+
+    @admin.display(description=_("new account created"), ordering="claimant__date_joined")
+    def claimant_joined(self, claim):
+        return claim.claimant.date_joined
+
+    @admin.display(description=_("existing account (holder)"), ordering="holder__email")
+    def holder_link(self, claim):
+        return self._account_link(claim.holder) if claim.holder else _("(deleted)")
+
+    @admin.display(description=_("existing account created"), ordering="holder__date_joined")
+    def holder_joined(self, claim):
+        return claim.holder.date_joined if claim.holder else None
+
+    @admin.display(description=_("existing account verified"))
+    def holder_verification(self, claim):
+        return claim.holder.get_verification_display() if claim.holder else None
+
+    def _account_link(self, user):
+        return format_html('<a href="{}">{}</a>', reverse("admin:accounts_user_change", args=[user.pk]), user.email)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def _resolve(self, request, queryset, resolution):
+        done, skipped = 0, 0
+        for claim in queryset.filter(resolution=IdentityClaim.Resolution.OPEN).order_by("created_at"):
+            try:
+                claims.resolve_claim(claim.pk, resolution, request.user, request=request)
+            except (claims.ClaimAlreadyResolved, claims.NumberHeldElsewhere):
+                skipped += 1
+            else:
+                done += 1
+        skipped += queryset.exclude(resolution=IdentityClaim.Resolution.OPEN).count()
+        self.message_user(
+            request,
+            ngettext("%(count)d case resolved.", "%(count)d cases resolved.", done) % {"count": done},
+            messages.SUCCESS,
+        )
+        if skipped:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d case was not changed: it was already resolved, or the number is held by another account.",
+                    "%(count)d cases were not changed: they were already resolved, or the number is held by another account.",
+                    skipped,
+                )
+                % {"count": skipped},
+                messages.WARNING,
+            )
+
+    @admin.action(description=_("Give the number to the new account (the existing account loses it)"), permissions=["change"])
+    def give_number_to_claimant(self, request, queryset):
+        self._resolve(request, queryset, IdentityClaim.Resolution.GIVEN_TO_CLAIMANT)
+
+    @admin.action(description=_("Leave the number with the existing account"), permissions=["change"])
+    def leave_number_with_holder(self, request, queryset):
+        self._resolve(request, queryset, IdentityClaim.Resolution.KEPT_BY_HOLDER)

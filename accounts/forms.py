@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from .claims import give_identity_number
 from .models import Persona, Segment, User, persona_error, personas_allowed, validate_identity_number
 
 # People type Qatar IDs on Arabic keyboards too: ٢٨٤٦٣٤٠٠٠٠١ is 28463400001.
@@ -62,18 +63,23 @@ class IdentityFieldsMixin:
                 except ValidationError as exc:
                     self.add_error("identity_number", exc)
                 else:
-                    taken = User.objects.filter(identity_number=number)
-                    if getattr(self, "instance", None) and self.instance.pk:
-                        taken = taken.exclude(pk=self.instance.pk)
-                    if taken.exists():
-                        self.add_error(
-                            "identity_number",
-                            ValidationError(
-                                _("An account with this identity number already exists. Sign in to it instead."),
-                                code="identity_taken",
-                            ),
-                        )
+                    self.check_identity_number_free(number)
         return cleaned
+
+    def check_identity_number_free(self, number):
+        """The profile page refuses a number another account holds (the person is signed in and verified
+        their e-mail); sign-up overrides this, because it must not say whether a number is registered."""
+        taken = User.objects.filter(identity_number=number)
+        if getattr(self, "instance", None) and self.instance.pk:
+            taken = taken.exclude(pk=self.instance.pk)
+        if taken.exists():
+            self.add_error(
+                "identity_number",
+                ValidationError(
+                    _("An account with this identity number already exists. Sign in to it instead."),
+                    code="identity_taken",
+                ),
+            )
 
 
 class SignupForm(IdentityFieldsMixin, forms.Form):
@@ -88,15 +94,19 @@ class SignupForm(IdentityFieldsMixin, forms.Form):
             label=_("E-mail me when a consultation, poll or referendum opens for me"), required=False
         )
 
+    def check_identity_number_free(self, number):
+        """Never at sign-up: a number already registered is a case for staff (accounts/claims.py), and the
+        form answers exactly as for a free number, so that it tells nobody who has an account."""
+
     def signup(self, request, user):
         data = self.cleaned_data
         user.full_name = data["full_name"]
         user.segment = data["segment"]
         user.personas = data.get("personas") or []
-        user.identity_number = data["identity_number"]
         user.notify_new_items = data.get("notify_new_items", False)
         user.preferred_language = (get_language() or "ar")[:2]
-        user.save()
+        # Saves the user, with the number, or without it and with a case for staff if another account holds it.
+        give_identity_number(user, data["identity_number"])
 
 
 class ProfileForm(IdentityFieldsMixin, forms.ModelForm):

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Segment(models.TextChoices):
@@ -250,3 +251,66 @@ def persona_error(segment, personas):
         },
         code="persona_outside_segment",
     )
+
+
+class IdentityClaim(models.Model):
+    """"Identity number claimed by two accounts": a sign-up gave a number that another account holds.
+
+    Sign-up never says that a number is registered (that would tell anyone whose ID has an account).
+    The new account is created without the number, unverified, and this case goes to staff, who
+    contact both people and decide: the number moves to the new account (the holder loses it and its
+    verification), or stays where it is. A person whose ID was taken by someone else's unverified
+    account has a way forward, and nobody learns from the sign-up form who is registered.
+    """
+
+    class Resolution(models.TextChoices):
+        OPEN = "", pgettext_lazy("identity claim", "Open")
+        GIVEN_TO_CLAIMANT = "given", _("Number given to the new account")
+        KEPT_BY_HOLDER = "kept", _("Number left with the existing account")
+
+    identity_number = models.CharField(_("identity number"), max_length=11)
+    claimant = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="identity_claims", verbose_name=_("new account (claimant)")
+    )
+    holder = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="identity_claims_against",
+        verbose_name=_("existing account (holder)"),
+    )
+    created_at = models.DateTimeField(_("claimed at"), default=timezone.now, db_index=True)
+    resolution = models.CharField(_("resolution"), max_length=5, choices=Resolution.choices, blank=True, db_index=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("resolved by")
+    )
+
+    class Meta:
+        verbose_name = _("identity number claimed by two accounts")
+        verbose_name_plural = _("identity numbers claimed by two accounts")
+        ordering = ["resolution", "-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(resolution="") & Q(resolved_at__isnull=True) & Q(resolved_by__isnull=True))
+                | (~Q(resolution="") & Q(resolved_at__isnull=False)),
+                name="identity_claim_resolved_has_date",
+            ),
+            models.CheckConstraint(
+                condition=Q(resolution__in=["", "given", "kept"]), name="identity_claim_resolution_known"
+            ),
+            models.CheckConstraint(condition=~Q(claimant=models.F("holder")), name="identity_claim_two_accounts"),
+            models.UniqueConstraint(
+                fields=["claimant", "identity_number"],
+                condition=Q(resolution=""),
+                name="one_open_identity_claim_per_claimant",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.identity_number}: {self.claimant}"
+
+    @property
+    def is_open(self):
+        return self.resolution == self.Resolution.OPEN

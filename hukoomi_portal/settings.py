@@ -290,3 +290,6 @@ AUDIT_HMAC_KEY = env_key("PORTAL_AUDIT_KEY", debug=DEBUG, secret_key=SECRET_KEY,
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "Hukoomi-Demo-2026")
 # Absolute links in e-mails (unsubscribe, item pages); required with debug off.
 PORTAL_BASE_URL = env_base_url("PORTAL_BASE_URL", debug=DEBUG, default="http://127.0.0.1:8000")
+
+# Response headers (CSP, Permissions-Policy, no-store): reviewed in their own module.
+from .security_settings import *  # noqa: E402,F403

@@ -1,8 +1,6 @@
-from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
-from django.views.static import serve
 
 from participation import views as participation_views
 
@@ -25,9 +23,6 @@ urlpatterns += i18n_patterns(
     path("profile/", include("accounts.urls")),
     prefix_default_language=True,
 )
-
-if settings.DEBUG:
-    urlpatterns += [path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT})]
 
 handler400 = "hukoomi_portal.views.bad_request"
 handler403 = "hukoomi_portal.views.permission_denied"

@@ -1,20 +1,30 @@
 """The "Is this easy to understand?" widget: path normalising, throttling, storing."""
 
+import hashlib
+import hmac
+import ipaddress
 import re
 import time
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.cache import cache
 from django.urls import Resolver404, resolve
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from .audit import client_address
 from .models import PageFeedback
 
 SESSION_KEY = "page_feedback"
 THROTTLE_WINDOW_SECONDS = 10 * 60
 THROTTLE_MAX_ANSWERS = 10
 REASON_WINDOW_SECONDS = 60 * 60
+# Per client as well as per session: a script that drops its cookie is a new session on every post.
+# Generous, because many people share one address (an office, a mobile operator's NAT).
+CLIENT_WINDOW_SECONDS = 10 * 60
+CLIENT_MAX_ANSWERS = 30
+CLIENT_CACHE_PREFIX = "feedback-client"
 
 EMAIL_RE = re.compile(r"[^/\s@]+@[^/\s@]+")
 LANGUAGE_CODES = {code for code, _name in settings.LANGUAGES}
@@ -81,8 +91,41 @@ def page_state(session, language, path):
     return entry["state"] if entry else None
 
 
-def record_answer(session, raw_path, is_easy, now=None):
-    """Store a Yes/No answer for a page, at most once per page and session."""
+def client_key(request):
+    """Who is answering, as far as the throttle needs to know: a keyed hash of the client's address.
+
+    HMAC-SHA256 with the secret key, so the cache never holds an address, and a list of all IPv4
+    addresses hashed without the key would not reverse it. An IPv6 client is its /64: one household
+    or phone holds a whole /64 and could otherwise count as billions of clients.
+    """
+    address = client_address(request) or ""
+    if ":" in address:
+        address = str(ipaddress.IPv6Network(f"{address}/64", strict=False).network_address)
+    message = f"{CLIENT_CACHE_PREFIX}:{address}".encode()
+    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
+
+
+def _count_for_client(client, now):
+    """Count one answer for this client in the current window; return the window's count.
+
+    A fixed window in Django's cache (shared by all web processes when the cache is Redis):
+    `add` starts it, `incr` is atomic on Redis and on the local-memory cache.
+    """
+    key = f"{CLIENT_CACHE_PREFIX}:{client}:{int(now // CLIENT_WINDOW_SECONDS)}"
+    cache.add(key, 0, timeout=CLIENT_WINDOW_SECONDS)
+    try:
+        return cache.incr(key)
+    except ValueError:  # the window expired between add and incr
+        cache.set(key, 1, timeout=CLIENT_WINDOW_SECONDS)
+        return 1
+
+
+def record_answer(session, raw_path, is_easy, now=None, client=None):
+    """Store a Yes/No answer for a page, at most once per page and session.
+
+    At most THROTTLE_MAX_ANSWERS per session and CLIENT_MAX_ANSWERS per `client` (client_key) in their
+    windows; refused answers of a client count too, so a script that keeps posting stays refused.
+    """
     now = now or time.time()
     language, path = normalise_path(raw_path)
     state = _state(session)
@@ -91,6 +134,8 @@ def record_answer(session, raw_path, is_easy, now=None):
         raise FeedbackRefused(_("You have already answered for this page. Thank you."), status=409)
     recent = [t for t in state["log"] if now - t < THROTTLE_WINDOW_SECONDS]
     if len(recent) >= THROTTLE_MAX_ANSWERS:
+        raise FeedbackRefused(_("Too many answers in a short time. Please try again in a few minutes."), status=429)
+    if client is not None and _count_for_client(client, now) > CLIENT_MAX_ANSWERS:
         raise FeedbackRefused(_("Too many answers in a short time. Please try again in a few minutes."), status=429)
     feedback = PageFeedback.objects.create(path=path, language=language, is_easy=is_easy)
     state["log"] = [*recent, now]

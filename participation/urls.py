@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import audit_views, open_results, views
+from . import attachments, audit_views, open_results, views
 
 app_name = "participation"
 
@@ -24,5 +24,6 @@ urlpatterns = [
     path("consultations/<slug:slug>/", views.consultation_detail, name="consultation_detail"),
     path("consultations/<slug:slug>/comment/", views.consultation_comment, name="consultation_comment"),
     path("consultations/<slug:slug>/sections/<int:number>/react/", views.consultation_react, name="consultation_react"),
+    path("documents/<slug:slug>.pdf", attachments.attachment, name="attachment"),
     path("consultations/<slug:slug>/outcome/", views.consultation_outcome, name="consultation_outcome"),
 ]

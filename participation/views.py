@@ -114,7 +114,9 @@ def feedback_answer(request):
         # A bot filled the honeypot: answer as if all went well, keep nothing.
         return _widget_json(request, raw_path, "thanks") if _wants_json(request) else redirect(_back_to(request, raw_path))
     try:
-        answer = feedback.record_answer(request.session, raw_path, form.cleaned_data["answer"] == "yes")
+        answer = feedback.record_answer(
+            request.session, raw_path, form.cleaned_data["answer"] == "yes", client=feedback.client_key(request)
+        )
     except feedback.FeedbackRefused as refusal:
         return _refused(request, refusal.message, refusal.status)
     state = "thanks" if answer.is_easy else "reason"

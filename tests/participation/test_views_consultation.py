@@ -71,7 +71,9 @@ def test_the_pdf_draft_can_be_downloaded(client, lang, consultation, settings, t
     consultation.attachment.save("draft.pdf", ContentFile(b"%PDF-1.7\n"), save=True)
     response = detail(client, lang, consultation)
     assert_shown(response, t(lang, "Download the draft (PDF)"))
-    assert f'href="{consultation.attachment.url}"' in page(response)
+    # The link is the view that checks the item is public (participation/attachments.py), never MEDIA_URL.
+    assert f'href="{url(lang, "attachment", slug=consultation.slug)}"' in page(response)
+    assert consultation.attachment.url not in page(response)
 
 
 def test_no_download_link_without_a_pdf(client, lang, consultation):
