@@ -52,7 +52,6 @@ NO_STORE_VIEWS = frozenset(
         "participation:poll_detail",  # the vote's answer page (errors show the choices made)
         "participation:poll_thanks",
         "participation:referendum_detail",  # the vote's answer page
-        "participation:referendum_receipt",  # the receipt, shown once
         "participation:referendum_receipts",  # the receipt check (?code= carries a receipt)
         "participation:audit_index",
         "participation:audit_trail_csv",
