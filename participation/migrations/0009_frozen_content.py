@@ -19,6 +19,7 @@ switch them off.
 import django.db.models.deletion
 import django.utils.timezone
 from django.conf import settings
+from django.contrib.auth.management import create_permissions
 from django.db import migrations, models
 
 # The columns people saw when they took part (participation.models.FROZEN_ITEM_FIELDS, as of this migration).
@@ -256,6 +257,29 @@ def drop_triggers(apps, schema_editor):
             schema_editor.execute(f"DROP TRIGGER IF EXISTS {name};", params=None)
 
 
+# Who may add corrections (the staff who edit items) and read them; nobody may change or delete one.
+CORRECTION_PERMISSIONS = {
+    "Ministry staff": ["add_itemcorrection", "view_itemcorrection"],
+    "Ministry admins": ["add_itemcorrection", "view_itemcorrection"],
+    "Moderators": ["view_itemcorrection"],
+    "Auditors": ["view_itemcorrection"],
+}
+
+
+def grant_corrections(apps, schema_editor):
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for name, codenames in CORRECTION_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        group.permissions.add(
+            *Permission.objects.filter(content_type__app_label="participation", codename__in=codenames)
+        )
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("participation", "0006_audit_append_only_and_auditors"),
@@ -328,4 +352,5 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.RunPython(create_triggers, drop_triggers),
+        migrations.RunPython(grant_corrections, migrations.RunPython.noop),
     ]
