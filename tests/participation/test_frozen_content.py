@@ -15,6 +15,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 from django.db.models import ProtectedError
 from django.urls import reverse
@@ -229,9 +230,15 @@ def test_deleting_a_section_with_comments_is_refused():
     assert comment.status == Comment.Status.PUBLISHED
     with pytest.raises(ProtectedError):
         section.delete()
+    assert Comment.objects.filter(pk=comment.pk, section=section).exists()
+
+
+def test_deleting_an_item_with_comments_is_refused():
+    consultation = make_consultation(moderate_before_publishing=False)
+    general = services.add_comment(VerifiedUserFactory(), consultation, "On the whole draft")
     with pytest.raises(ProtectedError):
         Item.objects.get(pk=consultation.pk).delete()
-    assert Comment.objects.filter(pk=comment.pk, section=section).exists()
+    assert Comment.objects.filter(pk=general.pk).exists()
 
 
 # ---------------------------------------------------------------------------
@@ -476,3 +483,19 @@ def test_ministry_staff_may_add_corrections_to_their_own_entitys_items_only(clie
     assert ItemCorrection.objects.filter(item=mine).count() == 1
     assert client.post(admin_url("poll_change", theirs.pk), correction_form(theirs)).status_code in (302, 403, 404)  # not in their list
     assert not ItemCorrection.objects.filter(item=theirs).exists()
+
+
+# ---------------------------------------------------------------------------
+# Emptying the database (flush, as every transactional test does) still works, and keeps the triggers
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_flush_empties_a_database_with_opened_items_and_keeps_the_triggers():
+    make_consultation()
+    opened(make_poll(), State.CLOSED)
+    call_command("flush", interactive=False, verbosity=0)
+    assert not Item.objects.exists()
+    poll = make_poll()
+    assert refused("UPDATE participation_item SET title_en = %s WHERE id = %s", "Renamed", poll.pk)
+    assert refused("DELETE FROM participation_question WHERE item_id = %s", poll.pk)
