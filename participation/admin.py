@@ -2,14 +2,18 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError
 from django.db.models import Count, Q
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from . import services
+from . import audit, services
 from .audit import AuditedDeletionsMixin
 from .models import (
+    FROZEN_ITEM_FIELDS,
     MAX_OPTIONS,
     MAX_REFERENDUM_OPTIONS,
     MIN_OPTIONS,
@@ -18,6 +22,7 @@ from .models import (
     Consultation,
     Entity,
     Item,
+    ItemCorrection,
     Option,
     PageFeedback,
     Poll,
@@ -26,6 +31,7 @@ from .models import (
     Result,
     Section,
     State,
+    content_frozen,
 )
 
 admin.site.site_header = _("Hukoomi e-participation administration")
@@ -44,6 +50,52 @@ def _may_edit(user, item):
 
 def _has_ballots(item):
     return item is not None and item.pk and (item.poll_ballots.exists() or item.referendum_ballots.exists())
+
+
+# What the database says when a trigger of migration 0011_frozen_content refuses a write.
+FROZEN_REFUSALS = ("content is frozen", "corrections are append-only")
+FROZEN_NOTE = _(
+    "This item has opened, so its text, sections, questions, options and audience are frozen as people saw them "
+    "when they took part. To correct something, add a correction: it is published on the item's page with its date."
+)
+FROZEN_REFUSED = _(
+    "Nothing was saved: this item opened while you were editing, so its content is now frozen. "
+    "To correct something, add a correction instead."
+)
+
+
+def _refused_as_frozen(error):
+    return any(marker in str(error) for marker in FROZEN_REFUSALS)
+
+
+class FrozenRefusalMixin:
+    """Turns a save that the frozen-content triggers refuse into a form error, not a server error.
+
+    The admin locks frozen fields by the application's clock; the database
+    decides by its own. When an item opens between showing the form and saving
+    it, the trigger refuses, the change form's transaction rolls back, and the
+    form is shown again, with what was posted and a message that says why.
+    """
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except IntegrityError as error:
+            if request.method != "POST" or not _refused_as_frozen(error):
+                raise
+        request.frozen_refusal = True
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if not getattr(request, "frozen_refusal", False):
+            return form
+
+        def refuse(self):
+            form.clean(self)
+            raise ValidationError(FROZEN_REFUSED, code="content_frozen")
+
+        return type(form.__name__, (form,), {"clean": refuse})
 
 
 class BilingualFieldsMixin:
@@ -81,12 +133,20 @@ class EntityAdmin(AuditedDeletionsMixin, BilingualFieldsMixin, admin.ModelAdmin)
         return queryset if _sees_all(request.user) else queryset.filter(members=request.user)
 
 
-class LockedOnceVotedMixin:
-    """Questions and options cannot change once the first ballot exists."""
+class LockedOnceOpenMixin:
+    """Sections, questions and options cannot be added, changed or deleted once the item has opened
+    (the database refuses it too, migration 0011_frozen_content)."""
+
+    # Inlines show this above their rows once the item has opened (set per request by the parent admin).
+    frozen_note = ""
 
     def _locked(self, request, obj):
         item = obj if isinstance(obj, Item) else getattr(obj, "item", None)
-        return _has_ballots(item) or (item is not None and item.pk and not _may_edit(request.user, item))
+        return (
+            content_frozen(item)
+            or _has_ballots(item)
+            or (item is not None and item.pk and not _may_edit(request.user, item))
+        )
 
     def has_add_permission(self, request, obj=None):
         # Inlines are asked with the parent object; a ModelAdmin with the request alone.
@@ -119,8 +179,9 @@ class OptionCountFormSet(forms.BaseInlineFormSet):
             )
 
 
-class OptionInline(BilingualFieldsMixin, LockedOnceVotedMixin, admin.TabularInline):
+class OptionInline(BilingualFieldsMixin, LockedOnceOpenMixin, admin.TabularInline):
     model = Option
+    template = "admin/participation/edit_inline/frozen_tabular.html"
     formset = OptionCountFormSet
     fields = ("position", "text_ar", "text_en")
     extra = 2
@@ -135,22 +196,54 @@ class OptionInline(BilingualFieldsMixin, LockedOnceVotedMixin, admin.TabularInli
         return obj is not None and super()._locked(request, obj.item)
 
 
-class QuestionInline(BilingualFieldsMixin, LockedOnceVotedMixin, admin.StackedInline):
+class QuestionInline(BilingualFieldsMixin, LockedOnceOpenMixin, admin.StackedInline):
     model = Question
+    template = "admin/participation/edit_inline/frozen_stacked.html"
     fields = ("position", ("text_ar", "text_en"), "kind", ("min_choices", "max_choices"), "allow_abstain")
     extra = 1
     show_change_link = True
     verbose_name_plural = _("questions (save, then add options with “Change”)")
 
 
-class SectionInline(BilingualFieldsMixin, LockedOnceVotedMixin, admin.StackedInline):
+class SectionInline(BilingualFieldsMixin, LockedOnceOpenMixin, admin.StackedInline):
     model = Section
+    template = "admin/participation/edit_inline/frozen_stacked.html"
     fields = ("number", ("heading_ar", "heading_en"), ("body_ar", "body_en"))
     extra = 1
 
 
+class ItemCorrectionInline(BilingualFieldsMixin, admin.StackedInline):
+    """Corrections of an item that has opened: added here, never changed or deleted (the database refuses both).
+
+    ItemAdmin.save_formset stamps the author and puts each one on the audit trail.
+    """
+
+    model = ItemCorrection
+    fields = (("note_ar", "note_en"), "created_at", "created_by")
+    readonly_fields = ("created_at", "created_by")
+    extra = 1
+    verbose_name = _("correction")
+    verbose_name_plural = _("corrections (published on the item's page with their date; cannot be changed or deleted)")
+
+    def has_add_permission(self, request, obj=None):
+        return (
+            obj is not None
+            and content_frozen(obj)
+            and _may_edit(request.user, obj)
+            and super().has_add_permission(request, obj)
+        )
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Question)
-class QuestionAdmin(AuditedDeletionsMixin, BilingualFieldsMixin, LockedOnceVotedMixin, admin.ModelAdmin):
+class QuestionAdmin(
+    FrozenRefusalMixin, AuditedDeletionsMixin, BilingualFieldsMixin, LockedOnceOpenMixin, admin.ModelAdmin
+):
     inlines = [OptionInline]
     list_display = ("text_ar", "text_en", "item", "kind")
     list_select_related = ("item",)
@@ -163,18 +256,30 @@ class QuestionAdmin(AuditedDeletionsMixin, BilingualFieldsMixin, LockedOnceVoted
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "item":
-            # Not for items that have ballots: their questions are locked.
+            # Only items that have not opened: the questions of the others are frozen.
             kwargs["queryset"] = (
                 Item.objects.editable_by(request.user)
                 .exclude(kind="consultation")
+                .filter(Q(state=State.DRAFT) | Q(state=State.SCHEDULED, opens_at__gt=timezone.now()))
                 .filter(poll_ballots__isnull=True, referendum_ballots__isnull=True)
                 .distinct()
             )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    def get_inline_instances(self, request, obj=None):
+        instances = super().get_inline_instances(request, obj)
+        if obj is not None and content_frozen(obj.item):
+            for inline in instances:
+                inline.frozen_note = FROZEN_NOTE
+        return instances
 
-class ItemAdmin(AuditedDeletionsMixin, BilingualFieldsMixin, admin.ModelAdmin):
-    """Shared by the poll, referendum and consultation admins. Validation is Item.clean's."""
+
+class ItemAdmin(FrozenRefusalMixin, AuditedDeletionsMixin, BilingualFieldsMixin, admin.ModelAdmin):
+    """Shared by the poll, referendum and consultation admins. Validation is Item.clean's.
+
+    Once an item has opened its content is frozen (FROZEN_ITEM_FIELDS read-only,
+    the inlines locked); what was wrong is put right by a dated correction.
+    """
 
     list_display = ("title_ar", "title_en", "entity", "state", "opens_at", "closes_at", "public_link")
     list_filter = ("entity", "state")
@@ -194,7 +299,10 @@ class ItemAdmin(AuditedDeletionsMixin, BilingualFieldsMixin, admin.ModelAdmin):
     def get_fieldsets(self, request, obj=None):
         return (
             (None, {"fields": ("entity", "slug", "state", "public_link")}),
-            (_("Content in Arabic and English"), {"fields": self.content_fields}),
+            (
+                _("Content in Arabic and English"),
+                {"fields": self.content_fields, "description": FROZEN_NOTE if content_frozen(obj) else ""},
+            ),
             (_("Dates"), {"fields": (("opens_at", "closes_at"),)}),
             (
                 _("Who may take part"),
@@ -225,7 +333,10 @@ class ItemAdmin(AuditedDeletionsMixin, BilingualFieldsMixin, admin.ModelAdmin):
         return super().has_change_permission(request, obj) and (obj is None or _may_edit(request.user, obj))
 
     def has_delete_permission(self, request, obj=None):
-        return super().has_delete_permission(request, obj) and (obj is None or _may_edit(request.user, obj))
+        # Only drafts: the database refuses deleting anything people may have seen.
+        return super().has_delete_permission(request, obj) and (
+            obj is None or (obj.state == State.DRAFT and _may_edit(request.user, obj))
+        )
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "entity" and not request.user.is_superuser:
@@ -244,7 +355,33 @@ class ItemAdmin(AuditedDeletionsMixin, BilingualFieldsMixin, admin.ModelAdmin):
             # Once scheduled, content and audience are fixed; dates can still move.
             fields += ["entity", "slug", "for_visitors", "for_citizens", "for_residents", "requires_verified_identity"]
             fields += ["only_students", "only_tourists", "only_business_owners", "only_parents", "only_employees"]
+        if content_frozen(obj):
+            fields += [name for name in FROZEN_ITEM_FIELDS if name not in fields]
         return fields
+
+    def get_inline_instances(self, request, obj=None):
+        instances = super().get_inline_instances(request, obj)
+        if content_frozen(obj):
+            for inline in instances:
+                inline.frozen_note = FROZEN_NOTE
+            instances.append(ItemCorrectionInline(self.model, self.admin_site))
+        return instances
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not ItemCorrection:
+            return super().save_formset(request, form, formset, change)
+        # In the change form's transaction: a correction and its audit entry are written together or not at all.
+        for correction in formset.save(commit=False):
+            correction.created_by = request.user
+            correction.save()
+            audit.record(
+                AuditEntry.Action.CREATE,
+                actor=request.user,
+                obj=correction,
+                entity=correction.item.entity,
+                details={"item_id": correction.item_id, "note_ar": correction.note_ar, "note_en": correction.note_en},
+            )
+        return None
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -309,7 +446,8 @@ class ReferendumAdmin(ItemAdmin):
     def get_inline_instances(self, request, obj=None):
         instances = super().get_inline_instances(request, obj)
         for inline in instances:
-            inline.max_num = 1
+            if isinstance(inline, QuestionInline):
+                inline.max_num = 1
         return instances
 
 

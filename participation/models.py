@@ -591,9 +591,10 @@ class Comment(models.Model):
         PUBLISHED = "published", _("Published")
         HIDDEN = "hidden", _("Hidden")
 
-    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="comments", verbose_name=_("consultation"))
+    # PROTECT: a published comment is part of the public record; removing its section or item must not take it along.
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="comments", verbose_name=_("consultation"))
     section = models.ForeignKey(
-        Section, on_delete=models.CASCADE, related_name="comments", null=True, blank=True, verbose_name=_("section")
+        Section, on_delete=models.PROTECT, related_name="comments", null=True, blank=True, verbose_name=_("section")
     )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="comments", verbose_name=_("author")
@@ -629,6 +630,62 @@ class SectionReaction(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["section", "user"], name="one_reaction_per_section")]
+
+
+# ---------------------------------------------------------------------------
+# Frozen content and corrections
+# ---------------------------------------------------------------------------
+
+# What people saw when they took part: locked from the moment an item opens
+# (migration 0011_frozen_content holds the same list in its triggers).
+FROZEN_ITEM_FIELDS = (
+    "title_ar", "title_en", "summary_ar", "summary_en", "body_ar", "body_en", "attachment",
+    *AUDIENCE_FIELDS.values(), *ITEM_PERSONA_FIELDS.values(), "requires_verified_identity",
+)
+OPENED_STATES = (State.OPEN, State.CLOSED, State.PUBLISHED)
+
+
+def content_frozen(item, now=None):
+    """True once the item has opened: its content, sections, questions, options and audience are locked.
+
+    The database triggers ask the same question with the database's clock:
+    state open, closed or published, or scheduled with opens_at passed.
+    """
+    if item is None or item.pk is None:
+        return False
+    if item.state in OPENED_STATES:
+        return True
+    return item.state == State.SCHEDULED and item.opens_at <= (now or timezone.now())
+
+
+class ItemCorrection(models.Model):
+    """A dated public note that corrects an item after it opened; the item's text itself stays as people saw it.
+
+    Append-only: the database refuses UPDATE and DELETE (migration 0011_frozen_content).
+    """
+
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="corrections", verbose_name=_("item"))
+    note_ar = models.TextField(_("correction (Arabic)"))
+    note_en = models.TextField(_("correction (English)"))
+    created_at = models.DateTimeField(_("published at"), default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False, verbose_name=_("written by")
+    )
+
+    note = Bilingual()
+
+    class Meta:
+        verbose_name = _("correction")
+        verbose_name_plural = _("corrections")
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(note_ar="") & ~Q(note_en=""), name="correction_in_both_languages"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.item} ({self.created_at:%Y-%m-%d})"
 
 
 # ---------------------------------------------------------------------------

@@ -77,18 +77,21 @@ def add_question(item, position=1, options=2, *, multiple=False, max_choices=Non
     return question, created
 
 
-def make_poll(*, options=2, multiple=False, allow_abstain=False, **fields):
-    """An open poll with one question; returns (poll, question, options)."""
-    poll = _item(Poll, "استطلاع", "Poll", **fields)
+def make_poll(*, options=2, multiple=False, allow_abstain=False, state=State.OPEN, **fields):
+    """An open poll with one question; returns (poll, question, options).
+
+    Written as a draft, then given its state: the database freezes an item's questions once it has opened.
+    """
+    poll = _item(Poll, "استطلاع", "Poll", state=State.DRAFT, **fields)
     question, opts = add_question(poll, options=options, multiple=multiple, allow_abstain=allow_abstain)
-    return poll, question, opts
+    return set_state(poll, state), question, opts
 
 
-def make_referendum(*, options=2, allow_abstain=True, **fields):
+def make_referendum(*, options=2, allow_abstain=True, state=State.OPEN, **fields):
     """An open referendum (verified identity required) with its one question; returns (referendum, question, options)."""
-    referendum = _item(Referendum, "استفتاء", "Referendum", **fields)
+    referendum = _item(Referendum, "استفتاء", "Referendum", state=State.DRAFT, **fields)
     question, opts = add_question(referendum, options=options, allow_abstain=allow_abstain)
-    return referendum, question, opts
+    return set_state(referendum, state), question, opts
 
 
 def close(item, seconds_ago=1):

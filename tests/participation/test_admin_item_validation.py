@@ -1,9 +1,11 @@
 """The item admin form shows Item.clean's errors on the fields, for drafts and scheduled items alike."""
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.admin.sites import site
 from django.test import RequestFactory
-from django.utils import translation
+from django.utils import timezone, translation
 
 from participation.models import Poll
 from tests.factories import SuperUserFactory
@@ -27,7 +29,7 @@ def _form(poll, **changes):
 
 @pytest.mark.parametrize("lang", ["ar", "en"])
 def test_blanking_a_language_of_a_scheduled_poll_is_a_field_error_not_a_crash(lang):
-    poll = make_poll()
+    poll = make_poll(opens_at=timezone.now() + timedelta(days=1))  # scheduled, not open yet: its text is still editable
     with translation.override(lang):
         form = _form(poll, title_en="")
         assert not form.is_valid()

@@ -78,7 +78,8 @@ def item_form(entity, *, slug="new-poll", opens=None, closes=None, **overrides):
 
 
 def change_form(item, opens=None, closes=None, **overrides):
-    fields = {"title_en": item.title_en, "title_ar": item.title_ar, **overrides}
+    # An item that has opened also has the corrections inline (none added here).
+    fields = {"title_en": item.title_en, "title_ar": item.title_ar, **management("corrections"), **overrides}
     return item_form(
         item.entity, slug=item.slug, opens=opens or item.opens_at, closes=closes or item.closes_at, **fields
     )
@@ -318,15 +319,16 @@ def test_scheduling_needs_both_languages(client, lang, admin_a, entity):
 
 
 # ---------------------------------------------------------------------------
-# Questions and options are locked once the first ballot exists
+# Questions and options are locked once the item opens
 # ---------------------------------------------------------------------------
 
 
-def test_questions_can_change_until_the_first_ballot_then_are_locked(client, lang, admin_a, poll_a):
-    question = poll_a.questions.get()
+def test_questions_can_change_until_the_item_opens_then_are_locked(client, lang, admin_a, entity):
+    poll = make_poll(entity=entity, opens_at=timezone.now() + timedelta(days=1))  # scheduled, not open yet
+    question = poll.questions.get()
     as_user(client, admin_a, lang)
     options = list(question.options.all())
-    data = question_form(poll_a, 0, text_en="Reworded before voting")
+    data = question_form(poll, 0, text_en="Reworded before opening")
     data.update(management("options", total=len(options), initial=len(options)))
     for i, option in enumerate(options):
         data.update(
@@ -339,16 +341,16 @@ def test_questions_can_change_until_the_first_ballot_then_are_locked(client, lan
             }
         )
     assert client.post(admin_url("question_change", question.pk), data).status_code == 302
-    assert Question.objects.get(pk=question.pk).text_en == "Reworded before voting"
+    assert Question.objects.get(pk=question.pk).text_en == "Reworded before opening"
 
-    services.cast_poll_ballot(VerifiedUserFactory(), poll_a, single_choices(poll_a))
+    Item.objects.filter(pk=poll.pk).update(opens_at=timezone.now() - timedelta(minutes=1))  # the clock opens it
     view = client.get(admin_url("question_change", question.pk))
     assert view.status_code == 200
     assert 'name="_save"' not in page(view)
-    data["text_en"] = "Reworded after voting"
+    data["text_en"] = "Reworded after opening"
     data["options-0-text_en"] = "Sneaky new wording"
     assert client.post(admin_url("question_change", question.pk), data).status_code == 403
-    assert Question.objects.get(pk=question.pk).text_en == "Reworded before voting"
+    assert Question.objects.get(pk=question.pk).text_en == "Reworded before opening"
     assert not question.options.filter(text_en="Sneaky new wording").exists()
     assert client.post(admin_url("question_delete", question.pk), {"post": "yes"}).status_code == 403
 

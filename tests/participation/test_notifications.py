@@ -12,13 +12,14 @@ from django.utils.translation import gettext
 
 from accounts.models import Segment
 from participation import notifications, tasks
-from participation.models import Notification
+from participation.models import Notification, State
 from tests.participation.lifecycle_helpers import (
     UNSUBSCRIBE_RE,
     close,
     make_poll,
     people,
     person,
+    set_state,
     unsubscribe_path,
     vote,
 )
@@ -82,10 +83,11 @@ def test_results_e_mail_links_to_the_results_page_in_the_preferred_language(lang
 
 
 def test_plain_text_e_mail_is_not_html_escaped(mailoutbox):
-    poll, _q, _opts = make_poll()
+    poll, _q, _opts = make_poll(state=State.DRAFT)
     type(poll).objects.filter(pk=poll.pk).update(
         title_en='Parks & "green" streets', summary_en="Tell us what you'd change <first>."
     )
+    set_state(poll, State.OPEN)  # the text first: the database freezes it once the poll has opened
     user = person(preferred_language="en", full_name="Sara O'Neil", notify_new_items=True)
     notifications.send_batch(poll.pk, notifications.OPENED, [user.pk])
     message = only_mail(mailoutbox)

@@ -51,8 +51,9 @@ def two_question_poll():
     Q1: citizen1 option 1, citizen2 no opinion, resident option 2, visitor option 1.
     Q2: citizen1 options 1+3, citizen2 option 2, resident options 1+2+3, visitor option 3.
     """
-    poll, q1, (q1o1, q1o2) = make_poll(allow_abstain=True, for_visitors=True)
+    poll, q1, (q1o1, q1o2) = make_poll(allow_abstain=True, for_visitors=True, state=State.DRAFT)
     q2, (q2o1, q2o2, q2o3) = add_question(poll, position=2, options=3, multiple=True)
+    set_state(poll, State.OPEN)  # questions first: the database freezes them once the poll has opened
     citizen1, citizen2 = people(2, Segment.CITIZEN)
     resident = person(Segment.RESIDENT)
     visitor = person(Segment.VISITOR)

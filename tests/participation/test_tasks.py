@@ -397,13 +397,13 @@ def test_two_copies_of_open_and_close_due_at_once_end_as_one_would(mailoutbox):
     to_close = []
     voters = []
     for _ in range(3):
-        poll, _q, (option, _other) = make_poll()
+        # Not for residents (the audience is frozen once open, so set from the start): the listener hears of openings only.
+        poll, _q, (option, _other) = make_poll(for_residents=False)
         voter = person()
         vote(voter, poll, [option])
         voters.append(voter)
         to_close.append(close(poll))
     listener = person(Segment.RESIDENT, notify_new_items=True)
-    Item.objects.filter(pk__in=[p.pk for p in to_close]).update(for_residents=False)  # the listener hears of openings only
 
     outcomes = _twice_at_once(lambda: eager_value(tasks.open_and_close_due.apply()))
 

@@ -66,9 +66,12 @@ def test_the_draft_is_shown_in_numbered_sections(client, lang, consultation):
     assert body.index('id="section-1"') < body.index('id="section-2"') < body.index('id="section-3"')
 
 
-def test_the_pdf_draft_can_be_downloaded(client, lang, consultation, settings, tmp_path):
+def test_the_pdf_draft_can_be_downloaded(client, lang, entity, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
+    consultation = make_consultation(schedule=False, entity=entity)
+    # Attached before it opens: from then on the database keeps the draft document as people read it.
     consultation.attachment.save("draft.pdf", ContentFile(b"%PDF-1.7\n"), save=True)
+    services.schedule_item(consultation)
     response = detail(client, lang, consultation)
     assert_shown(response, t(lang, "Download the draft (PDF)"))
     # The link is the view that checks the item is public (participation/attachments.py), never MEDIA_URL.
