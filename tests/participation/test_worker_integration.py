@@ -92,7 +92,8 @@ def send(broker_url, task_name):
     """Send through the broker from a separate, isolated Celery app (the project's app stays eager)."""
     from celery import Celery
 
-    sender = Celery("lifecycle-test-sender", broker=broker_url)
+    # set_as_current=False: otherwise shared tasks would go on using this app (and its broker) after the test.
+    sender = Celery("lifecycle-test-sender", broker=broker_url, set_as_current=False)
     try:
         sender.send_task(task_name, queue="celery")
     finally:
