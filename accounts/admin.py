@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from participation import audit
+from participation.admin import FilterGuardMixin
 from participation.audit import AuditedDeletionsMixin
 from participation.models import AuditEntry
 
@@ -18,7 +19,7 @@ class UserCreationForm(DjangoUserCreationForm):
 
 
 @admin.register(User)
-class UserAdmin(AuditedDeletionsMixin, DjangoUserAdmin):
+class UserAdmin(FilterGuardMixin, AuditedDeletionsMixin, DjangoUserAdmin):
     add_form = UserCreationForm
     ordering = ("email",)
     list_display = ("email", "full_name", "segment", "verification", "is_staff", "date_joined")

@@ -5,6 +5,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from participation.validators import validate_single_line
+
 from .models import Persona, Segment, User, persona_error, personas_allowed, validate_identity_number
 
 # People type Qatar IDs on Arabic keyboards too: ٢٨٤٦٣٤٠٠٠٠١ is 28463400001.
@@ -20,7 +22,10 @@ class IdentityFieldsMixin:
 
     def add_identity_fields(self):
         self.fields["full_name"] = forms.CharField(
-            label=_("Full name"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"})
+            label=_("Full name"),
+            max_length=150,
+            widget=forms.TextInput(attrs={"autocomplete": "name"}),
+            validators=[validate_single_line],
         )
         self.fields["segment"] = forms.ChoiceField(
             label=_("I am a"), choices=Segment.choices, widget=forms.RadioSelect

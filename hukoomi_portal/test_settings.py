@@ -18,3 +18,10 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
+
+# The request guard (hukoomi_portal/request_guard.py) runs before the session reads its cookie.
+# To be moved into settings.MIDDLEWARE at the same place when merging.
+MIDDLEWARE.insert(  # noqa: F405
+    MIDDLEWARE.index("whitenoise.middleware.WhiteNoiseMiddleware") + 1,  # noqa: F405
+    "hukoomi_portal.request_guard.RequestGuardMiddleware",
+)

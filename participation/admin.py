@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin
 from django.contrib.auth.models import Group
 from django.db.models import Count, Q
+from django.http import HttpResponseRedirect
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -27,6 +28,7 @@ from .models import (
     Section,
     State,
 )
+from .validators import breaks_a_line
 
 admin.site.site_header = _("Hukoomi e-participation administration")
 admin.site.site_title = _("Hukoomi e-participation")
@@ -40,6 +42,38 @@ def _sees_all(user):
 def _may_edit(user, item):
     """Staff change only their own entities' items; superusers any."""
     return item is None or user.is_superuser or item.entity.members.filter(pk=user.pk).exists()
+
+
+# What a date hierarchy can be asked for: datetime computes the next year or month from these, so a year
+# of 9999 (or 99999999999) would overflow where Django's admin does not catch it.
+DATE_HIERARCHY_BOUNDS = {"year": (1900, 2999), "month": (1, 12), "day": (1, 31)}
+
+
+def changelist_parameter_problem(params, date_hierarchy=None):
+    """A translated message when a changelist's query string cannot be a filter a person chose; None when it can.
+
+    Django's admin turns most bad lookups into IncorrectLookupParameters itself. It misses two: a NUL (PostgreSQL
+    refuses it in any text comparison, only once the page is rendered) and date-hierarchy numbers that overflow.
+    """
+    for key, values in params.lists():
+        if any(breaks_a_line(part) for part in (key, *values)):
+            return _("This filter contains characters that cannot be used, so the whole list is shown.")
+    for part, (low, high) in DATE_HIERARCHY_BOUNDS.items() if date_hierarchy else ():
+        for value in params.getlist(f"{date_hierarchy}__{part}"):
+            if not (value.isascii() and value.isdigit() and len(value) <= 4 and low <= int(value) <= high):
+                return _("This date is outside the dates the list can show, so the whole list is shown.")
+    return None
+
+
+class FilterGuardMixin:
+    """Bad filter values in a changelist's address are a message and the unfiltered list, never a 500."""
+
+    def changelist_view(self, request, extra_context=None):
+        problem = changelist_parameter_problem(request.GET, self.date_hierarchy)
+        if problem:
+            self.message_user(request, problem, messages.ERROR)
+            return HttpResponseRedirect(request.path)
+        return super().changelist_view(request, extra_context)
 
 
 def _has_ballots(item):
@@ -69,7 +103,7 @@ class BilingualFieldsMixin:
 
 
 @admin.register(Entity)
-class EntityAdmin(AuditedDeletionsMixin, BilingualFieldsMixin, admin.ModelAdmin):
+class EntityAdmin(FilterGuardMixin, AuditedDeletionsMixin, BilingualFieldsMixin, admin.ModelAdmin):
     list_display = ("name_ar", "name_en", "slug")
     search_fields = ("name_ar", "name_en", "slug")
     prepopulated_fields = {"slug": ("name_en",)}
@@ -150,7 +184,7 @@ class SectionInline(BilingualFieldsMixin, LockedOnceVotedMixin, admin.StackedInl
 
 
 @admin.register(Question)
-class QuestionAdmin(AuditedDeletionsMixin, BilingualFieldsMixin, LockedOnceVotedMixin, admin.ModelAdmin):
+class QuestionAdmin(FilterGuardMixin, AuditedDeletionsMixin, BilingualFieldsMixin, LockedOnceVotedMixin, admin.ModelAdmin):
     inlines = [OptionInline]
     list_display = ("text_ar", "text_en", "item", "kind")
     list_select_related = ("item",)
@@ -173,7 +207,7 @@ class QuestionAdmin(AuditedDeletionsMixin, BilingualFieldsMixin, LockedOnceVoted
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
-class ItemAdmin(AuditedDeletionsMixin, BilingualFieldsMixin, admin.ModelAdmin):
+class ItemAdmin(FilterGuardMixin, AuditedDeletionsMixin, BilingualFieldsMixin, admin.ModelAdmin):
     """Shared by the poll, referendum and consultation admins. Validation is Item.clean's."""
 
     list_display = ("title_ar", "title_en", "entity", "state", "opens_at", "closes_at", "public_link")
@@ -354,7 +388,7 @@ class CommentModerationForm(forms.ModelForm):
 
 
 @admin.register(Comment)
-class CommentAdmin(AuditedDeletionsMixin, admin.ModelAdmin):
+class CommentAdmin(FilterGuardMixin, AuditedDeletionsMixin, admin.ModelAdmin):
     form = CommentModerationForm
     list_display = ("body", "item", "section", "status", "created_at")
     list_filter = ("status", "item__entity", "item")
@@ -393,7 +427,7 @@ class CommentAdmin(AuditedDeletionsMixin, admin.ModelAdmin):
 
 
 @admin.register(PageFeedback)
-class PageFeedbackAdmin(admin.ModelAdmin):
+class PageFeedbackAdmin(FilterGuardMixin, admin.ModelAdmin):
     """Answers to "Is this easy to understand?", with a per-page summary above the list.
 
     Feedback is evidence: it can be read and filtered, never edited.
@@ -432,7 +466,7 @@ class PageFeedbackAdmin(admin.ModelAdmin):
 
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(FilterGuardMixin, admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
@@ -475,5 +509,5 @@ admin.site.unregister(Group)
 
 
 @admin.register(Group)
-class AuditedGroupAdmin(AuditedDeletionsMixin, GroupAdmin):
+class AuditedGroupAdmin(FilterGuardMixin, AuditedDeletionsMixin, GroupAdmin):
     pass

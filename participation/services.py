@@ -22,7 +22,6 @@ from .models import (
     Comment,
     Item,
     Kind,
-    Option,
     PollAnswer,
     PollBallot,
     ReferendumBallot,
@@ -206,7 +205,8 @@ def cast_referendum_ballot(user, item, choice):
             raise InvalidBallot(_("A blank vote is not offered in this referendum."))
         option = None
     else:
-        option = Option.objects.filter(question=question, pk=int(choice) if choice.isdigit() else None).first()
+        # Compared as text, like poll choices: "²", "٣" or a 5,000-digit number is no option's id, and never reaches int().
+        option = {str(o.pk): o for o in question.options.all()}.get(choice)
         if option is None:
             raise InvalidBallot(_("Choose one of the answers shown."))
     try:

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from . import audience as audiences
 from . import feedback, notifications, results, rules, services
-from .forms import CommentForm, FeedbackAnswerForm, FeedbackReasonForm, ParticipateFilterForm
+from .forms import CommentForm, FeedbackAnswerForm, FeedbackReasonForm, ParticipateFilterForm, ReceiptCheckForm
 from .models import (
     Comment,
     Item,
@@ -25,7 +25,6 @@ from .models import (
     Section,
     SectionReaction,
     State,
-    group_receipt,
 )
 
 HOME_ITEMS = 6
@@ -351,16 +350,15 @@ def referendum_receipts(request, slug):
     item = _get_item(request, Kind.REFERENDUM, slug)
     if item.state != State.PUBLISHED:
         return render(request, "participation/receipts.html", {"item": item, "not_yet": True}, status=404)
-    code = (request.GET.get("code") or "").strip().upper()
-    found = None
-    if code:
-        normalised = group_receipt("".join(code.replace("-", " ").split()))
-        found = item.referendum_ballots.filter(receipt=normalised).exists()
+    check = ReceiptCheckForm(request.GET)
+    code = check.cleaned_data["code"] if check.is_valid() else ""
+    found = item.referendum_ballots.filter(receipt=code).exists() if code else None
     receipts = Paginator(item.referendum_ballots.order_by("receipt").values_list("receipt", flat=True), 200)
     return render(
         request,
         "participation/receipts.html",
-        {"item": item, "code": code, "found": found, "page": receipts.get_page(request.GET.get("page"))},
+        {"item": item, "check": check, "code": code, "found": found, "page": receipts.get_page(request.GET.get("page"))},
+        status=200 if check.is_valid() else 400,
     )
 
 
