@@ -69,7 +69,10 @@ class FilterGuardMixin:
     """Bad filter values in a changelist's address are a message and the unfiltered list, never a 500."""
 
     def changelist_view(self, request, extra_context=None):
-        problem = changelist_parameter_problem(request.GET, self.date_hierarchy)
+        # Whoever may not see the list gets Django's 403 first, whatever the filters say.
+        problem = self.has_view_or_change_permission(request) and changelist_parameter_problem(
+            request.GET, self.date_hierarchy
+        )
         if problem:
             self.message_user(request, problem, messages.ERROR)
             return HttpResponseRedirect(request.path)

@@ -75,7 +75,12 @@ def _wants_json(request):
 
 
 def _back_to(request, raw_path):
-    if raw_path and url_has_allowed_host_and_scheme(raw_path, allowed_hosts={request.get_host()}):
+    # Only a path of ours: "²" or "x" would be read by redirect() as a view name (NoReverseMatch, a 500).
+    if (
+        raw_path
+        and raw_path.startswith("/")
+        and url_has_allowed_host_and_scheme(raw_path, allowed_hosts={request.get_host()})
+    ):
         return f"{raw_path.split('?')[0]}#feedback"
     return "/"
 
