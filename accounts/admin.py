@@ -8,6 +8,7 @@ from participation import audit
 from participation.admin import FilterGuardMixin
 from participation.audit import AuditedDeletionsMixin
 from participation.models import AuditEntry
+from participation.validators import validate_single_line
 
 from .models import User
 
@@ -27,6 +28,13 @@ class UserAdmin(FilterGuardMixin, AuditedDeletionsMixin, DjangoUserAdmin):
     search_fields = ("email", "full_name", "identity_number")
     readonly_fields = ("verification", "verification_method", "verified_at", "last_login", "date_joined")
     actions = ["verify_identity", "reset_identity_verification"]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "full_name":
+            # The name is one line in e-mails and lists, as in the sign-up and profile forms.
+            field.validators.append(validate_single_line)
+        return field
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         (_("Person"), {"fields": ("full_name", "preferred_language", "notify_new_items")}),

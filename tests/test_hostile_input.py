@@ -308,13 +308,30 @@ def test_signup(bare_stack, world, client, lang, data):
     client.logout()
 
 
+@pytest.fixture
+def known_person(db):
+    return VerifiedUserFactory(email="known@example.qa")
+
+
 @HOSTILE_SETTINGS
-@given(login=hostile_value, password=st.one_of(hostile_value, st.just(PASSWORD)), remember=hostile_value)
-def test_login(bare_stack, world, client, lang, login, password, remember):
+@given(
+    login=st.one_of(hostile_value, st.just("known@example.qa")),
+    password=st.one_of(hostile_value, st.just(PASSWORD)),
+    remember=hostile_value,
+    next_page=st.one_of(hostile_value, st.just("/en/participate/")),
+)
+@example(login="known@example.qa", password=PASSWORD, remember="", next_page="/en/\r\nX-Injected: 1")
+@example(login="known@example.qa", password=PASSWORD, remember="", next_page="²")
+def test_login(bare_stack, world, known_person, client, lang, login, password, remember, next_page):
+    """Log-in, with a hostile `next` after a successful log-in too (a header must never carry a line break)."""
     fresh_limits()
+    pairs = [("login", login), ("password", password), ("remember", remember), ("next", next_page)]
     before = row_counts()
-    response = send(client, "post", f"/{lang}/accounts/login/", [("login", login), ("password", password), ("remember", remember)])
-    check(response, lang, before, [login, password, remember], accepted=(302,), redisplayed=(200,))
+    response = send(client, "post", f"/{lang}/accounts/login/", pairs)
+    if response.status_code == 302:
+        assert not breaks_a_line(response["Location"])
+    check(response, lang, before, [login, password, remember, next_page], accepted=(302,), redisplayed=(200,))
+    client.logout()
 
 
 PROFILE_FIELDS = ["full_name", "segment", "personas", "identity_number", "preferred_language", "notify_new_items", "notify_results"]
@@ -711,3 +728,18 @@ def test_guarded_stack(world, citizen_client, lang, page, pairs, method, encodin
     before = row_counts()
     response = send(citizen_client, method, page.format(lang=lang), pairs, encoding=encoding)
     check(response, lang, before, [v for pair in pairs for v in pair], accepted=(200, 302, 405))
+
+
+def test_admin_refuses_a_person_name_with_a_line_break(lang, bare_stack):
+    superuser = Client()
+    superuser.force_login(SuperUserFactory())
+    person = VerifiedUserFactory(full_name="Maryam Al-Thani")
+    response = superuser.get(f"/admin/accounts/user/{person.pk}/change/", HTTP_ACCEPT_LANGUAGE=lang)
+    form = response.context["adminform"].form
+    data = {name: value for name, value in form.initial.items() if value is not None and not isinstance(value, list | tuple)}
+    data.update(full_name="Maryam\r\nAl-Thani", email=person.email, segment=person.segment, identity_number=person.identity_number)
+    response = superuser.post(f"/admin/accounts/user/{person.pk}/change/", data, HTTP_ACCEPT_LANGUAGE=lang)
+    assert response.status_code == 200
+    assert t(lang, "Write this on one line, without line breaks or control characters.") in response.content.decode()
+    person.refresh_from_db()
+    assert person.full_name == "Maryam Al-Thani"
