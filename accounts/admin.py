@@ -8,8 +8,10 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from participation import audit
+from participation.admin import FilterGuardMixin
 from participation.audit import AuditedDeletionsMixin
 from participation.models import AuditEntry
+from participation.validators import validate_single_line
 
 from . import claims
 from .models import IdentityClaim, User
@@ -22,7 +24,7 @@ class UserCreationForm(DjangoUserCreationForm):
 
 
 @admin.register(User)
-class UserAdmin(AuditedDeletionsMixin, DjangoUserAdmin):
+class UserAdmin(FilterGuardMixin, AuditedDeletionsMixin, DjangoUserAdmin):
     add_form = UserCreationForm
     ordering = ("email",)
     list_display = ("email", "full_name", "segment", "verification", "is_staff", "date_joined")
@@ -30,6 +32,13 @@ class UserAdmin(AuditedDeletionsMixin, DjangoUserAdmin):
     search_fields = ("email", "full_name", "identity_number")
     readonly_fields = ("verification", "verification_method", "verified_at", "last_login", "date_joined")
     actions = ["verify_identity", "reset_identity_verification"]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "full_name":
+            # The name is one line in e-mails and lists, as in the sign-up and profile forms.
+            field.validators.append(validate_single_line)
+        return field
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         (_("Person"), {"fields": ("full_name", "preferred_language", "notify_new_items")}),

@@ -5,6 +5,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from participation.validators import validate_single_line
+
 from .claims import give_identity_number
 from .models import Persona, Segment, User, persona_error, personas_allowed, validate_identity_number
 
@@ -21,7 +23,10 @@ class IdentityFieldsMixin:
 
     def add_identity_fields(self):
         self.fields["full_name"] = forms.CharField(
-            label=_("Full name"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"})
+            label=_("Full name"),
+            max_length=150,
+            widget=forms.TextInput(attrs={"autocomplete": "name"}),
+            validators=[validate_single_line],
         )
         self.fields["segment"] = forms.ChoiceField(
             label=_("I am a"), choices=Segment.choices, widget=forms.RadioSelect

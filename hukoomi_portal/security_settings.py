@@ -60,20 +60,4 @@ NO_STORE_VIEWS = frozenset(
     }
 )
 
-_SECURITY_MIDDLEWARE = ["csp.middleware.CSPMiddleware", "hukoomi_portal.headers.SecurityHeadersMiddleware"]
-
-
-def _with_security_middleware(middleware):
-    """The main MIDDLEWARE list with ours right after Django's SecurityMiddleware (each once)."""
-    rest = [name for name in middleware if name not in _SECURITY_MIDDLEWARE]
-    at = rest.index("django.middleware.security.SecurityMiddleware") + 1 if "django.middleware.security.SecurityMiddleware" in rest else 0
-    return [*rest[:at], *_SECURITY_MIDDLEWARE, *rest[at:]]
-
-
-# settings.py imports this module on its last line, so its MIDDLEWARE is already defined (the
-# module is half-imported, which is enough for the names above the import).
-from .settings import MIDDLEWARE as _BASE_MIDDLEWARE  # noqa: E402
-
-MIDDLEWARE = _with_security_middleware(_BASE_MIDDLEWARE)
-
-__all__ = ["CONTENT_SECURITY_POLICY", "MIDDLEWARE", "NO_STORE_VIEWS", "PERMISSIONS_POLICY"]
+__all__ = ["CONTENT_SECURITY_POLICY", "NO_STORE_VIEWS", "PERMISSIONS_POLICY"]

@@ -61,7 +61,12 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy, Permissions-Policy and no-store (security_settings.py).
+    "csp.middleware.CSPMiddleware",
+    "hukoomi_portal.headers.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # NUL bytes and undecodable input get a 400 in the page's language, before the session reads its cookie.
+    "hukoomi_portal.request_guard.RequestGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

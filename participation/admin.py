@@ -5,6 +5,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.db.models import Count, Q
+from django.http import HttpResponseRedirect
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -33,6 +34,7 @@ from .models import (
     State,
     content_frozen,
 )
+from .validators import breaks_a_line
 
 admin.site.site_header = _("Hukoomi e-participation administration")
 admin.site.site_title = _("Hukoomi e-participation")
@@ -46,6 +48,41 @@ def _sees_all(user):
 def _may_edit(user, item):
     """Staff change only their own entities' items; superusers any."""
     return item is None or user.is_superuser or item.entity.members.filter(pk=user.pk).exists()
+
+
+# What a date hierarchy can be asked for: datetime computes the next year or month from these, so a year
+# of 9999 (or 99999999999) would overflow where Django's admin does not catch it.
+DATE_HIERARCHY_BOUNDS = {"year": (1900, 2999), "month": (1, 12), "day": (1, 31)}
+
+
+def changelist_parameter_problem(params, date_hierarchy=None):
+    """A translated message when a changelist's query string cannot be a filter a person chose; None when it can.
+
+    Django's admin turns most bad lookups into IncorrectLookupParameters itself. It misses two: a NUL (PostgreSQL
+    refuses it in any text comparison, only once the page is rendered) and date-hierarchy numbers that overflow.
+    """
+    for key, values in params.lists():
+        if any(breaks_a_line(part) for part in (key, *values)):
+            return _("This filter contains characters that cannot be used, so the whole list is shown.")
+    for part, (low, high) in DATE_HIERARCHY_BOUNDS.items() if date_hierarchy else ():
+        for value in params.getlist(f"{date_hierarchy}__{part}"):
+            if not (value.isascii() and value.isdigit() and len(value) <= 4 and low <= int(value) <= high):
+                return _("This date is outside the dates the list can show, so the whole list is shown.")
+    return None
+
+
+class FilterGuardMixin:
+    """Bad filter values in a changelist's address are a message and the unfiltered list, never a 500."""
+
+    def changelist_view(self, request, extra_context=None):
+        # Whoever may not see the list gets Django's 403 first, whatever the filters say.
+        problem = self.has_view_or_change_permission(request) and changelist_parameter_problem(
+            request.GET, self.date_hierarchy
+        )
+        if problem:
+            self.message_user(request, problem, messages.ERROR)
+            return HttpResponseRedirect(request.path)
+        return super().changelist_view(request, extra_context)
 
 
 def _has_ballots(item):
@@ -121,7 +158,7 @@ class BilingualFieldsMixin:
 
 
 @admin.register(Entity)
-class EntityAdmin(AuditedDeletionsMixin, BilingualFieldsMixin, admin.ModelAdmin):
+class EntityAdmin(FilterGuardMixin, AuditedDeletionsMixin, BilingualFieldsMixin, admin.ModelAdmin):
     list_display = ("name_ar", "name_en", "slug")
     search_fields = ("name_ar", "name_en", "slug")
     prepopulated_fields = {"slug": ("name_en",)}
@@ -242,7 +279,7 @@ class ItemCorrectionInline(BilingualFieldsMixin, admin.StackedInline):
 
 @admin.register(Question)
 class QuestionAdmin(
-    FrozenRefusalMixin, AuditedDeletionsMixin, BilingualFieldsMixin, LockedOnceOpenMixin, admin.ModelAdmin
+    FilterGuardMixin, FrozenRefusalMixin, AuditedDeletionsMixin, BilingualFieldsMixin, LockedOnceOpenMixin, admin.ModelAdmin
 ):
     inlines = [OptionInline]
     list_display = ("text_ar", "text_en", "item", "kind")
@@ -274,7 +311,7 @@ class QuestionAdmin(
         return instances
 
 
-class ItemAdmin(FrozenRefusalMixin, AuditedDeletionsMixin, BilingualFieldsMixin, admin.ModelAdmin):
+class ItemAdmin(FilterGuardMixin, FrozenRefusalMixin, AuditedDeletionsMixin, BilingualFieldsMixin, admin.ModelAdmin):
     """Shared by the poll, referendum and consultation admins. Validation is Item.clean's.
 
     Once an item has opened its content is frozen (FROZEN_ITEM_FIELDS read-only,
@@ -492,7 +529,7 @@ class CommentModerationForm(forms.ModelForm):
 
 
 @admin.register(Comment)
-class CommentAdmin(AuditedDeletionsMixin, admin.ModelAdmin):
+class CommentAdmin(FilterGuardMixin, AuditedDeletionsMixin, admin.ModelAdmin):
     form = CommentModerationForm
     list_display = ("body", "item", "section", "status", "created_at")
     list_filter = ("status", "item__entity", "item")
@@ -531,7 +568,7 @@ class CommentAdmin(AuditedDeletionsMixin, admin.ModelAdmin):
 
 
 @admin.register(PageFeedback)
-class PageFeedbackAdmin(admin.ModelAdmin):
+class PageFeedbackAdmin(FilterGuardMixin, admin.ModelAdmin):
     """Answers to "Is this easy to understand?", with a per-page summary above the list.
 
     Feedback is evidence: it can be read and filtered, never edited.
@@ -570,7 +607,7 @@ class PageFeedbackAdmin(admin.ModelAdmin):
 
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(FilterGuardMixin, admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
@@ -613,5 +650,5 @@ admin.site.unregister(Group)
 
 
 @admin.register(Group)
-class AuditedGroupAdmin(AuditedDeletionsMixin, GroupAdmin):
+class AuditedGroupAdmin(FilterGuardMixin, AuditedDeletionsMixin, GroupAdmin):
     pass

@@ -3,13 +3,14 @@ audit checkpoint, which anyone may keep to check the audit trail against later."
 
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import audit, exports
-from .models import AuditEntry, Item
+from .forms import AuditTrailFilterForm
+from .models import AuditEntry, Item, Kind
 
 EXPORT_PERMISSION = "participation.export_results"
 
@@ -41,6 +42,8 @@ def _not_available(request, reason):
 def export_csv(request, kind, slug, name):
     """Stream one CSV; the download is recorded on the audit trail."""
     _require_auditor(request)
+    if kind not in Kind.values:  # before the query: a text column cannot even be asked for a NUL on PostgreSQL
+        raise Http404
     item = get_object_or_404(Item.objects.public().select_related("entity"), kind=kind, slug=slug)
     try:
         filename, chunks = exports.export_stream(item, name)
@@ -56,6 +59,8 @@ def export_csv(request, kind, slug, name):
 def export_sha256(request, kind, slug, name):
     """The companion checksum, in the format `sha256sum -c` reads."""
     _require_auditor(request)
+    if kind not in Kind.values:
+        raise Http404
     item = get_object_or_404(Item.objects.public(), kind=kind, slug=slug)
     try:
         filename, chunks = exports.export_stream(item, name)
@@ -75,11 +80,17 @@ def audit_trail_csv(request):
     _require_auditor(request)
     if not request.user.has_perm("participation.view_auditentry"):
         raise PermissionDenied
+    # Checked before the export is recorded and the stream starts: a bad filter is a 400 page,
+    # never an entry on the trail followed by a download that breaks off.
+    filters = AuditTrailFilterForm(request.GET)
+    if not filters.is_valid():
+        message = next(iter(filters.errors.values()))[0]
+        return render(request, "error.html", {"title": _("The audit trail cannot be filtered this way"), "message": message}, status=400)
     entries = AuditEntry.objects.all()
-    if request.GET.get("action"):
-        entries = entries.filter(action=request.GET["action"])
-    if request.GET.get("entity"):
-        entries = entries.filter(entity__slug=request.GET["entity"])
+    if filters.cleaned_data["action"]:
+        entries = entries.filter(action=filters.cleaned_data["action"])
+    if filters.cleaned_data["entity"]:
+        entries = entries.filter(entity__slug=filters.cleaned_data["entity"])
     audit.record(AuditEntry.Action.EXPORT, actor=request.user, details={"export": "audit_trail"}, request=request, object_repr="audit trail")
     response = StreamingHttpResponse(
         exports.csv_chunks(exports.AUDIT_HEADER, exports.audit_rows(entries)), content_type="text/csv; charset=utf-8"

@@ -1,20 +1,24 @@
+import re
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from accounts.forms import ARABIC_DIGITS
 from accounts.models import PERSONAS_BY_SEGMENT, Persona, Segment
 
-from .models import COMMENT_MAX, FEEDBACK_TEXT_MAX, Entity, Kind, PageFeedback
+from .models import COMMENT_MAX, FEEDBACK_TEXT_MAX, AuditEntry, Entity, Kind, PageFeedback, group_receipt
+from .validators import validate_single_line
 
 
 class FeedbackAnswerForm(forms.Form):
-    path = forms.CharField(max_length=255)
+    path = forms.CharField(max_length=255, validators=[validate_single_line])
     answer = forms.ChoiceField(choices=[("yes", _("Yes")), ("no", _("No"))])
     # Honeypot: hidden from people (and from screen readers); bots fill it in.
     website = forms.CharField(required=False)
 
 
 class FeedbackReasonForm(forms.Form):
-    path = forms.CharField(max_length=255)
+    path = forms.CharField(max_length=255, validators=[validate_single_line])
     reason = forms.ChoiceField(
         label=_("What was the problem?"), choices=PageFeedback.Reason.choices, required=False, widget=forms.RadioSelect
     )
@@ -47,7 +51,7 @@ class ParticipateFilterForm(forms.Form):
     )
     segment = forms.ChoiceField(label=_("Open to"), required=False, choices=[("", _("Everyone")), *Segment.choices])
     persona = forms.ChoiceField(label=_("Who"), required=False, choices=[("", _("Any")), *Persona.choices])
-    q = forms.CharField(label=_("Search by title"), required=False, max_length=100)
+    q = forms.CharField(label=_("Search by title"), required=False, max_length=100, validators=[validate_single_line])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -86,3 +90,46 @@ class CommentForm(forms.Form):
     def clean_section(self):
         value = self.cleaned_data.get("section")
         return self._sections.get(value) if value else None
+
+
+# Receipts are 26 base32 characters in groups of four; people add spaces and dashes as they copy
+# them, and type digits on Arabic keyboards. A shorter code is looked up (and not found), not refused.
+RECEIPT_CHARACTERS = re.compile(r"^[A-Z0-9]{1,32}$")
+
+
+class ReceiptCheckForm(forms.Form):
+    """The public receipt list's "Check your receipt code": a receipt, however it was typed, or nothing."""
+
+    code = forms.CharField(label=_("Check your receipt code"), required=False, max_length=64)
+
+    def clean_code(self):
+        """Return the code grouped as stored (ABCD-EFGH-…), or "" when none was given."""
+        raw = self.cleaned_data["code"].translate(ARABIC_DIGITS).upper()
+        compact = "".join(raw.replace("-", " ").split())
+        if not compact:
+            return ""
+        if not RECEIPT_CHARACTERS.match(compact):
+            raise forms.ValidationError(
+                _("A receipt code is made of Latin letters and digits in groups of four. Copy it exactly as it was shown."),
+                code="not_a_receipt",
+            )
+        return group_receipt(compact)
+
+
+class AuditTrailFilterForm(forms.Form):
+    """The audit trail CSV's optional filters, checked before anything is recorded or streamed."""
+
+    action = forms.ChoiceField(
+        required=False,
+        choices=[("", ""), *AuditEntry.Action.choices],
+        error_messages={"invalid_choice": _("This is not one of the actions on the audit trail.")},
+    )
+    entity = forms.SlugField(
+        required=False, error_messages={"invalid": _("There is no government entity with this short name.")}
+    )
+
+    def clean_entity(self):
+        slug = self.cleaned_data["entity"]
+        if slug and not Entity.objects.filter(slug=slug).exists():
+            raise forms.ValidationError(_("There is no government entity with this short name."), code="unknown_entity")
+        return slug

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Persona, Segment
 
 from .bilingual import Bilingual
-from .validators import validate_pdf
+from .validators import validate_pdf, validate_single_line
 
 FEEDBACK_TEXT_MAX = 500
 
@@ -25,6 +25,19 @@ FEEDBACK_TEXT_MAX = 500
 models.TextField.register_lookup(Length)
 models.CharField.register_lookup(Length)
 models.BinaryField.register_lookup(Length)
+
+
+def single_line_constraint(*fields, name):
+    """The database's share of validate_single_line: no CR or LF in these columns.
+
+    Two LIKE tests per column are cheap on both databases; the model validator refuses the
+    other control characters before a row gets here.
+    """
+    condition = Q()
+    for field in fields:
+        for char in ("\r", "\n"):
+            condition &= ~Q(**{f"{field}__contains": char})
+    return models.CheckConstraint(condition=condition, name=name)
 
 
 class PageFeedback(models.Model):
@@ -71,8 +84,8 @@ class PageFeedback(models.Model):
 class Entity(models.Model):
     """A ministry or agency that publishes consultations, polls and referendums."""
 
-    name_ar = models.CharField(_("name (Arabic)"), max_length=200)
-    name_en = models.CharField(_("name (English)"), max_length=200)
+    name_ar = models.CharField(_("name (Arabic)"), max_length=200, validators=[validate_single_line])
+    name_en = models.CharField(_("name (English)"), max_length=200, validators=[validate_single_line])
     slug = models.SlugField(_("slug"), unique=True)
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, related_name="entities", blank=True, verbose_name=_("staff members")
@@ -84,6 +97,7 @@ class Entity(models.Model):
         verbose_name = _("government entity")
         verbose_name_plural = _("government entities")
         ordering = ["name_en"]
+        constraints = [single_line_constraint("name_ar", "name_en", name="entity_name_single_line")]
 
     def __str__(self):
         return self.name
@@ -156,8 +170,8 @@ class Item(models.Model):
     kind = models.CharField(_("type"), max_length=12, choices=Kind.choices, editable=False)
     entity = models.ForeignKey(Entity, on_delete=models.PROTECT, related_name="items", verbose_name=_("entity"))
     slug = models.SlugField(_("slug"), max_length=80, unique=True, allow_unicode=False)
-    title_ar = models.CharField(_("title (Arabic)"), max_length=200, blank=True)
-    title_en = models.CharField(_("title (English)"), max_length=200, blank=True)
+    title_ar = models.CharField(_("title (Arabic)"), max_length=200, blank=True, validators=[validate_single_line])
+    title_en = models.CharField(_("title (English)"), max_length=200, blank=True, validators=[validate_single_line])
     summary_ar = models.TextField(_("summary (Arabic)"), max_length=600, blank=True)
     summary_en = models.TextField(_("summary (English)"), max_length=600, blank=True)
     body_ar = models.TextField(_("body (Arabic)"), blank=True)
@@ -253,6 +267,7 @@ class Item(models.Model):
             models.CheckConstraint(
                 condition=Q(kind__in=[Kind.POLL, Kind.REFERENDUM, Kind.CONSULTATION]), name="item_kind_known"
             ),
+            single_line_constraint("title_ar", "title_en", name="item_title_single_line"),
         ]
 
     def __str__(self):
@@ -388,8 +403,8 @@ class Question(models.Model):
 
     item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="questions", verbose_name=_("item"))
     position = models.PositiveSmallIntegerField(_("position"), default=1)
-    text_ar = models.CharField(_("question (Arabic)"), max_length=300)
-    text_en = models.CharField(_("question (English)"), max_length=300)
+    text_ar = models.CharField(_("question (Arabic)"), max_length=300, validators=[validate_single_line])
+    text_en = models.CharField(_("question (English)"), max_length=300, validators=[validate_single_line])
     kind = models.CharField(_("answer type"), max_length=8, choices=Kind.choices, default=Kind.SINGLE)
     min_choices = models.PositiveSmallIntegerField(_("minimum selections"), default=1)
     max_choices = models.PositiveSmallIntegerField(_("maximum selections"), default=1)
@@ -411,6 +426,7 @@ class Question(models.Model):
                 condition=~Q(kind="single") | (Q(min_choices=1) & Q(max_choices=1)), name="question_single_is_one"
             ),
             models.CheckConstraint(condition=Q(max_choices__lte=MAX_OPTIONS), name="question_max_choices_bounded"),
+            single_line_constraint("text_ar", "text_en", name="question_text_single_line"),
         ]
 
     def __str__(self):
@@ -431,8 +447,8 @@ class Question(models.Model):
 class Option(models.Model):
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="options", verbose_name=_("question"))
     position = models.PositiveSmallIntegerField(_("position"), default=1)
-    text_ar = models.CharField(_("option (Arabic)"), max_length=200)
-    text_en = models.CharField(_("option (English)"), max_length=200)
+    text_ar = models.CharField(_("option (Arabic)"), max_length=200, validators=[validate_single_line])
+    text_en = models.CharField(_("option (English)"), max_length=200, validators=[validate_single_line])
 
     text = Bilingual()
 
@@ -440,7 +456,10 @@ class Option(models.Model):
         verbose_name = _("option")
         verbose_name_plural = _("options")
         ordering = ["position", "pk"]
-        constraints = [models.UniqueConstraint(fields=["question", "position"], name="option_position_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["question", "position"], name="option_position_unique"),
+            single_line_constraint("text_ar", "text_en", name="option_text_single_line"),
+        ]
 
     def __str__(self):
         return self.text
@@ -564,8 +583,8 @@ COMMENT_MAX = 2000
 class Section(models.Model):
     item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="sections", verbose_name=_("consultation"))
     number = models.PositiveSmallIntegerField(_("number"))
-    heading_ar = models.CharField(_("heading (Arabic)"), max_length=200)
-    heading_en = models.CharField(_("heading (English)"), max_length=200)
+    heading_ar = models.CharField(_("heading (Arabic)"), max_length=200, validators=[validate_single_line])
+    heading_en = models.CharField(_("heading (English)"), max_length=200, validators=[validate_single_line])
     body_ar = models.TextField(_("text (Arabic)"))
     body_en = models.TextField(_("text (English)"))
 
@@ -579,6 +598,7 @@ class Section(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["item", "number"], name="section_number_unique"),
             models.CheckConstraint(condition=Q(number__gte=1), name="section_number_positive"),
+            single_line_constraint("heading_ar", "heading_en", name="section_heading_single_line"),
         ]
 
     def __str__(self):
@@ -601,7 +621,7 @@ class Comment(models.Model):
     )
     body = models.TextField(_("comment"), max_length=COMMENT_MAX)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
-    moderation_reason = models.CharField(_("reason"), max_length=300, blank=True)
+    moderation_reason = models.CharField(_("reason"), max_length=300, blank=True, validators=[validate_single_line])
     moderated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True,
         verbose_name=_("moderated by"),
@@ -616,6 +636,7 @@ class Comment(models.Model):
         constraints = [
             models.CheckConstraint(condition=~Q(status="hidden") | ~Q(moderation_reason=""), name="hidden_comment_has_reason"),
             models.CheckConstraint(condition=Q(body__length__lte=COMMENT_MAX), name="comment_length_bounded"),
+            single_line_constraint("moderation_reason", name="comment_reason_single_line"),
         ]
 
     def __str__(self):

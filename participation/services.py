@@ -22,7 +22,6 @@ from .models import (
     Comment,
     Item,
     Kind,
-    Option,
     PollAnswer,
     PollBallot,
     ReferendumParticipation,
@@ -224,13 +223,14 @@ def cast_referendum_ballot(user, item, choice):
 
 
 def _option_id(question, choice):
-    """The id of one of the question's options, from what the form sent; InvalidBallot for anything else."""
-    if not (choice.isascii() and choice.isdigit() and len(choice) <= 18):
+    """The id of one of the question's options, from what the form sent; InvalidBallot for anything else.
+
+    Compared as text, like poll choices: "²", "٣" or a 5,000-digit number is no option's id, and never reaches int().
+    """
+    option_ids = {str(pk): pk for pk in question.options.values_list("pk", flat=True)}
+    if choice not in option_ids:
         raise InvalidBallot(_("Choose one of the answers shown."))
-    option_id = Option.objects.filter(question=question, pk=int(choice)).values_list("pk", flat=True).first()
-    if option_id is None:
-        raise InvalidBallot(_("Choose one of the answers shown."))
-    return option_id
+    return option_ids[choice]
 
 
 # ---------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from . import audience as audiences
 from . import feedback, notifications, results, rules, services
-from .forms import CommentForm, FeedbackAnswerForm, FeedbackReasonForm, ParticipateFilterForm
+from .forms import CommentForm, FeedbackAnswerForm, FeedbackReasonForm, ParticipateFilterForm, ReceiptCheckForm
 from .models import (
     Comment,
     Item,
@@ -27,7 +27,6 @@ from .models import (
     Section,
     SectionReaction,
     State,
-    group_receipt,
 )
 
 HOME_ITEMS = 6
@@ -78,7 +77,12 @@ def _wants_json(request):
 
 
 def _back_to(request, raw_path):
-    if raw_path and url_has_allowed_host_and_scheme(raw_path, allowed_hosts={request.get_host()}):
+    # Only a path of ours: "²" or "x" would be read by redirect() as a view name (NoReverseMatch, a 500).
+    if (
+        raw_path
+        and raw_path.startswith("/")
+        and url_has_allowed_host_and_scheme(raw_path, allowed_hosts={request.get_host()})
+    ):
         return f"{raw_path.split('?')[0]}#feedback"
     return "/"
 
@@ -364,16 +368,15 @@ def referendum_receipts(request, slug):
     item = _get_item(request, Kind.REFERENDUM, slug)
     if item.state != State.PUBLISHED:
         return render(request, "participation/receipts.html", {"item": item, "not_yet": True}, status=404)
-    code = (request.GET.get("code") or "").strip().upper()
-    found = None
-    if code:
-        normalised = group_receipt("".join(code.replace("-", " ").split()))
-        found = item.referendum_ballots.filter(receipt=normalised).exists()
+    check = ReceiptCheckForm(request.GET)
+    code = check.cleaned_data["code"] if check.is_valid() else ""
+    found = item.referendum_ballots.filter(receipt=code).exists() if code else None
     receipts = Paginator(item.referendum_ballots.order_by("receipt").values_list("receipt", flat=True), 200)
     return render(
         request,
         "participation/receipts.html",
-        {"item": item, "code": code, "found": found, "page": receipts.get_page(request.GET.get("page"))},
+        {"item": item, "check": check, "code": code, "found": found, "page": receipts.get_page(request.GET.get("page"))},
+        status=200 if check.is_valid() else 400,
     )
 
 
