@@ -146,18 +146,7 @@ class IdentityClaimAdmin(admin.ModelAdmin):
     list_select_related = ("claimant", "holder", "resolved_by")
     date_hierarchy = "created_at"
     actions = ["give_number_to_claimant", "leave_number_with_holder"]
-    fields = (
-        "identity_number",
-        "claimant_link",
-        "claimant_joined",
-        "holder_link",
-        "holder_joined",
-        "holder_verification",
-        "created_at",
-        "resolution",
-        "resolved_at",
-        "resolved_by",
-    )
+    fields = (*list_display, "resolved_by")
     readonly_fields = fields
 
     @admin.display(description=_("new account (claimant)"), ordering="claimant__email")

@@ -89,7 +89,7 @@ def _has_ballots(item):
     return item is not None and item.pk and (item.poll_ballots.exists() or item.referendum_ballots.exists())
 
 
-# What the database says when a trigger of migration 0011_frozen_content refuses a write.
+# What the database says when a trigger of migration 0012_frozen_content refuses a write.
 FROZEN_REFUSALS = ("content is frozen", "corrections are append-only")
 FROZEN_NOTE = _(
     "This item has opened, so its text, sections, questions, options and audience are frozen as people saw them "
@@ -172,7 +172,7 @@ class EntityAdmin(FilterGuardMixin, AuditedDeletionsMixin, BilingualFieldsMixin,
 
 class LockedOnceOpenMixin:
     """Sections, questions and options cannot be added, changed or deleted once the item has opened
-    (the database refuses it too, migration 0011_frozen_content)."""
+    (the database refuses it too, migration 0012_frozen_content)."""
 
     # Inlines show this above their rows once the item has opened (set per request by the parent admin).
     frozen_note = ""

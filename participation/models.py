@@ -658,7 +658,7 @@ class SectionReaction(models.Model):
 # ---------------------------------------------------------------------------
 
 # What people saw when they took part: locked from the moment an item opens
-# (migration 0011_frozen_content holds the same list in its triggers).
+# (migration 0012_frozen_content holds the same list in its triggers).
 FROZEN_ITEM_FIELDS = (
     "title_ar", "title_en", "summary_ar", "summary_en", "body_ar", "body_en", "attachment",
     *AUDIENCE_FIELDS.values(), *ITEM_PERSONA_FIELDS.values(), "requires_verified_identity",
@@ -682,7 +682,7 @@ def content_frozen(item, now=None):
 class ItemCorrection(models.Model):
     """A dated public note that corrects an item after it opened; the item's text itself stays as people saw it.
 
-    Append-only: the database refuses UPDATE and DELETE (migration 0011_frozen_content).
+    Append-only: the database refuses UPDATE and DELETE (migration 0012_frozen_content).
     """
 
     item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="corrections", verbose_name=_("item"))

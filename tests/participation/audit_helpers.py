@@ -302,7 +302,7 @@ def open_poll(slug="still-open", opens_at=OPENS, closes_at=None, state=State.OPE
 
 def opened(item, state=State.OPEN):
     """Give an item built as a draft its state, once its questions or sections are in: from its opening the
-    database refuses adding them (migration 0011_frozen_content)."""
+    database refuses adding them (migration 0012_frozen_content)."""
     type(item).objects.filter(pk=item.pk).update(state=state)
     item.state = state
     return item

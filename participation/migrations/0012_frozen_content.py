@@ -282,7 +282,7 @@ def grant_corrections(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("participation", "0010_result_immutable"),
+        ("participation", "0011_single_line_fields"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -40,7 +40,7 @@ def join_broken_lines(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('participation', '0011_frozen_content'),
+        ('participation', '0010_result_immutable'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
