@@ -75,6 +75,18 @@ def _with_security_middleware(middleware):
 # module is half-imported, which is enough for the names above the import).
 from .settings import MIDDLEWARE as _BASE_MIDDLEWARE  # noqa: E402
 
-MIDDLEWARE = _with_security_middleware(_BASE_MIDDLEWARE)
+# A database outage answers 503 with Retry-After instead of 500 (hukoomi_portal/resilience.py); right
+# after LocaleMiddleware, so that the page is in the language of the URL.
+_RESILIENCE_MIDDLEWARE = "hukoomi_portal.resilience.DatabaseUnavailableMiddleware"
+
+
+def _with_resilience_middleware(middleware):
+    rest = [name for name in middleware if name != _RESILIENCE_MIDDLEWARE]
+    locale = "django.middleware.locale.LocaleMiddleware"
+    at = rest.index(locale) + 1 if locale in rest else len(rest)
+    return [*rest[:at], _RESILIENCE_MIDDLEWARE, *rest[at:]]
+
+
+MIDDLEWARE = _with_resilience_middleware(_with_security_middleware(_BASE_MIDDLEWARE))
 
 __all__ = ["CONTENT_SECURITY_POLICY", "MIDDLEWARE", "NO_STORE_VIEWS", "PERMISSIONS_POLICY"]

@@ -243,7 +243,7 @@ if CACHE_URL:
         raise ImproperlyConfigured(f"CACHE_URL and REDIS_URL must be a Redis address (redis://, rediss:// or unix://), not {CACHE_URL!r}.")
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "hukoomi_portal.resilience.DegradingRedisCache",  # Redis down: no cache, no 500
             "LOCATION": CACHE_URL,
             "KEY_PREFIX": "hukoomi",
             # A Redis that does not answer must not hold a web worker for long.
