@@ -9,9 +9,12 @@ when PORTAL_REQUIRE_SERVICES=1, tests/conftest.py).
 import contextlib
 import glob
 import os
+import pwd
 import shutil
 import subprocess
+import tempfile
 import time
+from pathlib import Path
 
 from tests.conftest import service_missing
 from tests.ops.helpers import free_port
@@ -90,31 +93,58 @@ def postgres_binaries():
     return None  # not reached
 
 
+def server_user_prefix():
+    """PostgreSQL refuses to run as root: as root, run its server commands as the `postgres` user."""
+    if os.geteuid() != 0:
+        return []
+    try:
+        pwd.getpwnam("postgres")
+    except KeyError:
+        service_missing("runs as root, and PostgreSQL's server needs the unprivileged `postgres` user")
+    runuser = shutil.which("runuser")
+    if not runuser:
+        service_missing("runs as root, and needs runuser to start PostgreSQL as the `postgres` user")
+    return [runuser, "-u", "postgres", "--"]
+
+
 class PrivateCluster:
     """A PostgreSQL cluster of our own: initdb in a temporary folder, trust auth, loopback only."""
 
-    def __init__(self, folder):
+    def __init__(self):
         self.bin = postgres_binaries()
-        self.data = folder / "data"
-        self.socket_dir = folder
-        self.log = folder / "postgres.log"
+        self.as_server_user = server_user_prefix()
+        # Not under pytest's tmp_path: as root that is private to root, and the server runs as postgres.
+        self.folder = Path(tempfile.mkdtemp(prefix="portal-faults-pg-"))
+        if self.as_server_user:
+            postgres = pwd.getpwnam("postgres")
+            os.chown(self.folder, postgres.pw_uid, postgres.pw_gid)
+        self.data = self.folder / "data"
+        self.socket_dir = self.folder
+        self.log = self.folder / "postgres.log"
         self.port = free_port()
 
-    def run(self, *args, **kwargs):
-        return subprocess.run(args, check=True, capture_output=True, timeout=60, **kwargs)  # noqa: S603
+    def run(self, *args, server=False, **kwargs):
+        command = [*self.as_server_user, *args] if server else list(args)
+        result = subprocess.run(command, capture_output=True, timeout=60, **kwargs)  # noqa: S603
+        if result.returncode:
+            raise AssertionError(f"{' '.join(command)} failed: {result.stderr.decode(errors='replace')[-2000:]}")
+        return result
+
+    def remove(self):
+        shutil.rmtree(self.folder, ignore_errors=True)
 
     def init(self):
         env = {**os.environ, "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8"}
-        self.run(f"{self.bin}/initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync", env=env)
+        self.run(f"{self.bin}/initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync", env=env, server=True)
 
     def start(self):
         options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.socket_dir} -c fsync=off"
-        self.run(f"{self.bin}/pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "-t", "30", "start")
+        self.run(f"{self.bin}/pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "-t", "30", "start", server=True)
 
     def stop(self):
         """Fast shutdown: connections are terminated, transactions in flight are rolled back."""
         if (self.data / "postmaster.pid").exists():
-            self.run(f"{self.bin}/pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "-t", "30", "stop")
+            self.run(f"{self.bin}/pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "-t", "30", "stop", server=True)
 
     def url(self, name):
         return f"postgres://postgres@127.0.0.1:{self.port}/{name}"
@@ -124,11 +154,14 @@ class PrivateCluster:
 
 
 @contextlib.contextmanager
-def private_cluster(folder):
-    cluster = PrivateCluster(folder)
+def private_cluster():
+    cluster = PrivateCluster()
     try:
         cluster.init()
         cluster.start()
         yield cluster
     finally:
-        cluster.stop()
+        try:
+            cluster.stop()
+        finally:
+            cluster.remove()
