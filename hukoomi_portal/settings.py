@@ -69,6 +69,8 @@ MIDDLEWARE = [
     "hukoomi_portal.request_guard.RequestGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # A database outage answers 503 with Retry-After in the URL's language, not 500 (resilience.py).
+    "hukoomi_portal.resilience.DatabaseUnavailableMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -248,7 +250,7 @@ if CACHE_URL:
         raise ImproperlyConfigured(f"CACHE_URL and REDIS_URL must be a Redis address (redis://, rediss:// or unix://), not {CACHE_URL!r}.")
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "hukoomi_portal.resilience.DegradingRedisCache",  # Redis down: no cache, no 500
             "LOCATION": CACHE_URL,
             "KEY_PREFIX": "hukoomi",
             # A Redis that does not answer must not hold a web worker for long.

@@ -8,6 +8,8 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from .resilience import database_outage_in_flight, unavailable_response
+
 logger = logging.getLogger(__name__)
 
 
@@ -86,6 +88,10 @@ def bad_request(request, exception=None):
 
 
 def server_error(request):
+    # A database outage outside a view (a middleware, the session saved on the way out) is a 503 too.
+    outage = database_outage_in_flight()
+    if outage is not None:
+        return unavailable_response(request, outage)
     return render(
         request,
         "error.html",

@@ -218,7 +218,7 @@ def test_production_refuses_to_start_without_each_required_variable(name, missin
 def test_production_settings_use_the_broker_the_shared_cache_and_smtp():
     values = settings_with(**production_env())
     assert values["CELERY_BROKER_URL"] == "redis://127.0.0.1:6379/0"
-    assert values["CACHE"] == "django.core.cache.backends.redis.RedisCache"
+    assert values["CACHE"] == "hukoomi_portal.resilience.DegradingRedisCache"
     assert values["CACHE_LOCATION"] == "redis://127.0.0.1:6379/1"
     assert values["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
     assert values["EMAIL_HOST"] == "smtp.example.gov.qa"
@@ -246,7 +246,7 @@ def test_only_the_test_settings_run_tasks_eagerly():
 
 def test_cache_url_wins_over_redis_url():
     values = settings_with(**production_env(CACHE_URL="rediss://cache.example.gov.qa:6380/2"))
-    assert values["CACHE"] == "django.core.cache.backends.redis.RedisCache"
+    assert values["CACHE"] == "hukoomi_portal.resilience.DegradingRedisCache"
     assert values["CACHE_LOCATION"] == "rediss://cache.example.gov.qa:6380/2"
     values = settings_with(**production_env(REDIS_URL=None, CACHE_URL="redis://127.0.0.1:6379/4"))
     assert values["CACHE_LOCATION"] == "redis://127.0.0.1:6379/4"
