@@ -93,7 +93,15 @@ def open_box(item):
     if not connection.in_atomic_block:
         raise RuntimeError("open_box must run inside the tally's transaction.")
     sealed = SealedBallot.objects.filter(item=item).values_list("nonce", "ciphertext")
-    opened = [unseal(item.pk, nonce, ciphertext) for nonce, ciphertext in sealed.iterator(chunk_size=WRITE_BATCH)]
+    opened, refused = [], None
+    # Read to the end before raising: leaving PostgreSQL's server-side cursor half-read would break the rollback.
+    for nonce, ciphertext in sealed.iterator(chunk_size=WRITE_BATCH):
+        try:
+            opened.append(unseal(item.pk, nonce, ciphertext))
+        except BallotBoxError as error:
+            refused = refused or error
+    if refused:
+        raise refused
     # The order in which they were sealed is the order in which people voted: forget it.
     secrets.SystemRandom().shuffle(opened)
     for start in range(0, len(opened), WRITE_BATCH):

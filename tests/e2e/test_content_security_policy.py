@@ -6,6 +6,7 @@ following Content Security Policy directive"); any such line fails the test.
 """
 
 import re
+from datetime import timedelta
 
 import pytest
 
@@ -52,8 +53,9 @@ def test_public_pages_and_the_feedback_script_work_under_the_policy(lang, page, 
 def test_admin_item_forms_inlines_and_date_widgets_work_under_the_policy(lang, page):
     refused = watch_policy(page)
     admin = SuperUserFactory(preferred_language=lang)
-    poll = builders.open_poll()
-    consultation = builders.open_consultation()
+    # Scheduled but not open yet: once an item opens, its questions and sections are frozen (no "Add another").
+    poll = builders.open_poll(opens_in=timedelta(days=2))
+    consultation = builders.open_consultation(opens_in=timedelta(days=2))
     page.set_extra_http_headers({"Accept-Language": lang})
     builders.admin_sign_in(page, admin)
 

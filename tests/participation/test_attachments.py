@@ -4,6 +4,7 @@ public items only, with debug off, with download headers; never from MEDIA_URL."
 import pytest
 from django.core.files.base import ContentFile
 
+from participation import services
 from tests.factories import StaffUserFactory, UserFactory
 
 from .conftest import url
@@ -20,8 +21,12 @@ def media(settings, tmp_path):
     return tmp_path
 
 
-def with_pdf(item, content=PDF):
+def consultation_with_pdf(content=PDF, schedule=True):
+    """A consultation with its PDF, attached while it is a draft (once it opens, the database refuses it)."""
+    item = make_consultation(schedule=False)
     item.attachment.save("draft law.pdf", ContentFile(content), save=True)
+    if schedule:
+        services.schedule_item(item)
     return item
 
 
@@ -35,7 +40,7 @@ def body(response):
 
 def test_the_pdf_of_a_public_item_is_a_download_with_debug_off(client, lang, settings):
     assert settings.DEBUG is False  # the test settings are production's: media is not served by Django
-    consultation = with_pdf(make_consultation())
+    consultation = consultation_with_pdf()
     response = download(client, lang, consultation)
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
@@ -46,7 +51,7 @@ def test_the_pdf_of_a_public_item_is_a_download_with_debug_off(client, lang, set
 
 
 def test_a_draft_is_404_to_the_public_and_to_residents(client, lang):
-    draft = with_pdf(make_consultation(schedule=False))
+    draft = consultation_with_pdf(schedule=False)
     assert download(client, lang, draft).status_code == 404
     client.force_login(UserFactory())
     assert download(client, lang, draft).status_code == 404
@@ -55,7 +60,7 @@ def test_a_draft_is_404_to_the_public_and_to_residents(client, lang):
 
 
 def test_staff_of_the_entity_preview_a_draft_and_it_is_not_cached(client, lang):
-    draft = with_pdf(make_consultation(schedule=False))
+    draft = consultation_with_pdf(schedule=False)
     staff = StaffUserFactory()
     draft.entity.members.add(staff)
     client.force_login(staff)
@@ -67,7 +72,7 @@ def test_staff_of_the_entity_preview_a_draft_and_it_is_not_cached(client, lang):
 
 def test_no_file_or_a_file_the_storage_lost_is_404_not_500(client, lang, media):
     assert download(client, lang, make_consultation()).status_code == 404
-    consultation = with_pdf(make_consultation())
+    consultation = consultation_with_pdf()
     (media / consultation.attachment.name).unlink()
     assert download(client, lang, consultation).status_code == 404
     assert client.get(f"/{lang}/documents/no-such-item.pdf").status_code == 404
@@ -76,19 +81,19 @@ def test_no_file_or_a_file_the_storage_lost_is_404_not_500(client, lang, media):
 def test_the_file_is_read_through_the_storage_api(client, lang, settings):
     """Another storage backend (here Django's in-memory one; S3 with django-storages) is a settings change."""
     settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"}}
-    consultation = with_pdf(make_consultation(), b"%PDF-1.4\nin memory\n")
+    consultation = consultation_with_pdf(b"%PDF-1.4\nin memory\n")
     response = download(client, lang, consultation)
     assert response.status_code == 200
     assert body(response) == b"%PDF-1.4\nin memory\n"
 
 
 def test_media_urls_are_not_served_not_even_for_a_draft(client, lang):
-    draft = with_pdf(make_consultation(schedule=False))
+    draft = consultation_with_pdf(schedule=False)
     assert client.get(draft.attachment.url).status_code == 404
     assert client.get(f"/{lang}{draft.attachment.url}").status_code == 404
 
 
 def test_only_get_and_head(client, lang):
-    consultation = with_pdf(make_consultation())
+    consultation = consultation_with_pdf()
     assert client.head(url(lang, "attachment", slug=consultation.slug)).status_code == 200
     assert client.post(url(lang, "attachment", slug=consultation.slug)).status_code == 405

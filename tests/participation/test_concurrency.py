@@ -15,13 +15,12 @@ from participation import services
 from participation.models import (
     PollAnswer,
     PollBallot,
-    ReferendumBallot,
     ReferendumParticipation,
     State,
 )
 from tests.factories import VerifiedUserFactory
 
-from .factories import make_poll, make_referendum, single_choices
+from .factories import make_poll, make_referendum, sealed_ballots, single_choices
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -84,7 +83,7 @@ def test_two_simultaneous_referendum_ballots_by_one_person_leave_exactly_one(pos
     refused = [o for o in outcomes if isinstance(o, services.AlreadyVoted)]
     assert (len(receipts), len(refused)) == (1, 1), outcomes
     assert ReferendumParticipation.objects.filter(voter=voter).count() == 1
-    assert list(ReferendumBallot.objects.values_list("receipt", flat=True)) == receipts
+    assert [ballot.receipt for ballot in sealed_ballots()] == receipts
 
 
 def test_many_people_voting_at_once_are_all_counted(postgres_only):

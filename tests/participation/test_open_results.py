@@ -20,6 +20,7 @@ from participation.models import AuditEntry, Item, Kind, Result, State
 
 from .audit_helpers import auditor, body_of, bus_poll, export_url, index_url, new_law_referendum, transport_consultation
 from .conftest import t
+from .factories import make_referendum
 
 pytestmark = pytest.mark.django_db
 
@@ -109,16 +110,21 @@ def test_anyone_may_read_the_result_of_a_published_referendum(client, lang, publ
     assert audit["position"] < AuditEntry.objects.count()  # publication and notifications came after
 
 
-@pytest.mark.parametrize("make", ["draft", "open", "awaiting-approval"])
+@pytest.mark.parametrize("make", ["open", "awaiting-approval"])
 def test_only_published_referendums_have_public_files(client, lang, make):
     referendum, _receipts = new_law_referendum()
-    if make == "awaiting-approval":
-        Item.objects.filter(pk=referendum.pk).update(state=State.CLOSED)  # counted, not yet approved
-    else:
-        Item.objects.filter(pk=referendum.pk).update(state=State.DRAFT if make == "draft" else State.OPEN)
+    Item.objects.filter(pk=referendum.pk).update(state=State.CLOSED if make == "awaiting-approval" else State.OPEN)
     client.force_login(auditor())  # not even an auditor: these are the public files
     assert client.get(ballots_url(lang, referendum.slug)).status_code == 404
     assert client.get(result_url(lang, referendum.slug)).status_code == 404
+
+
+def test_a_draft_has_no_public_files(client, lang):
+    """A published referendum cannot be turned back into a draft (the database refuses it); a draft has none."""
+    draft = make_referendum(schedule=False)
+    client.force_login(auditor())
+    assert client.get(ballots_url(lang, draft.slug)).status_code == 404
+    assert client.get(result_url(lang, draft.slug)).status_code == 404
 
 
 def test_polls_and_consultations_have_no_public_referendum_files(client, lang):
