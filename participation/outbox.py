@@ -18,9 +18,11 @@ and the e-mail is sent again: at least once, never lost.
 import logging
 from datetime import timedelta
 
+import redis
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
+from kombu.exceptions import KombuError
 
 from .models import Item, Kind, OutboxMessage, Result, State
 
@@ -33,6 +35,10 @@ RESULTS = OutboxMessage.Kind.RESULTS.value
 # broker lost it, or the nudge never reached the broker. Longer than a tally or a batch takes, so a
 # sweep seldom hands out work that is still queued (doing it twice is harmless, only wasteful).
 RETRY_AFTER = timedelta(minutes=2)
+# What publishing raises when the broker is down or unreachable: kombu wraps most transport errors;
+# sockets and the Redis client may surface as themselves. Anything else (a bug in a task run
+# eagerly) is not a broker error and is not swallowed.
+BROKER_ERRORS = (KombuError, OSError, redis.exceptions.RedisError)
 
 
 def record(item_id, kind):
@@ -55,7 +61,7 @@ def send_now(kind, item_id):
     """Queue the task for one message; True if the broker took it. Never raises: the outbox keeps the work."""
     try:
         task_for(kind).delay(item_id)
-    except Exception:  # the broker's errors vary by transport (kombu, redis, socket); all mean "not queued"
+    except BROKER_ERRORS:
         logger.warning("broker unavailable: %s for item %s stays in the outbox for the sweep", kind, item_id, exc_info=True)
         return False
     return True
