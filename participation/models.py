@@ -830,3 +830,38 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError("Audit entries are append-only.")
+
+
+# ---------------------------------------------------------------------------
+# Outbox
+# ---------------------------------------------------------------------------
+
+
+class OutboxMessage(models.Model):
+    """Work owed after a change, written in the same transaction as the change (participation/outbox.py).
+
+    One row per item and kind of work: a tally to run, an "opened" or a "results" mailing to send.
+    The row commits with the state change that causes it, or not at all, so a broker that is down
+    when the change commits loses nothing: beat (or the close_due command) sweeps what is not done.
+    The unique key makes recording twice a no-op; who has been e-mailed is kept per person by
+    Notification, so a mailing resumed after a crash sends only what is missing.
+    """
+
+    class Kind(models.TextChoices):
+        TALLY = "tally", _("Results counted")
+        OPENED = "opened", _("Item opened")
+        RESULTS = "results", _("Results published")
+
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="outbox_messages")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    # When a worker last picked it up; the sweep hands it out again once this is old (outbox.RETRY_AFTER).
+    attempted_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    done_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["item", "kind"], name="outbox_once_per_item_and_kind")]
+
+    def __str__(self):
+        return f"{self.kind} {self.item_id} ({'done' if self.done_at else 'pending'})"

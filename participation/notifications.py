@@ -2,7 +2,8 @@
 
 Each e-mail is in the person's preferred language and carries an unsubscribe
 link that works without logging in (a signed token). A Notification row per
-person and item makes sending idempotent.
+person and item makes sending idempotent. That a mailing is owed at all is
+recorded in the outbox (outbox.py) by the change that causes it.
 """
 
 from django.conf import settings
@@ -41,24 +42,36 @@ def _already_notified(item, kind):
     return Exists(Notification.objects.filter(user=OuterRef("pk"), item=item, kind=kind))
 
 
-def opened_recipients(item_id):
+def _opened_people(item):
     from .tally import eligible_users
 
-    item = Item.objects.get(pk=item_id)
     users = eligible_users(item).filter(notify_new_items=True)
-    users = users.exclude(_already_notified(item, OPENED))
-    return users.order_by("pk").values_list("pk", flat=True).iterator(chunk_size=BATCH_SIZE)
+    return users.exclude(_already_notified(item, OPENED))
 
 
-def results_recipients(item_id):
-    item = Item.objects.get(pk=item_id)
+def _results_people(item):
     if item.kind == Kind.POLL:
         voters = item.poll_ballots.values("voter_id")
     else:
         voters = item.referendum_participations.values("voter_id")
     users = get_user_model().objects.filter(pk__in=voters, is_active=True, notify_results=True)
-    users = users.exclude(_already_notified(item, RESULTS))
-    return users.order_by("pk").values_list("pk", flat=True).iterator(chunk_size=BATCH_SIZE)
+    return users.exclude(_already_notified(item, RESULTS))
+
+
+def _people_left(item_id, kind):
+    """Everybody the mailing is still owed to: in its audience, opted in, and not yet notified."""
+    item = Item.objects.get(pk=item_id)
+    return _opened_people(item) if kind == OPENED else _results_people(item)
+
+
+def recipients(item_id, kind):
+    """Ids of the people still owed this mailing, in order, streamed."""
+    return _people_left(item_id, kind).order_by("pk").values_list("pk", flat=True).iterator(chunk_size=BATCH_SIZE)
+
+
+def nobody_left(item_id, kind):
+    """True once everybody owed this mailing has been notified (or opted out): the outbox message is done."""
+    return not _people_left(item_id, kind).exists()
 
 
 def unsubscribe_token(user, kind):

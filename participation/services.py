@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from . import audit, ballot_box
+from . import audit, ballot_box, outbox
 from .models import (
     COMMENT_MAX,
     MAX_OPTIONS,
@@ -369,7 +369,8 @@ def close_item(item_id, now=None):
     """Close an open item now; returns True for exactly one caller.
 
     Takes the item row FOR UPDATE, so it waits for ballots in flight and none
-    lands after it.
+    lands after it. A poll or referendum owes its tally from the same commit
+    (outbox.py): a broker that is down delays the count, never loses it.
     """
     with transaction.atomic():
         item = Item.objects.select_for_update().get(pk=item_id)
@@ -380,9 +381,9 @@ def close_item(item_id, now=None):
         Item.objects.filter(pk=item.pk).update(state=State.CLOSED, closes_at=min(item.closes_at, now))
         _audit_state(item, item.state, State.CLOSED)
         if item.kind != Kind.CONSULTATION:
-            from .tasks import tally_item
-
-            transaction.on_commit(lambda: tally_item.delay(item.pk))
+            # The tally is owed in the close's own transaction; the nudge after commit is best effort.
+            outbox.record(item.pk, outbox.TALLY)
+            outbox.nudge(item.pk, outbox.TALLY)
     return True
 
 
@@ -402,7 +403,7 @@ def publish_results(item, now=None):
     """Publish the stored results of a closed poll or referendum, or a consultation's outcome.
 
     Never counts: the worker's tally (tally_and_publish) stores the result first. Returns the item.
-    The state and its audit entry commit together or not at all.
+    The state, its audit entry and the owed "results" mailing (outbox.py) commit together or not at all.
     """
     now = now or timezone.now()
     if not item.has_closed(now):
@@ -426,9 +427,9 @@ def publish_results(item, now=None):
     item.refresh_from_db()
     _audit_state(item, before, State.PUBLISHED)
     if item.kind != Kind.CONSULTATION:
-        from .tasks import notify_results
-
-        transaction.on_commit(lambda: notify_results.delay(item.pk))
+        # The mailing is owed in the publication's own transaction; the nudge after commit is best effort.
+        outbox.record(item.pk, outbox.RESULTS)
+        outbox.nudge(item.pk, outbox.RESULTS)
     return item
 
 
@@ -452,28 +453,36 @@ def open_due_items(now=None):
     """Mark scheduled items whose opening time has come as open; return their ids.
 
     The state is only a record (the clock already makes them open); the
-    conditional update makes exactly one caller see each item, so each opening
-    notification is queued once.
+    conditional update makes exactly one caller see each item. The "opened"
+    mailing is owed (outbox.py) in the same transaction as the state; the
+    caller hands it out.
     """
     now = now or timezone.now()
     opened = []
     for pk in Item.objects.filter(state=State.SCHEDULED, opens_at__lte=now, closes_at__gt=now).values_list("pk", flat=True):
-        with transaction.atomic():  # each item's state with its audit entry
+        with transaction.atomic():  # each item's state with its audit entry and its owed mailing
             if Item.objects.filter(pk=pk, state=State.SCHEDULED).update(state=State.OPEN):
                 _audit_state(Item.objects.get(pk=pk), State.SCHEDULED, State.OPEN)
+                outbox.record(pk, outbox.OPENED)
                 opened.append(pk)
     return opened
 
 
 def close_due_items(now=None):
-    """Close every live item whose closing time has passed; return the ids this caller closed."""
+    """Close every live item whose closing time has passed; return the ids this caller closed.
+
+    A poll or referendum owes its tally (outbox.py) from the same transaction as its state; the
+    caller hands it out.
+    """
     now = now or timezone.now()
     closed = []
     due = Item.objects.filter(state__in=[State.SCHEDULED, State.OPEN], closes_at__lte=now)
-    for pk, before in due.values_list("pk", "state"):
-        with transaction.atomic():  # each item's state with its audit entry
+    for pk, before, kind in due.values_list("pk", "state", "kind"):
+        with transaction.atomic():  # each item's state with its audit entry and its owed tally
             if Item.objects.filter(pk=pk, state=before).update(state=State.CLOSED):
                 _audit_state(Item.objects.get(pk=pk), before, State.CLOSED)
+                if kind != Kind.CONSULTATION:
+                    outbox.record(pk, outbox.TALLY)
                 closed.append(pk)
     return closed
 

@@ -4,12 +4,18 @@ Every task is idempotent (running it twice, or two copies at once, gives the
 same end state), acknowledged late and retried with backoff on database errors.
 Tallies go to the "tally" queue, e-mail to the "email" queue, so that a long
 mailing never holds up a result (Helios #407).
+
+Nothing here depends on a .delay() succeeding: the work is owed in the outbox
+(outbox.py) by the transaction that caused it, a task marks it done only when
+it is complete, and open_and_close_due sweeps what is not done every minute.
 """
 
 from celery import shared_task
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError
+from django.utils import timezone
 
-from . import notifications, services
+from . import notifications, outbox, services
+from .models import Item
 from .tally import NotClosedYet
 
 RETRY = {
@@ -25,38 +31,76 @@ RETRY = {
 
 @shared_task(name="participation.open_and_close_due", **RETRY)
 def open_and_close_due():
-    """Every minute (beat): open scheduled items that are due, close live items that are due, queue their tallies."""
+    """Every minute (beat): open and close due items, hand out their work, and sweep the outbox.
+
+    Opening and closing record the owed mailing or tally in the outbox with the state; the
+    nudges after that are best effort, and the sweep hands out anything a broker lost before.
+    """
     opened = services.open_due_items()
     closed = services.close_due_items()
     for item_id in opened:
-        transaction.on_commit(lambda item_id=item_id: notify_item_opened.delay(item_id))
+        outbox.nudge(item_id, outbox.OPENED)
     for item_id in closed:
         if services.needs_tally(item_id):
-            transaction.on_commit(lambda item_id=item_id: tally_item.delay(item_id))
-    return {"opened": opened, "closed": closed}
+            outbox.nudge(item_id, outbox.TALLY)
+    swept = outbox.sweep()
+    return {"opened": opened, "closed": closed, "swept": swept}
 
 
-@shared_task(name="participation.tally_item", **RETRY)
-def tally_item(item_id):
+def run_tally(item_id):
+    """Count and publish (tally_and_publish), then mark the owed tally done; the Result's pk or None."""
+    outbox.mark_attempt(item_id, outbox.TALLY)
     try:
         result = services.tally_and_publish(item_id)
     except NotClosedYet:
         return None
+    # After the count and the publication: a crash before this line only makes the sweep run an
+    # idempotent tally again, which also publishes a result that was counted but not published.
+    outbox.mark_done(item_id, outbox.TALLY)
     return result.pk
+
+
+def run_mailing(item_id, kind, send_batch):
+    """Hand out an owed mailing in batches with send_batch(item_id, kind, ids); mark it done when nobody is left.
+
+    An "opened" mailing that comes after the item has closed (the broker was down for that long) is
+    dropped: it would invite people to something they can no longer do.
+    """
+    outbox.mark_attempt(item_id, kind)
+    if kind == notifications.OPENED and not Item.objects.get(pk=item_id).is_open(timezone.now()):
+        outbox.mark_done(item_id, kind)
+        return 0
+    batches = 0
+    for batch in notifications.batches(notifications.recipients(item_id, kind)):
+        send_batch(item_id, kind, batch)
+        batches += 1
+    finish_mailing(item_id, kind)
+    return batches
+
+
+def finish_mailing(item_id, kind):
+    """Mark the mailing done once everybody it is owed to has a Notification (batches may still be queued)."""
+    if notifications.nobody_left(item_id, kind):
+        outbox.mark_done(item_id, kind)
+
+
+@shared_task(name="participation.tally_item", **RETRY)
+def tally_item(item_id):
+    return run_tally(item_id)
 
 
 @shared_task(name="participation.notify_item_opened", **RETRY)
 def notify_item_opened(item_id):
-    for batch in notifications.batches(notifications.opened_recipients(item_id)):
-        send_notifications.delay(item_id, notifications.OPENED, batch)
+    return run_mailing(item_id, notifications.OPENED, lambda *args: send_notifications.delay(*args))
 
 
 @shared_task(name="participation.notify_results", **RETRY)
 def notify_results(item_id):
-    for batch in notifications.batches(notifications.results_recipients(item_id)):
-        send_notifications.delay(item_id, notifications.RESULTS, batch)
+    return run_mailing(item_id, notifications.RESULTS, lambda *args: send_notifications.delay(*args))
 
 
 @shared_task(name="participation.send_notifications", **RETRY)
 def send_notifications(item_id, kind, user_ids):
-    return notifications.send_batch(item_id, kind, user_ids)
+    sent = notifications.send_batch(item_id, kind, user_ids)
+    finish_mailing(item_id, kind)
+    return sent

@@ -139,7 +139,7 @@ def test_open_and_close_due_twice_changes_nothing_the_second_time(due_items, dja
     with run_on_commit(django_capture_on_commit_callbacks) as callbacks:
         outcome = tasks.open_and_close_due.delay().get()
 
-    assert outcome == {"opened": [], "closed": []}
+    assert outcome == {"opened": [], "closed": [], "swept": {"tally": 0, "opened": 0, "results": 0}}
     assert callbacks == []  # nothing queued
     assert dict(Item.objects.values_list("pk", "state")) == states
     assert dict(Result.objects.values_list("item_id", "pk")) == results
@@ -164,7 +164,7 @@ def test_a_scheduled_item_whose_whole_window_passed_is_closed_not_opened(django_
     close(poll)
     with run_on_commit(django_capture_on_commit_callbacks):
         outcome = tasks.open_and_close_due.delay().get()
-    assert outcome == {"opened": [], "closed": [poll.pk]}
+    assert (outcome["opened"], outcome["closed"]) == ([], [poll.pk])
     assert Result.objects.filter(item=poll).exists()
     assert mailoutbox == []  # it never opened: no "now open" e-mail
 

@@ -142,3 +142,44 @@ def test_a_real_worker_closes_and_tallies_an_item_past_its_closing_time(redis_ur
     assert result.ballots_digest == digest_of_lines([poll_line(1, 1, "citizen")])
     assert Notification.objects.filter(item=poll, user=voter, kind=Notification.Kind.RESULTS).exists(), output
     assert "participation.tally_item" in output, output
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_does_the_work_owed_while_the_broker_was_down(redis_url, tmp_path):
+    """The admin closed the poll while the broker was down: only the outbox row remembers the tally.
+    Beat's next job, on a real worker, sweeps it: counted, published, each voter e-mailed once."""
+    from participation import outbox, services
+    from participation.models import OutboxMessage
+
+    now = timezone.now()
+    poll, _q, (first, _second) = make_poll(opens_at=now - timedelta(hours=1), closes_at=now + timedelta(days=1))
+    voter = person(Segment.CITIZEN, notify_results=True)
+    vote(voter, poll, [first])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(outbox, "send_now", lambda kind, item_id: False)  # the broker refused the nudge
+        services.close_item_now(Item.objects.get(pk=poll.pk))
+    # Recorded a while ago: the sweep hands out only what is RETRY_AFTER old.
+    OutboxMessage.objects.filter(item=poll).update(created_at=now - outbox.RETRY_AFTER - timedelta(minutes=1))
+    assert not Result.objects.filter(item=poll).exists()
+
+    purge(redis_url)
+    log_path = tmp_path / "worker.log"
+    worker = start_worker(redis_url, log_path)
+    try:
+        send(redis_url, "participation.open_and_close_due")
+        deadline = time.monotonic() + WAIT_SECONDS
+        done = False
+        while time.monotonic() < deadline and worker.poll() is None:
+            if not OutboxMessage.objects.filter(done_at__isnull=True).exists() and Notification.objects.filter(item=poll).exists():
+                done = True
+                break
+            time.sleep(0.25)
+    finally:
+        stop_worker(worker)
+    output = log_path.read_text(errors="replace")
+
+    assert done, f"the worker did not do the owed work within {WAIT_SECONDS}s:\n{output}"
+    assert Item.objects.get(pk=poll.pk).state == State.PUBLISHED
+    assert Result.objects.get(item=poll).ballots == 1
+    assert Notification.objects.filter(item=poll, user=voter, kind=Notification.Kind.RESULTS).count() == 1
+    assert set(OutboxMessage.objects.filter(item=poll).values_list("kind", flat=True)) == {outbox.TALLY, outbox.RESULTS}

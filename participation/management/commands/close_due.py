@@ -1,15 +1,30 @@
-"""What celery beat does every minute, for cron set-ups: open and close due items, then tally."""
+"""What celery beat does every minute, for cron set-ups: open and close due items, then do the owed work.
+
+The owed work is the outbox (participation/outbox.py): tallies of closed polls and referendums,
+"opened" and "results" mailings. Here it is all done in this process, at once, whatever its age,
+so cron needs no worker and no broker; a worker doing the same at the same time is harmless
+(tallies and e-mails are each done once, see outbox.py).
+"""
 
 from django.core.management.base import BaseCommand
 from django.db.models import Q
 from django.utils import timezone
 
-from participation import services
-from participation.models import Item, State
+from participation import notifications, outbox, services, tasks
+from participation.models import Item, OutboxMessage, State
+
+
+def run_here(kind, item_id):
+    """Do one owed piece of work in this process (outbox.sweep's `send`)."""
+    if kind == outbox.TALLY:
+        tasks.run_tally(item_id)
+    else:
+        tasks.run_mailing(item_id, kind, notifications.send_batch)
+    return True
 
 
 class Command(BaseCommand):
-    help = "Open scheduled items that are due, close live items that are due, and tally what was closed."
+    help = "Open scheduled items that are due, close live items that are due, then tally and send what is owed."
 
     def add_arguments(self, parser):
         parser.add_argument("--dry-run", action="store_true", help="Only list what would change.")
@@ -23,14 +38,16 @@ class Command(BaseCommand):
             )
             for item in due:
                 self.stdout.write(f"would update {item.kind} {item.slug} ({item.state} -> {item.current_state(now)})")
+            for message in OutboxMessage.objects.filter(done_at__isnull=True).select_related("item"):
+                self.stdout.write(f"would do {message.kind} for {message.item.kind} {message.item.slug}")
             return
-        from participation.tasks import open_and_close_due, tally_item
-
-        outcome = open_and_close_due.apply().get()
-        for item_id in outcome["closed"]:
-            if services.needs_tally(item_id):
-                tally_item.apply(args=[item_id])
+        opened = services.open_due_items(now)
+        closed = services.close_due_items(now)
+        done = outbox.sweep(send=run_here, everything=True)
         if verbosity:
             self.stdout.write(
-                self.style.SUCCESS(f"opened {len(outcome['opened'])}, closed {len(outcome['closed'])} item(s)")
+                self.style.SUCCESS(
+                    f"opened {len(opened)}, closed {len(closed)} item(s); "
+                    f"tallied {done[outbox.TALLY]}, mailings {done[outbox.OPENED] + done[outbox.RESULTS]}"
+                )
             )
