@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("participation", "0010_result_immutable"),
+        ("participation", "0012_frozen_content"),
     ]
 
     operations = [
