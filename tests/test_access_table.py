@@ -647,21 +647,6 @@ def markdown():
     return "\n".join(lines) + "\n"
 
 
-@pytest.fixture(scope="module")
-def world(django_db_setup, django_db_blocker, tmp_path_factory):
-    """Built once for the module, inside a transaction rolled back at the end."""
-    from django.test.utils import override_settings
-
-    with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=str(tmp_path_factory.mktemp("media"))):
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            yield build_world()
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
-
-
 def test_every_row_is_in_the_table_and_every_admin_model_is_asked():
     assert [label for label, *_ in ROWS] == list(TABLE)
     registered = {model._meta.label_lower for model in admin.site._registry}
@@ -677,7 +662,11 @@ def test_docs_security_md_is_generated_from_the_table():
     assert doc.read_text(encoding="utf-8") == markdown(), "regenerate: python -m tests.test_access_table > docs/security.md"
 
 
-def test_every_cell_answers_as_the_table_says(world):
+@pytest.mark.django_db
+def test_every_cell_answers_as_the_table_says(settings, tmp_path):
+    """One test, so the world is built once; each cell runs in its own rolled-back savepoint."""
+    settings.MEDIA_ROOT = tmp_path
+    world = build_world()
     made = clients(world)
     wrong = []
     for label, method, path, data in ROWS:
