@@ -36,8 +36,16 @@ serve: $(VENV)/.runtime
 	DJANGO_DEBUG=false $(BIN)/gunicorn -c gunicorn.conf.py
 
 ## Run the whole test suite (SQLite by default; PostgreSQL when DATABASE_URL points there).
+## When npm is present, the W3C Nu Html Checker (package-lock.json) is installed first for tests/test_html_valid.py.
 test: $(VENV)/.dev
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory node_modules/.installed; fi
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Dev tools from npm, exactly as pinned (never served). --ignore-scripts: vnu-jar's postinstall would download a
+# Java runtime; we run the machine's java.
+node_modules/.installed: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
 
 ## End-to-end browser tests alone: Playwright driving Debian's Chromium (/usr/bin/chromium; apt-get install chromium).
 e2e: $(VENV)/.dev

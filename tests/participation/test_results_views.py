@@ -281,7 +281,7 @@ def test_referendum_breakdown_shows_small_groups_as_hidden(client, lang, referen
     assert t(lang, "To protect the secrecy of the ballot, groups of fewer than %(n)s ballots are not shown (–).", n=10) in section
     rows = re.findall(r"<tr><th scope=\"row\"[^>]*>[^<]*</th>(.*?)</tr>", section, re.S)
     cells = [re.findall(r"<td>(.*?)</td>", r) for r in rows]
-    hidden = f'<span aria-label="{t(lang, "hidden")}">–</span>'
+    hidden = f'<span aria-hidden="true">–</span><span class="visually-hidden">{t(lang, "hidden")}</span>'
     assert t(lang, "Where needed, some larger groups are not shown either, so that no hidden number can be worked "
              "out from the totals and the other numbers.") in section
     # Columns citizen, resident; rows yes, no, blank. 2 residents' no is hidden, and so are the 10 citizens' yes:

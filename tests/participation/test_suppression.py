@@ -110,7 +110,7 @@ def number(text):
 
 
 def cell_value(td):
-    return HIDDEN if "aria-label=" in td and "–" in td else number(td)
+    return HIDDEN if "visually-hidden" in td and "–" in td else number(td)
 
 
 def read_csv_bytes(data):

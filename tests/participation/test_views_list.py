@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.html import escape
 from django.utils.timesince import timeuntil
 
@@ -79,7 +79,7 @@ def test_the_upcoming_tab(client, lang, items):
     response = get(client, lang, tab="upcoming")
     assert response.status_code == 200
     assert listed(response) == [escape(title(items["upcoming poll"], lang))]
-    assert f'<time datetime="{items["upcoming poll"].opens_at.isoformat()}">' in page(response)
+    assert f'<time datetime="{timezone.localtime(items["upcoming poll"].opens_at).strftime("%Y-%m-%dT%H:%M:%S%z")}">' in page(response)
 
 
 def test_the_closed_tab_includes_items_closed_by_the_clock_alone(client, lang, items):
@@ -184,7 +184,7 @@ def test_each_card_says_how_long_is_left(client, lang, items):
     with translation.override(lang):
         left = translation.gettext("Closes in %(left)s") % {"left": timeuntil(poll.closes_at, NOW)}
     assert_shown(response, left)
-    assert f'<time datetime="{poll.closes_at.isoformat()}">' in page(response)
+    assert f'<time datetime="{timezone.localtime(poll.closes_at).strftime("%Y-%m-%dT%H:%M:%S%z")}">' in page(response)
 
 
 def badge(lang, css, text):
