@@ -1,7 +1,7 @@
 """The access table of docs/security.md, requested cell by cell: every URL against every kind of user.
 
 Where the table lives, and why: in THIS module, as the Python structure `TABLE` below, and docs/security.md is
-generated from it (`python -m tests.test_access_table > docs/security.md`; a test fails when the file differs).
+generated from it (`python -m tests.access_doc > docs/security.md`; a test fails when the file differs).
 A Python structure can say "200 for everyone" or "404 except the staff of the item's own ministry" once, where a
 Markdown table parsed back would repeat every cell by hand and a typo in it would silently become a new rule.
 
@@ -12,7 +12,6 @@ computed from the portal's own permission code, so a change in rules.py or admin
 """
 
 import re
-import sys
 from datetime import timedelta
 
 import pytest
@@ -95,13 +94,33 @@ def _entity(key):
     return Entity.objects.create(slug=f"ministry-{key}", name_ar=f"وزارة {key}", name_en=f"Ministry {key.upper()}")
 
 
-def _item(model, slug, entity, *, opens=-2, closes=5, state=State.SCHEDULED, **fields):
+def _item(model, slug, entity, *, opens=-2, closes=5, state=State.SCHEDULED, content=None, **fields):
+    """An item in `state`; `content(item)` adds its questions, sections or file while it is still a draft
+    (once an item has opened, the database refuses them)."""
     now = timezone.now()
-    return model.objects.create(
+    item = model.objects.create(
         slug=slug, entity=entity, title_ar=f"بند {slug}", title_en=f"Item {slug}", summary_ar="ملخص", summary_en="Summary",
         body_ar="نص", body_en="Text", opens_at=now + timedelta(days=opens), closes_at=now + timedelta(days=closes),
-        state=state, **fields,
+        state=State.DRAFT, **fields,
     )
+    if content:
+        content(item)
+    if state != State.DRAFT:
+        Item.objects.filter(pk=item.pk).update(state=state)
+        item.refresh_from_db()
+    return item
+
+
+def _section(item):
+    Section.objects.create(item=item, number=1, heading_ar="قسم", heading_en="Section", body_ar="نص", body_en="Text")
+
+
+def _with_pdf(name):
+    def attach(item):
+        _question(item)
+        item.attachment.save(name, ContentFile(PDF), save=True)
+
+    return attach
 
 
 def _question(item, options=2):
@@ -132,20 +151,13 @@ def build_world():
     for key in ("a", "b"):
         entity = _entity(key)
         world[f"entity_{key}"] = entity
-        poll = _item(Poll, f"poll-{key}", entity, for_visitors=True, live_results=False)
-        _question(poll)
-        poll.attachment.save("poll.pdf", ContentFile(PDF), save=True)
-        draft = _item(Poll, f"draft-{key}", entity, state=State.DRAFT, for_visitors=True)
-        _question(draft)
-        draft.attachment.save("draft.pdf", ContentFile(PDF), save=True)
-        referendum = _item(Referendum, f"ref-{key}", entity, requires_verified_identity=True)
-        _question(referendum)
-        published = _item(Referendum, f"done-{key}", entity, requires_verified_identity=True)
-        _question(published)
-        consultation = _item(Consultation, f"cons-{key}", entity, for_visitors=True)
-        section = Section.objects.create(item=consultation, number=1, heading_ar="قسم", heading_en="Section", body_ar="نص", body_en="Text")
-        closed = _item(Consultation, f"closed-{key}", entity, opens=-20, closes=-10, state=State.CLOSED)
-        Section.objects.create(item=closed, number=1, heading_ar="قسم", heading_en="Section", body_ar="نص", body_en="Text")
+        poll = _item(Poll, f"poll-{key}", entity, for_visitors=True, live_results=False, content=_with_pdf("poll.pdf"))
+        draft = _item(Poll, f"draft-{key}", entity, state=State.DRAFT, for_visitors=True, content=_with_pdf("draft.pdf"))
+        referendum = _item(Referendum, f"ref-{key}", entity, requires_verified_identity=True, content=_question)
+        published = _item(Referendum, f"done-{key}", entity, requires_verified_identity=True, content=_question)
+        consultation = _item(Consultation, f"cons-{key}", entity, for_visitors=True, content=_section)
+        section = consultation.sections.get()
+        closed = _item(Consultation, f"closed-{key}", entity, opens=-20, closes=-10, state=State.CLOSED, content=_section)
         voter = world["users"]["citizen"]
         services.cast_referendum_ballot(voter, published, str(published.questions.first().options.first().pk))
         Item.objects.filter(pk=published.pk).update(opens_at=timezone.now() - timedelta(days=3), closes_at=timezone.now() - timedelta(seconds=5))
@@ -483,51 +495,51 @@ TABLE = {
     'Admin participation.question: add form': "L L L L L 200 200 403 403 200",
     'Admin participation.question: add (POST)': "L L L L L 200 200 403 403 200",
     'Admin participation.question: change form of A': "L L L L L 200 200 403 200 200",
-    'Admin participation.question: change (POST) of A': "L L L L L 200 200 403 403 200",
+    'Admin participation.question: change (POST) of A': "L L L L L 403 403 403 403 403",
     'Admin participation.question: history of A': "L L L L L 200 200 403 200 200",
-    'Admin participation.question: delete form of A': "L L L L L 403 200 403 403 200",
-    'Admin participation.question: delete (POST) of A': "L L L L L 403 302W 403 403 302W",
+    'Admin participation.question: delete form of A': "L L L L L 403 403 403 403 403",
+    'Admin participation.question: delete (POST) of A': "L L L L L 403 403 403 403 403",
     'Admin participation.question: change form of B': "L L L L L 302 302 403 200 200",
-    'Admin participation.question: change (POST) of B': "L L L L L 302 302 403 403 200",
+    'Admin participation.question: change (POST) of B': "L L L L L 302 302 403 403 403",
     'Admin participation.question: history of B': "L L L L L 302 302 302 200 200",
-    'Admin participation.question: delete form of B': "L L L L L 403 302 403 403 200",
-    'Admin participation.question: delete (POST) of B': "L L L L L 403 302 403 403 302W",
+    'Admin participation.question: delete form of B': "L L L L L 403 302 403 403 403",
+    'Admin participation.question: delete (POST) of B': "L L L L L 403 302 403 403 403",
     'Admin participation.poll: list': "L L L L L 200 200 403 200 200",
     'Admin participation.poll: add form': "L L L L L 200 200 403 403 200",
     'Admin participation.poll: add (POST)': "L L L L L 200 200 403 403 200",
     'Admin participation.poll: change form of A': "L L L L L 200 200 403 200 200",
     'Admin participation.poll: change (POST) of A': "L L L L L 200 200 403 403 200",
     'Admin participation.poll: history of A': "L L L L L 200 200 403 200 200",
-    'Admin participation.poll: delete form of A': "L L L L L 403 200 403 403 200",
-    'Admin participation.poll: delete (POST) of A': "L L L L L 403 302W 403 403 302W",
+    'Admin participation.poll: delete form of A': "L L L L L 403 403 403 403 403",
+    'Admin participation.poll: delete (POST) of A': "L L L L L 403 403 403 403 403",
     'Admin participation.poll: action schedule of A': "L L L L L 200 302 403 200 302",
     'Admin participation.poll: action close_now of A': "L L L L L 200 302W 403 200 302W",
     'Admin participation.poll: action publish of A': "L L L L L 200 302 403 200 302",
-    'Admin participation.poll: action delete_selected of A': "L L L L L 200 302W 403 200 302W",
+    'Admin participation.poll: action delete_selected of A': "L L L L L 200 403 403 200 403",
     'Admin participation.poll: change form of B': "L L L L L 302 302 403 200 200",
     'Admin participation.poll: change (POST) of B': "L L L L L 302 302 403 403 200",
     'Admin participation.poll: history of B': "L L L L L 302 302 302 200 200",
-    'Admin participation.poll: delete form of B': "L L L L L 403 302 403 403 200",
-    'Admin participation.poll: delete (POST) of B': "L L L L L 403 302 403 403 302W",
+    'Admin participation.poll: delete form of B': "L L L L L 403 302 403 403 403",
+    'Admin participation.poll: delete (POST) of B': "L L L L L 403 302 403 403 403",
     'Admin participation.poll: action schedule of B': "L L L L L 200 302 403 200 302",
     'Admin participation.poll: action close_now of B': "L L L L L 200 302 403 200 302W",
     'Admin participation.poll: action publish of B': "L L L L L 200 302 403 200 302",
-    'Admin participation.poll: action delete_selected of B': "L L L L L 200 302 403 200 302W",
+    'Admin participation.poll: action delete_selected of B': "L L L L L 200 302 403 200 403",
     'Admin participation.referendum: list': "L L L L L 200 200 403 200 200",
     'Admin participation.referendum: add form': "L L L L L 200 200 403 403 200",
     'Admin participation.referendum: add (POST)': "L L L L L 200 200 403 403 200",
     'Admin participation.referendum: change form of A': "L L L L L 200 200 403 200 200",
     'Admin participation.referendum: change (POST) of A': "L L L L L 200 200 403 403 200",
     'Admin participation.referendum: history of A': "L L L L L 200 200 403 200 200",
-    'Admin participation.referendum: delete form of A': "L L L L L 403 200 403 403 200",
-    'Admin participation.referendum: delete (POST) of A': "L L L L L 403 302W 403 403 302W",
+    'Admin participation.referendum: delete form of A': "L L L L L 403 403 403 403 403",
+    'Admin participation.referendum: delete (POST) of A': "L L L L L 403 403 403 403 403",
     'Admin participation.referendum: action close_now of A': "L L L L L 200 302W 403 200 302W",
     'Admin participation.referendum: action publish of A': "L L L L L 200 302 403 200 302",
     'Admin participation.referendum: change form of B': "L L L L L 302 302 403 200 200",
     'Admin participation.referendum: change (POST) of B': "L L L L L 302 302 403 403 200",
     'Admin participation.referendum: history of B': "L L L L L 302 302 302 200 200",
-    'Admin participation.referendum: delete form of B': "L L L L L 403 302 403 403 200",
-    'Admin participation.referendum: delete (POST) of B': "L L L L L 403 302 403 403 302W",
+    'Admin participation.referendum: delete form of B': "L L L L L 403 302 403 403 403",
+    'Admin participation.referendum: delete (POST) of B': "L L L L L 403 302 403 403 403",
     'Admin participation.referendum: action close_now of B': "L L L L L 200 302 403 200 302W",
     'Admin participation.referendum: action publish of B': "L L L L L 200 302 403 200 302",
     'Admin participation.consultation: list': "L L L L L 200 200 200 200 200",
@@ -536,15 +548,15 @@ TABLE = {
     'Admin participation.consultation: change form of A': "L L L L L 200 200 200 200 200",
     'Admin participation.consultation: change (POST) of A': "L L L L L 200 200 403 403 200",
     'Admin participation.consultation: history of A': "L L L L L 200 200 200 200 200",
-    'Admin participation.consultation: delete form of A': "L L L L L 403 200 403 403 200",
-    'Admin participation.consultation: delete (POST) of A': "L L L L L 403 403 403 403 302W",
+    'Admin participation.consultation: delete form of A': "L L L L L 403 403 403 403 403",
+    'Admin participation.consultation: delete (POST) of A': "L L L L L 403 403 403 403 403",
     'Admin participation.consultation: action close_now of A': "L L L L L 200 302W 200 200 302W",
     'Admin participation.consultation: action publish of A': "L L L L L 200 302 200 200 302",
     'Admin participation.consultation: change form of B': "L L L L L 302 302 302 200 200",
     'Admin participation.consultation: change (POST) of B': "L L L L L 302 302 403 403 200",
     'Admin participation.consultation: history of B': "L L L L L 302 302 302 200 200",
-    'Admin participation.consultation: delete form of B': "L L L L L 403 302 403 403 200",
-    'Admin participation.consultation: delete (POST) of B': "L L L L L 403 302 403 403 302W",
+    'Admin participation.consultation: delete form of B': "L L L L L 403 302 403 403 403",
+    'Admin participation.consultation: delete (POST) of B': "L L L L L 403 302 403 403 403",
     'Admin participation.consultation: action close_now of B': "L L L L L 200 302 200 200 302W",
     'Admin participation.consultation: action publish of B': "L L L L L 200 302 200 200 302",
     'Admin participation.comment: list': "L L L L L 200 200 200 200 200",
@@ -620,7 +632,7 @@ def markdown():
     lines = [
         "# Access table",
         "",
-        "Generated from `TABLE` in tests/test_access_table.py (`python -m tests.test_access_table > docs/security.md`);",
+        "Generated from `TABLE` in tests/test_access_table.py (`python -m tests.access_doc > docs/security.md`);",
         "the test requests every cell, in Arabic and English for the portal's pages, and fails when the portal or this",
         "file differs from the table. Change the table there, never here.",
         "",
@@ -659,7 +671,7 @@ def test_docs_security_md_is_generated_from_the_table():
     from pathlib import Path
 
     doc = Path(__file__).resolve().parent.parent / "docs" / "security.md"
-    assert doc.read_text(encoding="utf-8") == markdown(), "regenerate: python -m tests.test_access_table > docs/security.md"
+    assert doc.read_text(encoding="utf-8") == markdown(), "regenerate: python -m tests.access_doc > docs/security.md"
 
 
 @pytest.mark.django_db
@@ -681,7 +693,3 @@ def test_every_cell_answers_as_the_table_says(settings, tmp_path):
                 if status != want_status or (wrote and not may_write) or (may_write and not wrote):
                     wrong.append(f"{label} [{lang}] {method} {url} as {role}: got {status}{'W' if wrote else ''}, table says {TABLE[label].split()[list(ROLES).index(role)]}")
     assert not wrong, f"{len(wrong)} cells differ from the access table:\n" + "\n".join(wrong)
-
-
-if __name__ == "__main__":
-    sys.stdout.write(markdown())
