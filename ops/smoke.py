@@ -273,7 +273,7 @@ voter = User.objects.create_user(
 EmailAddress.objects.create(user=voter, email=voter.email, verified=True, primary=True)
 entity = Entity.objects.create(name_ar="وزارة الفحص", name_en="Ministry of Smoke Tests", slug="smoke-ministry")
 poll = Poll.objects.create(
-    entity=entity, slug="smoke-poll", state=State.OPEN,
+    entity=entity, slug="smoke-poll", state=State.DRAFT,
     title_ar="استطلاع الفحص", title_en="Smoke poll",
     summary_ar="ملخص.", summary_en="Summary.", body_ar="نص.", body_en="Text.",
     opens_at=now - timedelta(minutes=5), closes_at=now + timedelta(seconds={closes_in}),
@@ -283,6 +283,8 @@ options = [
     Option.objects.create(question=question, position=p, text_ar=f"خيار {{p}}", text_en=label)
     for p, label in ((1, "Smoke answer yes"), (2, "Smoke answer no"))
 ]
+# Questions go in while it is a draft: once an item has opened, the database refuses them (content is frozen).
+Poll.objects.filter(pk=poll.pk).update(state=State.OPEN)
 print(json.dumps({{"slug": poll.slug, "question": question.pk, "options": [o.pk for o in options],
                   "closes_at": poll.closes_at.isoformat()}}))
 """
