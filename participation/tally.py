@@ -47,8 +47,10 @@ def eligible_count(item):
         voters = item.poll_ballots.values("voter_id")
     else:
         voters = item.referendum_participations.values("voter_id")
-    eligible = eligible_users(item).values("pk")
-    return get_user_model().objects.filter(Q(pk__in=eligible) | Q(pk__in=voters)).count()
+    # A UNION, not `pk IN (…) OR pk IN (…)`: PostgreSQL plans the OR as a subplan per user row, which never
+    # finished with a million users (FIELD-NOTES); the UNION is two scans and a de-duplication.
+    eligible = eligible_users(item).order_by().values_list("pk")
+    return eligible.union(voters.order_by().values_list("voter_id")).count()
 
 
 def binary_order(field):
