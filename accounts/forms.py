@@ -63,28 +63,13 @@ class IdentityFieldsMixin:
                 self.add_error("personas", persona_error(segment, outside))
             number = cleaned.get("identity_number")
             if number:
+                # Never "this number is registered": at sign-up and on the profile alike, a number another
+                # account holds is saved as a case for staff (accounts/claims.py), so the form tells nobody.
                 try:
                     validate_identity_number(segment, number)
                 except ValidationError as exc:
                     self.add_error("identity_number", exc)
-                else:
-                    self.check_identity_number_free(number)
         return cleaned
-
-    def check_identity_number_free(self, number):
-        """The profile page refuses a number another account holds (the person is signed in and verified
-        their e-mail); sign-up overrides this, because it must not say whether a number is registered."""
-        taken = User.objects.filter(identity_number=number)
-        if getattr(self, "instance", None) and self.instance.pk:
-            taken = taken.exclude(pk=self.instance.pk)
-        if taken.exists():
-            self.add_error(
-                "identity_number",
-                ValidationError(
-                    _("An account with this identity number already exists. Sign in to it instead."),
-                    code="identity_taken",
-                ),
-            )
 
 
 class SignupForm(IdentityFieldsMixin, forms.Form):
@@ -98,10 +83,6 @@ class SignupForm(IdentityFieldsMixin, forms.Form):
         self.fields["notify_new_items"] = forms.BooleanField(
             label=_("E-mail me when a consultation, poll or referendum opens for me"), required=False
         )
-
-    def check_identity_number_free(self, number):
-        """Never at sign-up: a number already registered is a case for staff (accounts/claims.py), and the
-        form answers exactly as for a free number, so that it tells nobody who has an account."""
 
     def signup(self, request, user):
         data = self.cleaned_data
@@ -131,11 +112,23 @@ class ProfileForm(IdentityFieldsMixin, forms.ModelForm):
         """Compare cleaned values with what was stored: retyping the same number in other case or spacing is no change."""
         return any(self.initial.get(name) != self.cleaned_data.get(name) for name in ("segment", "identity_number"))
 
+    def _get_validation_exclusions(self):
+        # The number's uniqueness is no form error (it would say who has an account): save() opens a case.
+        # Its format is checked in clean(); the database still holds the unique constraint.
+        exclude = super()._get_validation_exclusions()
+        exclude.add("identity_number")
+        return exclude
+
     def save(self, commit=True):
         user = super().save(commit=False)
         user.personas = self.cleaned_data.get("personas") or []
-        if self._identity_changed():
+        changed = self._identity_changed()
+        if changed:
             user.reset_verification()
         if commit:
-            user.save()
+            if changed and user.identity_number:
+                # Saved with the number, or without it and with a case for staff if another account holds it.
+                give_identity_number(user, user.identity_number)
+            else:
+                user.save()
         return user

@@ -3,7 +3,7 @@
 import pytest
 
 from accounts.forms import ProfileForm, SignupForm
-from accounts.models import PERSONAS_BY_SEGMENT, Persona, Segment, User
+from accounts.models import PERSONAS_BY_SEGMENT, IdentityClaim, Persona, Segment, User
 from tests.factories import UserFactory, VerifiedUserFactory
 
 pytestmark = pytest.mark.django_db
@@ -153,12 +153,18 @@ def test_sign_up_does_not_say_that_an_identity_number_is_registered(segment):
     assert form.is_valid(), form.errors
 
 
-def test_the_profile_still_refuses_a_number_another_account_holds():
-    UserFactory(segment=Segment.VISITOR, identity_number="PX123456")
+def test_the_profile_does_not_say_a_number_is_taken_and_opens_a_case_instead():
+    """As at sign-up: the form answers as for a free number, so a signed-in account cannot probe numbers."""
+    holder = UserFactory(segment=Segment.VISITOR, identity_number="PX123456")
     user = UserFactory(segment=Segment.VISITOR)
     form = ProfileForm(data=profile_data(user, identity_number=" px123456 "), instance=user)
-    assert not form.is_valid()
-    assert form.has_error("identity_number", code="identity_taken")
+    assert form.is_valid(), form.errors
+    form.save()
+    user.refresh_from_db()
+    assert user.identity_number == ""
+    claim = IdentityClaim.objects.get(claimant=user)
+    assert (claim.holder, claim.identity_number) == (holder, "PX123456")
+    assert User.objects.get(pk=holder.pk).identity_number == "PX123456"
 
 
 @pytest.mark.parametrize(
@@ -218,14 +224,6 @@ def test_profile_keeps_own_identity_number_without_a_duplicate_error():
     user = VerifiedUserFactory()
     form = ProfileForm(data=profile_data(user), instance=user)
     assert form.is_valid(), form.errors
-
-
-def test_profile_refuses_another_persons_identity_number():
-    other = UserFactory(segment=Segment.CITIZEN)
-    user = UserFactory(segment=Segment.CITIZEN)
-    form = ProfileForm(data=profile_data(user, identity_number=other.identity_number), instance=user)
-    assert not form.is_valid()
-    assert form.has_error("identity_number", code="identity_taken")
 
 
 def test_profile_refuses_a_persona_outside_the_segment():

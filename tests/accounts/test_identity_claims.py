@@ -200,3 +200,30 @@ def test_a_number_now_held_by_a_third_account_is_not_given(superuser, claim):
 def test_staff_without_the_permission_do_not_see_the_cases(client, staff_user, claim):
     client.force_login(staff_user)
     assert client.get(changelist("en")).status_code == 403
+
+
+def test_the_profile_answers_the_same_for_a_taken_number_and_opens_a_case(client, lang, holder):
+    """A signed-in account cannot probe numbers through the profile either."""
+
+    def save_profile(user, number):
+        client.force_login(user)
+        with translation.override(lang):
+            url = reverse("accounts:profile")
+        response = client.post(
+            url,
+            {"full_name": "Noor Ali", "segment": "citizen", "identity_number": number, "preferred_language": lang},
+            follow=True,
+        )
+        client.logout()
+        return response
+
+    free = save_profile(VerifiedUserFactory(segment=Segment.CITIZEN), "29063400088")
+    prober = VerifiedUserFactory(segment=Segment.CITIZEN)
+    taken = save_profile(prober, NUMBER)
+    assert free.status_code == taken.status_code == 200
+    with translation.override(lang):
+        assert t(lang, TAKEN_MESSAGE) not in taken.content.decode()
+        assert t(lang, "Your profile has been saved.") in taken.content.decode()
+    claim = IdentityClaim.objects.get(claimant=prober)
+    assert (claim.holder, claim.identity_number) == (holder, NUMBER)
+    assert User.objects.get(pk=holder.pk).identity_number == NUMBER
