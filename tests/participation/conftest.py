@@ -71,6 +71,26 @@ def assert_page_language(response, lang):
     assert f'dir="{DIR[lang]}"' in tag
 
 
+# Admin requests: the admin has no language prefix; Accept-Language picks its language.
+def admin_url(name, *args):
+    return reverse(f"admin:participation_{name}", args=args)
+
+
+def as_user(client, user, lang):
+    client.force_login(user)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = lang
+    return client
+
+
+def management(prefix, total=0, initial=0):
+    return {
+        f"{prefix}-TOTAL_FORMS": str(total),
+        f"{prefix}-INITIAL_FORMS": str(initial),
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
+
+
 @pytest.fixture
 def entity(db):
     return EntityFactory(name_ar="وزارة المواصلات", name_en="Ministry of Transport", slug="transport")

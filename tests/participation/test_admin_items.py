@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Group
-from django.urls import reverse
 from django.utils import timezone, translation
 
 from participation import services
@@ -16,7 +15,7 @@ from participation.models import Comment, Item, Poll, Question, Result, State
 from participation.tally import tally
 from tests.factories import SuperUserFactory, VerifiedUserFactory
 
-from .conftest import assert_not_shown, assert_shown, page, t
+from .conftest import admin_url, as_user, assert_not_shown, assert_shown, management, page, t
 from .factories import (
     AUDITORS,
     MINISTRY_ADMINS,
@@ -30,25 +29,6 @@ from .factories import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def admin_url(name, *args):
-    return reverse(f"admin:participation_{name}", args=args)
-
-
-def as_user(client, user, lang):
-    client.force_login(user)
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = lang
-    return client
-
-
-def management(prefix, total=0, initial=0):
-    return {
-        f"{prefix}-TOTAL_FORMS": str(total),
-        f"{prefix}-INITIAL_FORMS": str(initial),
-        f"{prefix}-MIN_NUM_FORMS": "0",
-        f"{prefix}-MAX_NUM_FORMS": "1000",
-    }
 
 
 def item_form(entity, *, slug="new-poll", opens=None, closes=None, **overrides):

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from participation import audit, exports, services
@@ -37,16 +36,13 @@ from .audit_helpers import (
     transport_consultation,
     transport_ministry,
 )
+from .conftest import admin_url
 from .factories import MINISTRY_ADMINS, MINISTRY_STAFF, MODERATORS, EntityFactory, PollFactory, make_poll
 
 pytestmark = pytest.mark.django_db
 
 Action = AuditEntry.Action
 ADDRESS = "203.0.113.9"
-
-
-def admin_url(name, *args):
-    return reverse(f"admin:participation_{name}", args=args)
 
 
 def as_admin(client, user, lang):

@@ -6,7 +6,6 @@ The matrix: anonymous, a citizen, the four staff groups (members of the items' e
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.urls import reverse
 
 from participation.models import AuditEntry, Comment, Entity, Item, Result
 
@@ -31,6 +30,7 @@ from .audit_helpers import (
     transport_ministry,
     user_for_role,
 )
+from .conftest import admin_url
 from .factories import EntityFactory
 
 pytestmark = pytest.mark.django_db
@@ -132,10 +132,6 @@ def admin_client(client, user, lang):
     client.force_login(user)
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = lang
     return client
-
-
-def admin_url(name, *args):
-    return reverse(f"admin:participation_{name}", args=args)
 
 
 @pytest.fixture

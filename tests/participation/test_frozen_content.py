@@ -18,7 +18,6 @@ import time_machine
 from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 from django.db.models import ProtectedError
-from django.urls import reverse
 from django.utils import timezone, translation
 
 from participation import services
@@ -37,7 +36,18 @@ from participation.models import (
 )
 from tests.factories import VerifiedUserFactory
 
-from .conftest import assert_not_shown, assert_page_language, assert_shown, page, require_postgres, t, url
+from .conftest import (
+    admin_url,
+    as_user,
+    assert_not_shown,
+    assert_page_language,
+    assert_shown,
+    management,
+    page,
+    require_postgres,
+    t,
+    url,
+)
 from .factories import MINISTRY_ADMINS, MINISTRY_STAFF, make_consultation, make_poll, make_referendum, staff_in
 
 pytestmark = pytest.mark.django_db
@@ -257,25 +267,6 @@ def test_content_frozen_follows_the_state_and_the_clock():
 # ---------------------------------------------------------------------------
 # Admin
 # ---------------------------------------------------------------------------
-
-
-def admin_url(name, *args):
-    return reverse(f"admin:participation_{name}", args=args)
-
-
-def as_user(client, user, lang):
-    client.force_login(user)
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = lang
-    return client
-
-
-def management(prefix, total=0, initial=0):
-    return {
-        f"{prefix}-TOTAL_FORMS": str(total),
-        f"{prefix}-INITIAL_FORMS": str(initial),
-        f"{prefix}-MIN_NUM_FORMS": "0",
-        f"{prefix}-MAX_NUM_FORMS": "1000",
-    }
 
 
 def change_form(item, **overrides):
