@@ -11,7 +11,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from . import audit, services
+from . import services
 from .audit import AuditedDeletionsMixin
 from .models import (
     FROZEN_ITEM_FIELDS,
@@ -407,17 +407,8 @@ class ItemAdmin(FilterGuardMixin, FrozenRefusalMixin, AuditedDeletionsMixin, Bil
     def save_formset(self, request, form, formset, change):
         if formset.model is not ItemCorrection:
             return super().save_formset(request, form, formset, change)
-        # In the change form's transaction: a correction and its audit entry are written together or not at all.
         for correction in formset.save(commit=False):
-            correction.created_by = request.user
-            correction.save()
-            audit.record(
-                AuditEntry.Action.CREATE,
-                actor=request.user,
-                obj=correction,
-                entity=correction.item.entity,
-                details={"item_id": correction.item_id, "note_ar": correction.note_ar, "note_en": correction.note_en},
-            )
+            services.publish_correction(request.user, form.instance, correction.note_ar, correction.note_en)
         return None
 
     def save_model(self, request, obj, form, change):

@@ -21,6 +21,7 @@ from .models import (
     AuditEntry,
     Comment,
     Item,
+    ItemCorrection,
     Kind,
     PollAnswer,
     PollBallot,
@@ -28,6 +29,7 @@ from .models import (
     Result,
     SectionReaction,
     State,
+    content_frozen,
     new_receipt_code,
 )
 from .rules import Barrier, eligibility_barrier, participation_barrier, time_barrier
@@ -303,6 +305,26 @@ def moderate_comment(moderator, comment, approve, reason=""):
             details={"status": comment.status, "reason": reason, "item": comment.item.slug},
         )
     return comment
+
+
+def publish_correction(staff, item, note_ar, note_en):
+    """A dated public note that corrects an item whose content is frozen (it has opened).
+
+    Written with its audit entry in one transaction. Add-only: the database refuses changing or
+    deleting a correction (migration 0012_frozen_content). Before opening, staff correct the item itself.
+    """
+    if not content_frozen(item):
+        raise LifecycleError(_("This item has not opened yet: correct the item itself instead of adding a correction."))
+    with transaction.atomic():
+        correction = ItemCorrection.objects.create(item=item, note_ar=note_ar, note_en=note_en, created_by=staff)
+        audit.record(
+            AuditEntry.Action.CREATE,
+            actor=staff,
+            obj=correction,
+            entity=item.entity,
+            details={"item_id": item.pk, "note_ar": note_ar, "note_en": note_en},
+        )
+    return correction
 
 
 # ---------------------------------------------------------------------------

@@ -445,7 +445,7 @@ def test_a_correction_and_its_audit_entry_are_written_together_or_not_at_all(cli
     def broken_record(*args, **kwargs):
         raise RuntimeError("the audit trail is unavailable")
 
-    monkeypatch.setattr("participation.admin.audit.record", broken_record)
+    monkeypatch.setattr("participation.services.audit.record", broken_record)
     with pytest.raises(RuntimeError):
         as_user(client, admin_a, "en").post(admin_url("poll_change", poll.pk), correction_form(poll))
     assert not ItemCorrection.objects.exists()
@@ -491,3 +491,35 @@ def test_the_suites_flush_empties_opened_items_and_keeps_the_triggers():
     poll = make_poll()
     assert refused("UPDATE participation_item SET title_en = %s WHERE id = %s", "Renamed", poll.pk)
     assert refused("DELETE FROM participation_question WHERE item_id = %s", poll.pk)
+
+
+# ---------------------------------------------------------------------------
+# The correction service: the one writer of corrections (the admin calls it)
+# ---------------------------------------------------------------------------
+
+
+def test_a_correction_is_written_with_its_audit_entry_or_not_at_all(monkeypatch):
+    poll = opened(make_poll())
+    staff = staff_in(MINISTRY_ADMINS, poll.entity)
+
+    def trail_down(*args, **kwargs):
+        raise IntegrityError("the audit trail refused")
+
+    monkeypatch.setattr(services.audit, "record", trail_down)
+    with pytest.raises(IntegrityError):
+        services.publish_correction(staff, poll, "تصحيح", "Correction")
+    assert not ItemCorrection.objects.exists()
+    monkeypatch.undo()
+    correction = services.publish_correction(staff, poll, "تصحيح", "Correction")
+    entry = AuditEntry.objects.get(object_type="participation.itemcorrection", object_id=str(correction.pk))
+    assert (entry.actor, correction.created_by) == (staff, staff)
+
+
+def test_an_item_not_yet_open_is_corrected_in_place_not_by_a_correction(lang):
+    draft = make_poll(schedule=False)
+    with pytest.raises(services.LifecycleError) as refusal:
+        services.publish_correction(staff_in(MINISTRY_ADMINS, draft.entity), draft, "تصحيح", "Correction")
+    with translation.override(lang):
+        shown = str(refusal.value.message)
+    assert shown == t(lang, "This item has not opened yet: correct the item itself instead of adding a correction.")
+    assert not ItemCorrection.objects.exists()
