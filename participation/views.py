@@ -347,20 +347,18 @@ def referendum_detail(request, slug):
 def _receipt_response(request, item, receipt):
     """The receipt, in the answer to the vote itself: never in the session, the messages or a log.
 
-    Shown once; no-store keeps it out of every cache, so the back button cannot bring it back to the next person
-    at a shared computer.
+    Shown once; no-store (NO_STORE_VIEWS in security_settings.py lists this view) keeps it out of every cache,
+    so the back button cannot bring it back to the next person at a shared computer.
     """
     receipts_url = request.build_absolute_uri(reverse("participation:referendum_receipts", args=[item.slug]))
     text = render_to_string(
         "participation/receipt.txt", {"item": item, "receipt": receipt, "receipts_url": receipts_url}, request=request
     )
-    response = render(
+    return render(
         request,
         "participation/voted.html",
         {"item": item, "receipt": receipt, "receipt_download": f"data:text/plain;charset=utf-8,{quote(text)}"},
     )
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 def referendum_receipts(request, slug):
