@@ -108,6 +108,10 @@ def test_the_login_limit_holds_across_three_gunicorn_workers(redis_url, tmp_path
         "PORTAL_BASE_URL": f"http://127.0.0.1:{port}",
         "GUNICORN_BIND": f"127.0.0.1:{port}",
         "WEB_CONCURRENCY": str(WORKERS),
+        # Each worker is replaced after 3 requests: the attempts are served by several processes whatever the
+        # kernel's choice of worker (deterministic), and a worker that restarts has forgotten anything it kept.
+        "GUNICORN_MAX_REQUESTS": "3",
+        "GUNICORN_MAX_REQUESTS_JITTER": "0",
         "DJANGO_STATIC_ROOT": str(tmp_path / "static"),
     }
     command = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "tests.ops.pid_wsgi:application"]
@@ -131,5 +135,5 @@ def test_the_login_limit_holds_across_three_gunicorn_workers(redis_url, tmp_path
     assert [refused for _pid, _status, refused in wrong] == [False] * LIMIT + [True] * 4, attempts
     # Even the right password is refused once the limit is reached: it is never checked.
     assert right[1] == 200 and right[2], right
-    # The attempts really were served by different workers, each of which alone would have let them through.
+    # The attempts really were served by different worker processes, each of which alone would have let them through.
     assert len({pid for pid, _status, _refused in attempts}) >= 2, attempts
