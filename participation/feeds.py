@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from . import audience as audiences
 from .bilingual import current_language
@@ -190,12 +191,17 @@ class ResultsFeed(ItemFeed):
         return item.get_results_url()
 
     def item_description(self, item):
+        # The results page's own sentences, so that they read the same (and agree in number) in Arabic.
         result = item.result
-        if result.turnout_percent is None:
-            return _("%(ballots)d ballots counted.") % {"ballots": result.ballots}
-        return _("%(ballots)d ballots counted; turnout %(turnout)s%% of %(eligible)d eligible people.") % {
-            "ballots": result.ballots, "turnout": result.turnout_percent, "eligible": result.eligible,
+        counted = ngettext("%(counter)s ballot counted", "%(counter)s ballots counted", result.ballots) % {
+            "counter": result.ballots
         }
+        if result.turnout_percent is None:
+            return counted
+        turnout = _("Turnout %(turnout)s%% of %(eligible)s eligible people") % {
+            "turnout": result.turnout_percent, "eligible": result.eligible,
+        }
+        return f"{counted} · {turnout}"
 
     def item_pubdate(self, item):
         return item.result.tallied_at

@@ -13,7 +13,7 @@ from participation.models import State
 from . import lifecycle_helpers as lc
 from .accountability_helpers import NOW, record_of_four
 from .audit_helpers import at, bus_poll, new_law_referendum
-from .conftest import assert_shown, t, url
+from .conftest import assert_shown, t, tn, url
 from .factories import EntityFactory
 
 pytestmark = pytest.mark.django_db
@@ -95,6 +95,8 @@ def test_results_feed_only_published_results(client, lang):
     assert set(found) == {title(poll, lang), title(referendum, lang)}
     link = found[title(referendum, lang)].find(f"{ATOM}link").get("href")
     assert link.endswith(f"/{lang}/referendums/{referendum.slug}/results/")
+    summary = found[title(poll, lang)].find(f"{ATOM}summary").text
+    assert summary.startswith(tn(lang, "%(counter)s ballot counted", "%(counter)s ballots counted", 3, counter=3))
 
 
 @pytest.mark.parametrize("lang", ["ar", "en"])
