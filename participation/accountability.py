@@ -148,7 +148,11 @@ class EntityRecord:
 
     @property
     def median_turnout(self):
-        return statistics.median(self.turnouts) if self.turnouts else None
+        """A whole number of people, or a half when the middle falls between two items (2, not 2.0)."""
+        if not self.turnouts:
+            return None
+        median = statistics.median(self.turnouts)
+        return int(median) if median == int(median) else median
 
     @property
     def outcomes_due(self):

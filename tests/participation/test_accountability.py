@@ -55,6 +55,13 @@ def test_median_turnout_includes_counted_polls(four):
     assert row.items_held == 5
     assert sorted(row.turnouts) == [0, 1, 2, 3, 3]
     assert row.median_turnout == 2
+    assert str(row.median_turnout) == "2"
+
+
+def test_median_of_an_even_number_of_items_may_be_a_half(four):
+    (row,) = accountability.build(NOW).entities
+    assert sorted(row.turnouts) == [0, 1, 2, 3]
+    assert row.median_turnout == 1.5
 
 
 def test_what_changed_is_public_only_once_published(four):
@@ -154,3 +161,8 @@ def test_items_that_are_not_consultations_have_no_outcome(four):
     bus_poll(entity=four["on_time"].entity)
     record = accountability.build(NOW)
     assert all(row.slug != "bus-routes" for row in record.consultations)
+
+
+def test_a_whole_median_reads_as_a_whole_number():
+    assert str(accountability.EntityRecord(entity=None, turnouts=[1, 3]).median_turnout) == "2"
+    assert accountability.EntityRecord(entity=None).median_turnout is None
