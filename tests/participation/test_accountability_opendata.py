@@ -142,3 +142,20 @@ def test_the_download_carries_its_checksum(client, published):
     response = client.get(result_url("en", poll, "json"))
     assert response["X-Content-SHA256"] == hashlib.sha256(response.content).hexdigest()
     assert response["Content-Disposition"] == 'attachment; filename="poll-bus-routes-result.json"'
+
+
+def test_the_index_queries_do_not_grow_with_results(client, django_assert_max_num_queries):
+    """The record (closed items, their counted ballots, the consultations' participants, the entities),
+    then the number of results and one page of them with their stored results: six, however many."""
+    bus_poll()
+    with django_assert_max_num_queries(INDEX_QUERIES):
+        assert client.get(url("en", "datasets")).status_code == 200
+    new_law_referendum()
+    for n in range(3):
+        bus_poll(slug=f"more-bus-routes-{n}")
+    record_of_four()
+    with django_assert_max_num_queries(INDEX_QUERIES):
+        assert client.get(url("en", "datasets")).status_code == 200
+
+
+INDEX_QUERIES = 6
