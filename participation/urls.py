@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import attachments, audit_views, open_results, views
+from . import accountability_views, attachments, audit_views, feeds, open_results, opendata, views
 
 app_name = "participation"
 
@@ -26,4 +26,13 @@ urlpatterns = [
     path("consultations/<slug:slug>/sections/<int:number>/react/", views.consultation_react, name="consultation_react"),
     path("documents/<slug:slug>.pdf", attachments.attachment, name="attachment"),
     path("consultations/<slug:slug>/outcome/", views.consultation_outcome, name="consultation_outcome"),
+    path("you-said-we-did/", accountability_views.government, name="accountability"),
+    path("you-said-we-did/<slug:slug>/", accountability_views.entity_record, name="accountability_entity"),
+    path("data/", opendata.datasets, name="datasets"),
+    path("data/accountability-<str:table>.<str:fmt>", opendata.accountability_download, name="accountability_download"),
+    path("data/results/<str:kind>/<slug:slug>.<str:fmt>", opendata.result_download, name="result_download"),
+    path("feeds/opened.atom", feeds.opened_feed, name="feed_opened"),
+    path("feeds/results.atom", feeds.results_feed, name="feed_results"),
+    path("feeds/outcomes.atom", feeds.outcomes_feed, name="feed_outcomes"),
+    path("feeds/calendar.ics", feeds.calendar, name="feed_calendar"),
 ]

@@ -1,4 +1,4 @@
-"""`make screenshots`: PNGs of the home page, a poll, a results page and the admin item form, in Arabic and
+"""`make screenshots`: PNGs of the home page, a poll, a results page, "You said, we did" and the admin item form, in Arabic and
 English, at 1280x900, under docs/screenshots/. Uses the demo content of `seed_demo`.
 
 Not collected by `make test` (the file name does not start with test_); run it by its path:
@@ -58,6 +58,12 @@ def test_screenshots(lang, new_context):
     page.goto(f"/{lang}/polls/{CLOSED_POLL}/results/")
     expect(page.locator("svg.result-bar-svg").first).to_be_visible()
     shoot(page, "results", lang)
+
+    # "You said, we did": every ministry's record of responding, with its charts.
+    page.goto(f"/{lang}/you-said-we-did/")
+    expect(page.locator("svg.result-bar-svg").first).to_be_visible()
+    page.locator("#table-title").scroll_into_view_if_needed()
+    shoot(page, "accountability", lang)
 
     # The admin's item form, in the browser's language: a draft poll being written.
     draft = Poll.objects.create(

@@ -1,0 +1,154 @@
+"""Atom feeds and the iCalendar file: per language, filtered by entity and audience, never a draft or an unpublished result."""
+
+import xml.etree.ElementTree as ET
+from datetime import UTC, timedelta
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import Segment
+from participation import feeds
+from participation.models import State
+
+from . import lifecycle_helpers as lc
+from .accountability_helpers import NOW, record_of_four
+from .audit_helpers import at, bus_poll, new_law_referendum
+from .conftest import assert_shown, t, tn, url
+from .factories import EntityFactory
+
+pytestmark = pytest.mark.django_db
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def entries(response):
+    assert response.status_code == 200, response.content[:500]
+    assert response["Content-Type"].startswith("application/atom+xml")
+    root = ET.fromstring(response.content)  # noqa: S314 (our own response)
+    return {entry.find(f"{ATOM}title").text: entry for entry in root.iter(f"{ATOM}entry")}, root
+
+
+@pytest.fixture
+def items(db):
+    """An open poll of the transport ministry for citizens and residents, one for visitors of another
+    ministry, an upcoming one and a draft."""
+    transport = EntityFactory(slug="transport", name_en="Ministry of Transport", name_ar="وزارة المواصلات")
+    health = EntityFactory(slug="health")
+    citizens, _q, _o = lc.make_poll(entity=transport)
+    visitors, _q, _o = lc.make_poll(entity=health, for_visitors=True, for_citizens=False, for_residents=False)
+    upcoming, _q, _o = lc.make_poll(entity=transport, opens_at=timezone.now() + timedelta(days=2), state=State.SCHEDULED)
+    draft, _q, _o = lc.make_poll(entity=transport, state=State.DRAFT)
+    return {"citizens": citizens, "visitors": visitors, "upcoming": upcoming, "draft": draft}
+
+
+def title(item, lang):
+    return item.title_ar if lang == "ar" else item.title_en
+
+
+@pytest.mark.parametrize("lang", ["ar", "en"])
+def test_opened_feed_in_the_page_language(client, items, lang):
+    found, root = entries(client.get(url(lang, "feed_opened")))
+    assert title(items["citizens"], lang) in found
+    assert title(items["visitors"], lang) in found
+    assert title(items["upcoming"], lang) not in found
+    assert title(items["draft"], lang) not in found
+    assert root.get("{http://www.w3.org/XML/1998/namespace}lang") == lang
+    assert root.find(f"{ATOM}title").text == t(lang, "Newly opened consultations, polls and referendums")
+    link = found[title(items["citizens"], lang)].find(f"{ATOM}link").get("href")
+    assert link.endswith(f"/{lang}/polls/{items['citizens'].slug}/")
+
+
+@pytest.mark.parametrize("lang", ["ar", "en"])
+def test_filter_by_entity_and_audience(client, items, lang):
+    found, _root = entries(client.get(url(lang, "feed_opened"), {"entity": "transport"}))
+    assert set(found) == {title(items["citizens"], lang)}
+    found, _root = entries(client.get(url(lang, "feed_opened"), {"segment": Segment.VISITOR}))
+    assert set(found) == {title(items["visitors"], lang)}
+    found, _root = entries(client.get(url(lang, "feed_opened"), {"segment": "citizen", "persona": "parent"}))
+    assert set(found) == {title(items["citizens"], lang)}
+    # A feed reader's own parameters are ignored.
+    found, _root = entries(client.get(url(lang, "feed_opened"), {"entity": "health", "utm_source": "reader"}))
+    assert set(found) == {title(items["visitors"], lang)}
+
+
+@pytest.mark.parametrize("lang", ["ar", "en"])
+@pytest.mark.parametrize("name", ["feed_opened", "feed_results", "feed_outcomes", "feed_calendar"])
+def test_bad_filters_are_clear_400_and_404(client, items, lang, name):
+    response = client.get(url(lang, name), {"entity": "no-such-ministry"})
+    assert response.status_code == 404
+    assert_shown(response, t(lang, "No such ministry"))
+    for query in ({"segment": "martian"}, {"segment": "visitor", "persona": "parent"}, {"persona": "student"}):
+        response = client.get(url(lang, name), query)
+        assert response.status_code == 400, query
+        assert_shown(response, t(lang, "Choose visitor, citizen or resident as the segment, and a persona that belongs to it."))
+
+
+@pytest.mark.parametrize("lang", ["ar", "en"])
+def test_results_feed_only_published_results(client, lang):
+    poll, _people = bus_poll()
+    referendum, _receipts = new_law_referendum()
+    waiting, _question, options = lc.make_referendum(results_need_approval=True, requires_verified_identity=True)
+    lc.vote_referendum(lc.person(verified=True), waiting, options[0])
+    lc.count(lc.close(waiting))
+    live, _question, _options = lc.make_poll(live_results=True)
+    found, _root = entries(client.get(url(lang, "feed_results")))
+    assert set(found) == {title(poll, lang), title(referendum, lang)}
+    link = found[title(referendum, lang)].find(f"{ATOM}link").get("href")
+    assert link.endswith(f"/{lang}/referendums/{referendum.slug}/results/")
+    summary = found[title(poll, lang)].find(f"{ATOM}summary").text
+    assert summary.startswith(tn(lang, "%(counter)s ballot counted", "%(counter)s ballots counted", 3, counter=3))
+
+
+@pytest.mark.parametrize("lang", ["ar", "en"])
+def test_outcomes_feed_in_the_ministry_words(client, lang):
+    four = record_of_four()
+    with at(NOW):
+        found, _root = entries(client.get(url(lang, "feed_outcomes"), {"entity": "transport"}))
+    assert set(found) == {title(four["on_time"], lang), title(four["late"], lang)}
+    summary = found[title(four["on_time"], lang)].find(f"{ATOM}summary").text
+    assert summary == (four["on_time"].outcome_changed_ar if lang == "ar" else four["on_time"].outcome_changed_en)
+
+
+# -- iCalendar ------------------------------------------------------------------------------------
+
+
+def unfold(data):
+    return data.replace("\r\n ", "")
+
+
+@pytest.mark.parametrize("lang", ["ar", "en"])
+def test_calendar_is_rfc_5545(client, items, lang):
+    response = client.get(url(lang, "feed_calendar"))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/calendar; charset=utf-8"
+    data = response.content
+    assert data.endswith(b"END:VCALENDAR\r\n")
+    assert b"\n" not in data.replace(b"\r\n", b""), "every line ends with CRLF"
+    for line in data.split(b"\r\n"):
+        assert len(line) <= 75, line
+        line.decode("utf-8")  # folding never splits a character
+    text = unfold(data.decode("utf-8"))
+    assert text.count("BEGIN:VEVENT") == 2 * 3  # opening and closing of the three public polls
+    poll = items["citizens"]
+    start = poll.opens_at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    assert f"UID:poll-{poll.slug}-opens-{lang}@testserver\r\nDTSTAMP:" in text
+    assert f"DTSTART:{start}\r\n" in text
+    assert t(lang, "Opens: %(title)s", title=title(poll, lang)) in text
+    assert title(items["draft"], lang) not in text
+
+
+def test_text_is_escaped_and_long_lines_folded():
+    assert feeds.ics_text('a,b;c\\d\r\ne\x07') == "a\\,b\\;c\\\\d\\ne"
+    line = "SUMMARY:" + "استشارة وطنية حول مشروع قانون النقل، المرحلة الثانية " * 4
+    folded = feeds.fold(line)
+    physical = folded.encode("utf-8").split(b"\r\n")
+    assert len(physical) > 1
+    assert all(len(part) <= 75 for part in physical)
+    assert all(part.startswith(b" ") for part in physical[1:])
+    assert unfold(folded) == line
+
+
+def test_calendar_filter_by_entity(client, items):
+    text = unfold(client.get(url("en", "feed_calendar"), {"entity": "health"}).content.decode())
+    assert text.count("BEGIN:VEVENT") == 2
+    assert items["visitors"].title_en in text

@@ -1,0 +1,82 @@
+"""sitemap.xml with both languages and hreflang alternates, robots.txt, and the pages' links to feeds and data."""
+
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from participation.models import State
+
+from . import lifecycle_helpers as lc
+from .audit_helpers import bus_poll, new_law_referendum
+from .conftest import assert_shown, page, t, url
+
+pytestmark = pytest.mark.django_db
+
+SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+XHTML = "{http://www.w3.org/1999/xhtml}"
+
+
+def sitemap_urls(client):
+    response = client.get("/sitemap.xml")
+    assert response.status_code == 200
+    root = ET.fromstring(response.content)  # noqa: S314 (our own response)
+    urls = {}
+    for node in root.iter(f"{SITEMAP}url"):
+        links = {link.get("hreflang"): link.get("href") for link in node.iter(f"{XHTML}link")}
+        urls[node.find(f"{SITEMAP}loc").text.removeprefix("http://testserver")] = links
+    return urls
+
+
+def test_sitemap_lists_public_pages_in_both_languages_with_alternates(client):
+    poll, _people = bus_poll()
+    waiting, _question, options = lc.make_referendum(results_need_approval=True, requires_verified_identity=True)
+    lc.vote_referendum(lc.person(verified=True), waiting, options[0])
+    lc.count(lc.close(waiting))
+    draft, _question, _options = lc.make_poll(state=State.DRAFT)
+    urls = sitemap_urls(client)
+    for lang in ("ar", "en"):
+        assert f"/{lang}/polls/{poll.slug}/" in urls
+        assert f"/{lang}/polls/{poll.slug}/results/" in urls
+        assert f"/{lang}/you-said-we-did/" in urls
+        assert f"/{lang}/you-said-we-did/{poll.entity.slug}/" in urls
+        assert f"/{lang}/data/" in urls
+        assert f"/{lang}/referendums/{waiting.slug}/" in urls
+        assert f"/{lang}/referendums/{waiting.slug}/results/" not in urls
+    assert not any(draft.slug in loc for loc in urls)
+    alternates = urls[f"/en/polls/{poll.slug}/"]
+    assert alternates == {
+        "ar": f"http://testserver/ar/polls/{poll.slug}/",
+        "en": f"http://testserver/en/polls/{poll.slug}/",
+        "x-default": f"http://testserver/polls/{poll.slug}/",
+    }
+    # x-default is the address without a language, which sends each reader to their language's page.
+    assert client.get(f"/polls/{poll.slug}/", HTTP_ACCEPT_LANGUAGE="en")["Location"] == f"/en/polls/{poll.slug}/"
+    assert client.get(f"/polls/{poll.slug}/", HTTP_ACCEPT_LANGUAGE="ar")["Location"] == f"/ar/polls/{poll.slug}/"
+
+
+def test_robots_txt_points_to_the_sitemap(client):
+    response = client.get("/robots.txt")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    lines = response.content.decode().splitlines()
+    assert lines[0] == "User-agent: *"
+    assert "Disallow: /admin/" in lines
+    assert "Disallow: /en/profile/" in lines and "Disallow: /ar/audit/" in lines
+    assert "Allow: /ar/audit/checkpoint/" in lines
+    assert lines[-1] == "Sitemap: http://testserver/sitemap.xml"
+
+
+@pytest.mark.parametrize("lang", ["ar", "en"])
+def test_pages_link_the_feeds_and_the_open_data(client, lang):
+    new_law_referendum()
+    response = client.get(f"/{lang}/")
+    body = page(response)
+    for name in ("feed_opened", "feed_results", "feed_outcomes"):
+        assert '<link rel="alternate" type="application/atom+xml"' in body
+        assert f'href="{url(lang, name)}"' in body
+    assert f'type="text/calendar" title="{t(lang, "Opening and closing dates (iCalendar, for your calendar)")}"' in body
+    assert f'href="{url(lang, "accountability")}">{t(lang, "You said, we did")}</a>' in body
+    assert f'href="{url(lang, "datasets")}">{t(lang, "Open data")}</a>' in body
+    datasets = client.get(url(lang, "datasets"))
+    assert_shown(datasets, t(lang, "Published outcomes of consultations (Atom feed)"))
+    assert f'href="{url(lang, "feed_calendar")}"' in page(datasets)
