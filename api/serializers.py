@@ -43,9 +43,10 @@ class ErrorSerializer(serializers.Serializer):
 
 
 class ValidationErrorSerializer(serializers.Serializer):
-    """400: each refused query parameter with its messages."""
+    """400: what was refused and, for query parameters, each one with its messages."""
 
-    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+    detail = serializers.CharField(help_text="What went wrong, in the request's language.")
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)
 
 
 # ---------------------------------------------------------------------------

@@ -13,11 +13,12 @@ import hashlib
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Q
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
@@ -36,15 +37,15 @@ from .throttling import ClientRateThrottle
 
 SLUG = OpenApiParameter("slug", str, OpenApiParameter.PATH, pattern=r"^[-a-zA-Z0-9_]+$")
 ERRORS = {
+    400: OpenApiResponse(out.ValidationErrorSerializer, description="Refused: unreadable characters, or a query parameter."),
     404: OpenApiResponse(out.ErrorSerializer, description="Not found: unknown, not public (yet), or an invalid cursor."),
     429: OpenApiResponse(out.ErrorSerializer, description="Too many requests from this client; see Retry-After."),
 }
-BAD_INPUT = {400: OpenApiResponse(out.ValidationErrorSerializer, description="A query parameter was refused.")}
 
 
-def answer(serializer, bad_input=False):
-    """The documented answers of an operation: 200 with `serializer`, 404, 429 and, with query parameters, 400."""
-    return {200: serializer} | ERRORS | (BAD_INPUT if bad_input else {})
+def answer(serializer):
+    """The documented answers of an operation: 200 with `serializer`, then 400, 404 and 429."""
+    return {200: serializer} | ERRORS
 
 
 class PublicReadView(GenericAPIView):
@@ -82,10 +83,17 @@ class PublicReadView(GenericAPIView):
 
     def query(self, request, form):
         """Validated query parameters, or 400 with every refused one."""
-        form = form(data=request.query_params)
+        # A plain dict, not the QueryDict: DRF reads an empty value in a QueryDict as "absent", while the schema
+        # says an empty type or q is refused (minLength 1), and so it is.
+        form = form(data=request.query_params.dict())
         if not form.is_valid():
-            raise ValidationError({"errors": form.errors})
+            raise ValidationError({"detail": gettext("A query parameter was refused."), "errors": form.errors})
         return form.validated_data
+
+
+def not_found(request, *args, **kwargs):
+    """404 in JSON, as the API's own refusals, for an address under /api/ that no view answers."""
+    return JsonResponse({"detail": gettext("Not found.")}, status=404)
 
 
 def public_item(slug, *kinds):
@@ -145,15 +153,12 @@ class ItemFilter(serializers.Serializer):
         choices=list(CLOCK_STATES), required=False,
         help_text="By the clock: scheduled (not open yet), open, or closed (closed or results published).",
     )
-    entity = serializers.SlugField(required=False, help_text="An entity's slug.")
+    entity = serializers.SlugField(required=False, help_text="An entity's slug (an unknown one matches nothing).")
     segment = serializers.ChoiceField(choices=out.SEGMENTS, required=False, help_text="Items this group may take part in.")
     persona = serializers.ChoiceField(choices=out.PERSONAS, required=False, help_text="Items open to people who describe themselves so.")
-    q = serializers.CharField(required=False, max_length=100, help_text="Words in the title, Arabic or English.")
-
-    def validate_entity(self, slug):
-        if not Entity.objects.filter(slug=slug).exists():
-            raise serializers.ValidationError("No entity has this slug.")
-        return slug
+    q = serializers.RegexField(
+        r"^[^\x00]+$", required=False, max_length=100, help_text="Words in the title, Arabic or English."
+    )
 
 
 @extend_schema(tags=["items"])
@@ -164,7 +169,7 @@ class ItemList(PublicReadView):
     pagination_class = ordered_by("-opens_at", "slug")
 
     @extend_schema(operation_id="items_list", summary="Consultations, polls and referendums", parameters=[ItemFilter],
-                   responses=answer(out.ItemSerializer(many=True), bad_input=True))
+                   responses=answer(out.ItemSerializer(many=True)))
     def get(self, request, **kwargs):
         return super().get(request, **kwargs)
 
@@ -372,10 +377,7 @@ class ItemReceipts(PublicReadView):
 
 
 class OutcomeFilter(serializers.Serializer):
-    entity = serializers.SlugField(required=False, help_text="An entity's slug.")
-
-    def validate_entity(self, slug):
-        return ItemFilter().validate_entity(slug)
+    entity = serializers.SlugField(required=False, help_text="An entity's slug (an unknown one matches nothing).")
 
 
 @extend_schema(tags=["outcomes"])
@@ -386,7 +388,7 @@ class OutcomeList(PublicReadView):
     pagination_class = ordered_by("-closes_at", "slug")
 
     @extend_schema(operation_id="outcomes_list", summary="Outcomes of closed consultations", parameters=[OutcomeFilter],
-                   responses=answer(out.OutcomeSerializer(many=True), bad_input=True))
+                   responses=answer(out.OutcomeSerializer(many=True)))
     def get(self, request, **kwargs):
         return super().get(request, **kwargs)
 
