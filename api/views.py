@@ -26,9 +26,8 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from participation import audit, open_results, verification
+from participation import audit, open_results, results, verification
 from participation import views as pages
-from participation.exports import ABSTAIN_LABELS
 from participation.models import Entity, Item, Kind, Result, State
 
 from . import serializers as out
@@ -217,6 +216,15 @@ def _both(ar, en):
     return {"ar": ar, "en": en}
 
 
+def _abstain_text(kind):
+    """"No opinion" or "Blank vote" in both languages, worded as the results page words them."""
+    labels = {}
+    for lang in ("ar", "en"):
+        with translation.override(lang):
+            labels[lang] = str(results._abstain_label(kind))
+    return labels
+
+
 def _downloads(item):
     if item.kind != Kind.REFERENDUM or item.state != State.PUBLISHED:
         return None
@@ -248,7 +256,7 @@ def _live(item, questions, shown):
     for question, block in zip(questions, shown["questions"], strict=True):
         options = [_both(option.text_ar, option.text_en) | {"position": option.position} for option in question.options.all()]
         if question.allow_abstain:
-            options.append(_both(*ABSTAIN_LABELS[item.kind]) | {"position": 0})
+            options.append(_abstain_text(item.kind) | {"position": 0})
         blocks.append(
             {
                 "position": question.position,
@@ -280,7 +288,7 @@ def _counted(item, result, shown):
     for question, block in zip(result.counts["questions"], shown["questions"], strict=True):
         options = []
         for option, row in zip(question["options"], block["rows"], strict=True):
-            text = _both(*ABSTAIN_LABELS[item.kind]) if option.get("abstain") else _both(option["ar"], option["en"])
+            text = _abstain_text(item.kind) if option.get("abstain") else _both(option["ar"], option["en"])
             options.append(
                 {
                     "position": option["position"],
