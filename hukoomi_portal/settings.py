@@ -11,6 +11,7 @@ local-memory cache and the embedded broker (kombu's filesystem transport in
 suite: tasks always go through a broker to a worker.
 """
 
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -304,7 +305,9 @@ PORTAL_BASE_URL = env_base_url("PORTAL_BASE_URL", debug=DEBUG, default="http://1
 # The public read-only API, /api/v1/ (api/, docs/api.md): anonymous, JSON only, GET only.
 # PORTAL_API_RATE is per client (the hashed address), counted in the shared cache above;
 # answers are kept in that cache for PORTAL_API_CACHE_SECONDS.
-PORTAL_API_RATE = env_str("PORTAL_API_RATE", "120/minute")
+PORTAL_API_RATE = env_str("PORTAL_API_RATE", "120/minute").strip()
+if not re.fullmatch(r"[1-9][0-9]*/(second|minute|hour|day)", PORTAL_API_RATE):
+    raise ImproperlyConfigured(f"PORTAL_API_RATE must read like 120/minute (per second, minute, hour or day), not {PORTAL_API_RATE!r}.")
 PORTAL_API_CACHE_SECONDS = env_int("PORTAL_API_CACHE_SECONDS", 30)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],

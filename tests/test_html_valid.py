@@ -62,6 +62,7 @@ ANONYMOUS_PAGES = {
     "consultations/food-labelling/": 200,
     "consultations/food-labelling/outcome/": 200,
     "audit/checkpoint/": 200,
+    "api/": 200,
     "audit/": 403,
     "accounts/login/": 200,
     "accounts/signup/": 200,
