@@ -1,5 +1,7 @@
 """What each endpoint of /api/v1/ answers on the seeded world (tests/api/conftest.py)."""
 
+import base64
+
 import pytest
 from django.utils import translation
 
@@ -189,3 +191,14 @@ def test_only_get_and_json_everywhere(client, world):
         assert response.json() == {"detail": "Not found."}
     response = client.get("/api/v1/items/", {"q": "a\x00b"})
     assert response.status_code == 400 and "detail" in response.json()
+
+
+@pytest.mark.parametrize("forged", ["p=not-a-date", "p=2026-13-45", "o=abc", "p=a\x00b"])
+def test_a_forged_cursor_is_not_found_never_a_server_error(client, world, forged):
+    """A cursor is base64 anyone can write: a position that is no date, or holds a NUL, is a 404."""
+    cursor = base64.b64encode(forged.encode()).decode()
+    for address in ("/api/v1/items/", "/api/v1/outcomes/"):  # ordered by dates
+        assert client.get(address, {"cursor": cursor}).status_code == 404, address
+    for address in ("/api/v1/entities/", "/api/v1/items/new-law/receipts/"):  # ordered by text: any text is a place
+        expected = {404} if "\x00" in forged or "o=" in forged else {200}
+        assert client.get(address, {"cursor": cursor}).status_code in expected, address
