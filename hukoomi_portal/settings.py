@@ -11,6 +11,7 @@ local-memory cache and the embedded broker (kombu's filesystem transport in
 suite: tasks always go through a broker to a worker.
 """
 
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -56,8 +57,11 @@ INSTALLED_APPS = [
     "allauth.account",
     "crispy_forms",
     "crispy_bootstrap5",
+    "rest_framework",
+    "drf_spectacular",
     "accounts",
     "participation",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -301,6 +305,34 @@ AUDIT_HMAC_KEY = env_key("PORTAL_AUDIT_KEY", debug=DEBUG, secret_key=SECRET_KEY,
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "Hukoomi-Demo-2026")
 # Absolute links in e-mails (unsubscribe, item pages); required with debug off.
 PORTAL_BASE_URL = env_base_url("PORTAL_BASE_URL", debug=DEBUG, default="http://127.0.0.1:8000")
+
+# The public read-only API, /api/v1/ (api/, docs/api.md): anonymous, JSON only, GET only.
+# PORTAL_API_RATE is per client (the hashed address), counted in the shared cache above;
+# answers are kept in that cache for PORTAL_API_CACHE_SECONDS.
+PORTAL_API_RATE = env_str("PORTAL_API_RATE", "120/minute").strip()
+if not re.fullmatch(r"[1-9][0-9]*/(second|minute|hour|day)", PORTAL_API_RATE):
+    raise ImproperlyConfigured(f"PORTAL_API_RATE must read like 120/minute (per second, minute, hour or day), not {PORTAL_API_RATE!r}.")
+PORTAL_API_CACHE_SECONDS = env_int("PORTAL_API_CACHE_SECONDS", 30)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "UNAUTHENTICATED_USER": None,
+    # No browsable HTML API: its forms and inline scripts are not for a read-only public API under our CSP.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.ClientRateThrottle"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNICODE_JSON": True,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Hukoomi e-participation API",
+    "DESCRIPTION": "Read-only open data of Qatar's e-participation portal (docs/api.md). Texts are {\"ar\": …, \"en\": …}.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
+    "ENUM_NAME_OVERRIDES": {"ItemTypeEnum": ["poll", "referendum", "consultation"], "ResultTypeEnum": ["poll", "referendum"]},
+}
 
 # Response headers (CSP, Permissions-Policy, no-store): reviewed in their own module.
 from .security_settings import *  # noqa: E402,F403

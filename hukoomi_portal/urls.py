@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from participation import sitemaps
+from api import urls as api_urls
 from participation import views as participation_views
 
 from . import views
@@ -12,6 +13,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("sitemap.xml", sitemaps.sitemap, name="sitemap"),
     path("robots.txt", sitemaps.robots_txt, name="robots_txt"),
+    path("", include(api_urls)),
 ]
 
 urlpatterns += i18n_patterns(
@@ -24,6 +26,7 @@ urlpatterns += i18n_patterns(
     path("", include("participation.urls")),
     path("accounts/", include("allauth.urls")),
     path("profile/", include("accounts.urls")),
+    path("", include((api_urls.docs_patterns, "api_docs"))),
     prefix_default_language=True,
 )
 

@@ -68,6 +68,7 @@ ANONYMOUS_PAGES = {
     "you-said-we-did/health/": 200,
     "data/": 200,
     "feeds/opened.atom?entity=nobody": 404,
+    "api/": 200,
     "audit/": 403,
     "accounts/login/": 200,
     "accounts/signup/": 200,
