@@ -184,3 +184,21 @@ def test_a_sign_up_with_a_known_address_gets_a_portal_email(client, lang, mailou
         assert english_sentences(re.sub(r"https?://\S+", "", body)) == []
         assert "noor.ali@example.qa" in body
 
+
+
+CONFIRM_PAGE = {
+    "ar": "هو عنوان البريد الإلكتروني لحساب Noor Ali.",
+    "en": "is the e-mail address of the account of Noor Ali.",
+}
+SIGNED_IN = {"ar": "تم تسجيل دخولك باسم Noor Ali.", "en": "Successfully signed in as Noor Ali."}
+
+
+def test_the_confirmation_page_and_the_welcome_name_the_person(client, lang, mailoutbox):
+    """allauth names people by their name (ACCOUNT_USER_DISPLAY), not "للمستخدم noor.ali@…"."""
+    client.post(f"/{lang}/accounts/signup/", signup_data())
+    confirm_url = link_in(mailoutbox[0].body, f"/{lang}/accounts/confirm-email/")
+    text = main_text(client.get(confirm_url))
+    assert CONFIRM_PAGE[lang] in text
+    assert "المستخدم" not in text and "for user" not in text
+    welcome = client.post(confirm_url, follow=True)
+    assert SIGNED_IN[lang] in visible_text(welcome.content.decode())
