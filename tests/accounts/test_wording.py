@@ -93,6 +93,36 @@ def test_arabic_account_pages_have_no_english_and_no_allauth_mistakes(client, pa
     assert not STRAY_MARKS.search(response.content.decode())
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/ar/accounts/password/change/",
+        "/ar/accounts/email/",
+        "/ar/accounts/logout/",
+        "/ar/accounts/reauthenticate/",
+        "/ar/profile/",
+    ],
+)
+def test_arabic_pages_of_a_signed_in_person_have_no_english(client, path):
+    client.force_login(VerifiedUserFactory())
+    response = client.get(path, follow=True)
+    assert response.status_code == 200
+    text = main_text(response)
+    assert english_sentences(text) == []
+    assert [w for w in WRONG_ARABIC if w in text] == []
+    assert not STRAY_MARKS.search(response.content.decode())
+
+
+def test_a_bad_new_password_is_refused_in_arabic(client):
+    client.force_login(VerifiedUserFactory())
+    response = client.post(
+        "/ar/accounts/password/change/", {"oldpassword": "wrong", "password1": "1234567", "password2": "12345678"}
+    )
+    errors = error_texts(response)
+    assert "كلمة المرور هذه قصيرة جدًا: يجب أن تتكون من 10 أحرف على الأقل." in errors
+    assert [e for e in errors if english_sentences(e)] == []
+
+
 def test_a_failed_log_in_and_a_reset_for_an_unknown_address_are_in_arabic(client):
     VerifiedUserFactory(email="noor@example.qa")
     login = client.post("/ar/accounts/login/", {"login": "noor@example.qa", "password": "wrong-password"})
