@@ -152,3 +152,86 @@ def test_the_examples_from_the_issue_read_right(message, n, expected):
         text = translation.ngettext(*message, n)
     name = "counter" if "%(counter)s" in message[0] else "count"
     assert text % {name: n} == expected
+
+
+# ---------------------------------------------------------------------------
+# Every count in the code goes through the catalogue's plural forms
+# ---------------------------------------------------------------------------
+
+ROOT = PO_FILE.parents[3]
+SOURCE_DIRS = ("accounts", "participation", "hukoomi_portal", "templates")
+NGETTEXT_NAMES = {"ngettext", "ngettext_lazy", "npgettext", "npgettext_lazy"}
+BLOCK_COUNT = re.compile(
+    r"{%\s*blocktrans(?:late)?\b(?P<args>[^%]*\bcount\b[^%]*)%}(?P<singular>.*?){%\s*plural\s*%}(?P<plural>.*?)"
+    r"{%\s*endblocktrans(?:late)?\s*%}",
+    re.DOTALL,
+)
+
+
+def python_plurals():
+    """(context, singular, plural, where) of every ngettext call with literal strings in our Python code."""
+    import ast
+
+    found = []
+    for folder in SOURCE_DIRS:
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            if "migrations" in path.parts:
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not isinstance(node, ast.Call):
+                    continue
+                name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+                if name not in NGETTEXT_NAMES:
+                    continue
+                args = [a.value if isinstance(a, ast.Constant) and isinstance(a.value, str) else None for a in node.args]
+                if name.startswith("np"):
+                    context, singular, plural = args[:3]
+                else:
+                    context, (singular, plural) = None, args[:2]
+                assert singular and plural, f"{path}:{node.lineno}: ngettext with a message that is not a literal"
+                found.append((context, singular, plural, f"{path.relative_to(ROOT)}:{node.lineno}"))
+    return found
+
+
+def as_msgid(template_text):
+    return re.sub(r"{{\s*(\w+)\s*}}", r"%(\1)s", template_text.replace("%", "%%"))
+
+
+def template_plurals():
+    found = []
+    for path in sorted((ROOT / "templates").rglob("*")):
+        if path.suffix not in (".html", ".txt"):
+            continue
+        for match in BLOCK_COUNT.finditer(path.read_text(encoding="utf-8")):
+            singular, plural = match.group("singular"), match.group("plural")
+            if "trimmed" in match.group("args"):
+                singular, plural = (" ".join(part.split()) for part in (singular, plural))
+            context = re.search(r'\bcontext\s+"([^"]+)"', match.group("args"))
+            where = f"{path.relative_to(ROOT)}"
+            found.append((context.group(1) if context else None, as_msgid(singular), as_msgid(plural), where))
+    return found
+
+
+def test_every_count_in_the_code_has_six_arabic_forms():
+    catalogue = {(e.get("msgctxt"), e["msgid"], e["msgid_plural"]) for e in plural_entries()}
+    counts = python_plurals() + template_plurals()
+    assert len(counts) >= 15, "the scan should find the portal's counts"
+    missing = [where for context, singular, plural, where in counts if (context, singular, plural) not in catalogue]
+    assert missing == [], f"counts without an Arabic plural entry in locale/ar: {missing}"
+
+
+def test_the_scan_reads_template_counts():
+    [(context, singular, plural, _where)] = [
+        c for c in template_plurals() if c[3].endswith("receipts.html") and "receipt" in c[1]
+    ]
+    assert (context, singular, plural) == (None, "%(counter)s receipt", "%(counter)s receipts")
+
+
+def test_no_template_uses_timeuntil_or_timesince():
+    """Django's timeuntil/timesince write "1 أسبوع، 4 أيام"; cards use |timeleft (docs/languages.md)."""
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in sorted((ROOT / "templates").rglob("*.html"))
+        if re.search(r"\|\s*time(until|since)\b", path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
