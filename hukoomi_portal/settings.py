@@ -143,6 +143,8 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = True
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
 ACCOUNT_PRESERVE_USERNAME_CASING = False
+# allauth names people by their name, not their e-mail address (issue 12).
+ACCOUNT_USER_DISPLAY = "accounts.display.display_name"
 ACCOUNT_RATE_LIMITS = {
     # allauth's defaults, spelled out so that they are visible and reviewed.
     "login_failed": "10/m/ip,5/5m/key",
