@@ -2,8 +2,8 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 
-from participation import sitemaps
 from api import urls as api_urls
+from participation import sitemaps
 from participation import views as participation_views
 
 from . import views
