@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import audience as audiences
 from . import feedback, headlines, notifications, results, rules, services
@@ -453,10 +453,16 @@ def _consultation_page(request, item, comment_form=None, status=200):
     return render(request, "participation/consultation_detail.html", context, status=status)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def consultation_comment(request, slug):
-    """Add a comment; when it is refused, the consultation page again, the errors beside the form, nothing lost."""
+    """Add a comment; when it is refused, the consultation page again, the errors beside the form, nothing lost.
+
+    That page's address is this one, so its language switch (or a reload after the browser's warning) asks
+    for it by GET: that goes to the consultation page, never to a "method not allowed" dead end.
+    """
     item = _get_item(request, Kind.CONSULTATION, slug)
+    if request.method == "GET":
+        return redirect(f"{item.get_absolute_url()}#add-comment")
     sections = list(item.sections.all())
     form = CommentForm(request.POST, sections=sections)
     if not form.is_valid():

@@ -20,7 +20,7 @@ from .factories import SectionFactory, make_consultation
 
 pytestmark = pytest.mark.django_db
 
-COMMENT_FORM = 'action="{}'  # the form's address ends in #add-comment, where the page opens after an error
+COMMENT_FORM = 'action="{}'  # the form's address ends in #error-summary, where the page opens after an error
 
 
 HEADINGS = {1: ("الأهداف", "Goals"), 2: ("الإجراءات", "Measures"), 3: ("التنفيذ", "Delivery")}
@@ -448,3 +448,13 @@ def test_changing_the_answer_moves_the_mark(client, lang, consultation, citizen)
     assert "btn-primary" in buttons["no"][0] and "btn-outline-primary" in buttons["yes"][0]
     assert escape(t(lang, "Your view: you disagree with this section.")) in article
     assert escape(t(lang, "Your view: you agree with this section.")) not in article
+
+
+def test_the_comment_address_asked_by_get_leads_back_to_the_consultation(client, lang, consultation, citizen):
+    """The error page's language switch points to the comment address: a GET there is no dead end."""
+    client.force_login(citizen)
+    other = "en" if lang == "ar" else "ar"
+    response = client.get(url(other, "consultation_comment", slug=consultation.slug))
+    assert response.status_code == 302
+    assert response["Location"] == url(other, "consultation_detail", slug=consultation.slug) + "#add-comment"
+    assert not Comment.objects.exists()
