@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "accounts",
     "participation",
+    # Questions and their options edited on the poll's own admin page (participation/admin.py).
+    "nested_admin",
 ]
 
 MIDDLEWARE = [
