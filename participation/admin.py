@@ -156,7 +156,7 @@ class BilingualFieldsMixin:
         if subwidgets and len(subwidgets) == 2:  # admin's split date and time
             subwidgets[0].attrs["aria-label"] = f"{field.label}: {_('Date')}"
             subwidgets[1].attrs["aria-label"] = f"{field.label}: {_('Time')}"
-        elif isinstance(self, admin.TabularInline):
+        elif isinstance(self, (admin.TabularInline, NestedTabularInline)):
             field.widget.attrs.setdefault("aria-label", str(field.label))
         return field
 
@@ -230,6 +230,12 @@ class SelfNumberingFormSet(NestedInlineFormSet):
     """
 
     position_field = "position"
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            # A tabular row's delete box has no <label> of its own (Django's template): name it for screen readers.
+            form.fields["DELETE"].widget.attrs["aria-label"] = str(_("Delete"))
 
     def _kept_forms(self):
         deleted = set(self.deleted_forms) if self.can_delete else set()
@@ -315,6 +321,8 @@ class SelfNumberingInlineMixin:
     """Position fields of inline rows may be left empty: the row comes last (see SelfNumberingFormSet)."""
 
     form = SelfNumberedForm
+    # No drag and drop: the typed positions order the rows (nested_admin's dragging would only move them on screen).
+    is_sortable = False
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
