@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "accounts",
     "participation",
     "api",
+    # Questions and their options edited on the poll's own admin page (participation/admin.py).
+    "nested_admin",
 ]
 
 MIDDLEWARE = [

@@ -225,13 +225,15 @@ def _get_item(request, kind, slug):
 
 def _detail_context(request, item, now):
     taken = rules.has_taken_part(request.user, item)
+    preview = item.state == State.DRAFT
     return {
         "item": item,
         "now": now,
-        "shown_state": item.current_state(now),
+        # A draft is previewed as voters will first see it: "opens on …" (never "closed on" a future date).
+        "shown_state": State.SCHEDULED if preview else item.current_state(now),
         "barrier": rules.participation_barrier(request.user, item, now, taken_part=taken),
         "taken_part": taken,
-        "is_preview": item.state == State.DRAFT,
+        "is_preview": preview,
         "login_url": f"{reverse('account_login')}?next={request.path}",
     }
 

@@ -57,7 +57,9 @@ def test_demo_accounts_are_valid_people(settings):
     assert admin.is_superuser and admin.is_staff
     staff = User.objects.get(email="staff@demo.hukoomi.qa")
     assert staff.is_staff and not staff.is_superuser
-    assert list(staff.groups.values_list("name", flat=True)) == ["Ministry staff"]
+    # The roles their job needs: drafts, scheduling and publishing, moderation (issue 12).
+    assert set(staff.groups.values_list("name", flat=True)) == {"Ministry staff", "Ministry admins", "Moderators"}
+    assert all(staff.has_perm(f"participation.{p}") for p in ("schedule_item", "moderate_comment", "add_poll"))
 
 
 @pytest.mark.parametrize("email", DEMO_EMAILS)
