@@ -1,3 +1,4 @@
+from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -17,6 +18,13 @@ from participation.validators import validate_single_line
 
 from . import claims, verification
 from .models import VERIFICATION_FIELDS, IdentityClaim, PendingVerification, User, VerificationDecision
+
+# The national digital identity is configured in settings (no SocialApp rows), tokens are not stored, and a
+# linked account's stored claims hold the person's Qatar ID number: none of allauth's social models belong
+# in the admin. A person's link shows on their own record (verified by the national digital identity).
+for _model in (SocialApp, SocialAccount, SocialToken):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
 
 
 class UserCreationForm(DjangoUserCreationForm):
