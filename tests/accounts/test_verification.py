@@ -236,3 +236,21 @@ def test_the_referendum_barrier_is_no_dead_end(client, lang):
     assert 'id="verification-status"' in body
     assert STATUS_TEXT["pending"][lang] in body and STATUS_TEXT["expected"][lang] in body
     assert f'href="/{lang}/participate/"' in body
+
+
+def test_seed_demo_gives_a_verifier_and_someone_to_verify(client, settings, verifier):
+    from django.core.management import call_command
+
+    settings.DEBUG = True
+    call_command("seed_demo", verbosity=0)
+    demo_verifier = User.objects.get(email="verifier@demo.hukoomi.qa")
+    waiting = User.objects.get(email="pending@demo.hukoomi.qa")
+    assert demo_verifier.is_staff and not demo_verifier.is_superuser
+    assert list(demo_verifier.groups.values_list("name", flat=True)) == ["Verifiers"]
+    assert waiting.awaits_verification and waiting.verification_requested_at is not None
+    assert client.login(email="verifier@demo.hukoomi.qa", password=settings.DEMO_PASSWORD)
+    assert waiting.email in client.get(QUEUE).content.decode()
+    verification.approve(waiting.pk, demo_verifier)
+    call_command("seed_demo", verbosity=0)
+    waiting.refresh_from_db()
+    assert waiting.is_verified
