@@ -365,3 +365,23 @@ PORTAL_BASE_URL = env_base_url("PORTAL_BASE_URL", debug=DEBUG, default="http://1
 
 # Response headers (CSP, Permissions-Policy, no-store): reviewed in their own module.
 from .security_settings import *  # noqa: E402,F403
+
+
+def allow_identity_provider_forms(policy, server_url):
+    """The policy, with the identity provider's origin allowed as a form target.
+
+    The national-identity button posts to the portal, which redirects to the provider: browsers apply
+    form-action to that redirect too, so without the provider's origin the sign-in never leaves the page.
+    """
+    if not server_url:
+        return policy
+    from copy import deepcopy
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(server_url)
+    widened = deepcopy(policy)
+    widened["DIRECTIVES"]["form-action"] = [*widened["DIRECTIVES"]["form-action"], f"{parts.scheme}://{parts.netloc}"]
+    return widened
+
+
+CONTENT_SECURITY_POLICY = allow_identity_provider_forms(CONTENT_SECURITY_POLICY, OIDC_SERVER_URL)  # noqa: F405
