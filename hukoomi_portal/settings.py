@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "allauth",
     "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "crispy_forms",
     "crispy_bootstrap5",
     "rest_framework",
@@ -157,6 +159,63 @@ ACCOUNT_RATE_LIMITS = {
     "change_password": "5/m/user",
 }
 
+# The national digital identity (OpenID Connect) is the main way in: its signed ID token names the
+# person, their Qatar ID number and nationality, which verify them at once (accounts/national_identity.py).
+# Off until PORTAL_OIDC_SERVER_URL is set; e-mail and password always work beside it (docs/deploy.md).
+NATIONAL_IDENTITY_PROVIDER_ID = "national"
+OIDC_SERVER_URL = env_str("PORTAL_OIDC_SERVER_URL", "").strip()
+OIDC_CLIENT_ID = env_str("PORTAL_OIDC_CLIENT_ID", "").strip()
+OIDC_CLIENT_SECRET = env_str("PORTAL_OIDC_CLIENT_SECRET", "").strip()
+if OIDC_SERVER_URL and not (OIDC_CLIENT_ID and OIDC_CLIENT_SECRET):
+    raise ImproperlyConfigured(
+        "PORTAL_OIDC_SERVER_URL is set, so PORTAL_OIDC_CLIENT_ID and PORTAL_OIDC_CLIENT_SECRET are required too: "
+        "the client the national digital identity registered for the portal."
+    )
+# Which ID-token claims carry the Qatar ID number and the nationality (ISO 3166: QAT, QA or 634 is Qatari).
+OIDC_QATAR_ID_CLAIM = env_str("PORTAL_OIDC_QATAR_ID_CLAIM", "").strip() or "qatar_id"
+OIDC_NATIONALITY_CLAIM = env_str("PORTAL_OIDC_NATIONALITY_CLAIM", "").strip() or "nationality"
+
+
+def national_identity_providers(server_url, client_id, secret):
+    """allauth's provider settings for one OpenID Connect app (the tests call it with their own provider)."""
+    if not server_url:
+        return {}
+    return {
+        "openid_connect": {
+            "APPS": [
+                {
+                    "provider_id": NATIONAL_IDENTITY_PROVIDER_ID,
+                    "name": "National digital identity",
+                    "client_id": client_id,
+                    "secret": secret,
+                    "settings": {
+                        "server_url": server_url,
+                        # The claims are read from the ID token (issuer, audience and expiry checked),
+                        # not from the userinfo endpoint.
+                        "fetch_userinfo": False,
+                        "oauth_pkce_enabled": True,
+                        "token_auth_method": "client_secret_post",
+                        "scope": ["openid", "profile", "email"],
+                    },
+                }
+            ]
+        }
+    }
+
+
+SOCIALACCOUNT_PROVIDERS = national_identity_providers(OIDC_SERVER_URL, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET)
+SOCIALACCOUNT_ADAPTER = "accounts.adapters.NationalIdentityAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = True
+# A person who already has an account with the e-mail address the identity provider vouches for
+# (email_verified) signs in to that account, which is linked to the identity from then on.
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_EMAIL_VERIFICATION = "mandatory"
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_REQUESTS_TIMEOUT = 5
+# What people waiting for a manual identity check are told to expect (days after they gave their number).
+VERIFICATION_EXPECTED_DAYS = env_int("PORTAL_VERIFICATION_EXPECTED_DAYS", 2)
+
 # Languages: Arabic first, English second; every public URL has a prefix.
 LANGUAGE_CODE = "ar"
 LANGUAGES = [("ar", _("Arabic")), ("en", _("English"))]
@@ -240,6 +299,7 @@ CELERY_TASK_ROUTES = {
     "participation.tally_item": {"queue": "tally"},
     "participation.notify_*": {"queue": "email"},
     "participation.send_notifications": {"queue": "email"},
+    "accounts.send_verification_emails": {"queue": "email"},
 }
 # The schedule lives here, in reviewed code, rather than in django-celery-beat's
 # database tables: one fixed job needs no admin UI (docs/operations.md).
@@ -248,6 +308,11 @@ CELERY_BEAT_SCHEDULE = {
     "open-and-close-due-items": {
         "task": "participation.open_and_close_due",
         "schedule": float(env_int("PORTAL_BEAT_SECONDS", 60)),
+    },
+    # Verification decisions whose e-mail did not go at once (mail server down) are sent again.
+    "send-verification-emails": {
+        "task": "accounts.send_verification_emails",
+        "schedule": float(env_int("PORTAL_BEAT_SECONDS", 60)) * 5,
     },
 }
 
@@ -340,3 +405,23 @@ SPECTACULAR_SETTINGS = {
 
 # Response headers (CSP, Permissions-Policy, no-store): reviewed in their own module.
 from .security_settings import *  # noqa: E402,F403
+
+
+def allow_identity_provider_forms(policy, server_url):
+    """The policy, with the identity provider's origin allowed as a form target.
+
+    The national-identity button posts to the portal, which redirects to the provider: browsers apply
+    form-action to that redirect too, so without the provider's origin the sign-in never leaves the page.
+    """
+    if not server_url:
+        return policy
+    from copy import deepcopy
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(server_url)
+    widened = deepcopy(policy)
+    widened["DIRECTIVES"]["form-action"] = [*widened["DIRECTIVES"]["form-action"], f"{parts.scheme}://{parts.netloc}"]
+    return widened
+
+
+CONTENT_SECURITY_POLICY = allow_identity_provider_forms(CONTENT_SECURITY_POLICY, OIDC_SERVER_URL)  # noqa: F405
