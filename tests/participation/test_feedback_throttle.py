@@ -1,6 +1,8 @@
 """The feedback widget's throttle per client: a keyed hash of the address in Django's cache, never the address;
 40 posts without a cookie from one address are not all stored; the refusal is a 429 in the page's language."""
 
+from datetime import UTC, datetime
+
 import pytest
 from django.core.cache import cache
 from django.test import Client
@@ -13,6 +15,13 @@ pytestmark = pytest.mark.django_db
 
 ADDRESS = "198.51.100.23"
 MESSAGE = "Too many answers in a short time. Please try again in a few minutes."
+
+
+@pytest.fixture(autouse=True)
+def mid_window(time_machine):
+    """The client window is fixed (10 minutes from the epoch): posts that crossed its edge would start a new
+    count, so the clock stands still in the middle of one."""
+    time_machine.move_to(datetime(2026, 11, 30, 9, 5, tzinfo=UTC), tick=False)
 
 
 def t(lang, message):
