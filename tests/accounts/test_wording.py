@@ -6,7 +6,7 @@ import re
 import pytest
 
 from tests.factories import PASSWORD, VerifiedUserFactory
-from tests.test_i18n import visible_text
+from tests.test_i18n import PO_FILE, parse_po, stale_messages, visible_text
 
 from .test_views import link_in, signup_data
 
@@ -141,6 +141,16 @@ def test_check_your_email_page_reads_right(client):
 # ---------------------------------------------------------------------------
 # One name for sign-up
 # ---------------------------------------------------------------------------
+
+EN_PO = PO_FILE.parents[2] / "en" / "LC_MESSAGES" / "django.po"
+
+
+def test_the_english_catalogue_is_complete_and_compiled():
+    """locale/en only rewords other packages' English (allauth's "Sign Up"); its .mo must match it."""
+    entries = [e for e in parse_po(EN_PO) if e["msgid"]]
+    assert entries
+    assert all(text for e in entries for text in e["msgstr"].values())
+    assert stale_messages(entries, EN_PO.with_suffix(".mo")) == []
 
 
 def test_sign_up_has_one_name_on_its_page(client, lang):
