@@ -2,11 +2,12 @@
 corrected, e-mails that address the person by name and are signed by the portal (issue 12)."""
 
 import re
+from pathlib import Path
 
 import pytest
 
 from tests.factories import PASSWORD, VerifiedUserFactory
-from tests.test_i18n import visible_text
+from tests.test_i18n import PO_FILE, parse_po, stale_messages, visible_text
 
 from .test_views import link_in, signup_data
 
@@ -142,6 +143,16 @@ def test_check_your_email_page_reads_right(client):
 # One name for sign-up
 # ---------------------------------------------------------------------------
 
+EN_PO = PO_FILE.parents[2] / "en" / "LC_MESSAGES" / "django.po"
+
+
+def test_the_english_catalogue_is_complete_and_compiled():
+    """locale/en only rewords other packages' English (allauth's "Sign Up"); its .mo must match it."""
+    entries = [e for e in parse_po(EN_PO) if e["msgid"]]
+    assert entries
+    assert all(text for e in entries for text in e["msgstr"].values())
+    assert stale_messages(entries, EN_PO.with_suffix(".mo")) == []
+
 
 def test_sign_up_has_one_name_on_its_page(client, lang):
     html = client.get(f"/{lang}/accounts/signup/").content.decode()
@@ -232,3 +243,72 @@ def test_the_confirmation_page_and_the_welcome_name_the_person(client, lang, mai
     assert "المستخدم" not in text and "for user" not in text
     welcome = client.post(confirm_url, follow=True)
     assert SIGNED_IN[lang] in visible_text(welcome.content.decode())
+
+
+# ---------------------------------------------------------------------------
+# Overrides of the packages' own strings stay attached to them
+# ---------------------------------------------------------------------------
+
+OVERRIDE_MARK = re.compile(r"^# overrides (allauth|django)$", re.MULTILINE)
+
+
+def package_msgids(package):
+    """The msgids a package's code uses today, from its English (source) catalogues."""
+    import allauth
+    import django
+
+    if package == "allauth":
+        paths = [Path(allauth.__file__).parent / "locale" / "en" / "LC_MESSAGES" / "django.po"]
+    else:
+        root = Path(django.__file__).parent
+        paths = [root / "conf" / "locale" / "en" / "LC_MESSAGES" / "django.po"]
+        paths += sorted(root.glob("contrib/*/locale/en/LC_MESSAGES/django.po"))
+    return {(e.get("msgctxt"), e["msgid"], e.get("msgid_plural")) for path in paths for e in parse_po(path)}
+
+
+def overrides(po_path, tmp_path):
+    """(package, entry) for every entry of our catalogue marked "# overrides <package>"."""
+    found = []
+    for index, block in enumerate(po_path.read_text(encoding="utf-8").split("\n\n")):
+        mark = OVERRIDE_MARK.search(block)
+        if mark:
+            one = tmp_path / f"entry-{index}.po"
+            one.write_text(block + "\n", encoding="utf-8")
+            [entry] = parse_po(one)
+            found.append((mark.group(1), entry))
+    return found
+
+
+@pytest.mark.parametrize("po_path", [PO_FILE, EN_PO], ids=["ar", "en"])
+def test_every_override_still_matches_a_string_of_its_package(po_path, tmp_path):
+    """An upgrade that rewords a msgid leaves our override unused and the page in English (Django 5 did that to
+    MinimumLengthValidator's message). This fails instead, naming the override to update."""
+    marked = overrides(po_path, tmp_path)
+    assert len(marked) >= (40 if po_path == PO_FILE else 5)
+    known = {package: package_msgids(package) for package in ("allauth", "django")}
+    stale = [
+        entry["msgid"][:60]
+        for package, entry in marked
+        if (entry.get("msgctxt"), entry["msgid"], entry.get("msgid_plural")) not in known[package]
+    ]
+    assert stale == []
+
+
+def test_the_english_catalogue_holds_only_overrides(tmp_path):
+    entries = [e for e in parse_po(EN_PO) if e["msgid"]]
+    assert len(overrides(EN_PO, tmp_path)) == len(entries)
+
+
+def test_a_reworded_package_string_is_caught(tmp_path):
+    po = tmp_path / "django.po"
+    po.write_text(
+        '# overrides allauth\nmsgid "Sign Up"\nmsgstr "إنشاء حساب"\n\n'
+        '# overrides django\nmsgid "This password is too short. It must contain at least %(min_length)d character."\n'
+        'msgid_plural "This password is too short. It must contain at least %(min_length)d characters."\n'
+        'msgstr[0] "x"\nmsgstr[1] "x"\n',
+        encoding="utf-8",
+    )
+    known = package_msgids("django")
+    [(_, sign_up), (_, old_password)] = overrides(po, tmp_path)
+    assert (None, "Sign Up", None) in package_msgids("allauth")
+    assert (None, old_password["msgid"], old_password["msgid_plural"]) not in known
