@@ -62,7 +62,7 @@ lint: $(VENV)/.dev
 ## Rebuild the Arabic catalogue after changing strings, then translate and compile.
 messages: $(VENV)/.dev
 	DJANGO_DEBUG=true $(BIN)/python manage.py makemessages -l ar --no-location --no-obsolete -i ".venv/*" -i "staticfiles/*" -i "tests/*" -i "bench/*"
-	DJANGO_DEBUG=true $(BIN)/python manage.py compilemessages -l ar -i ".venv"
+	DJANGO_DEBUG=true $(BIN)/python manage.py compilemessages -l ar -l en -i ".venv"
 
 check-deploy: $(VENV)/.runtime
 	DJANGO_ENV_FILE= DJANGO_DEBUG=false DJANGO_SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))') \

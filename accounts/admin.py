@@ -1,7 +1,10 @@
+from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserCreationForm as DjangoUserCreationForm
 from django.db import transaction
+from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -13,8 +16,15 @@ from participation.audit import AuditedDeletionsMixin
 from participation.models import AuditEntry
 from participation.validators import validate_single_line
 
-from . import claims
-from .models import IdentityClaim, User
+from . import claims, verification
+from .models import VERIFICATION_FIELDS, IdentityClaim, PendingVerification, User, VerificationDecision
+
+# The national digital identity is configured in settings (no SocialApp rows), tokens are not stored, and a
+# linked account's stored claims hold the person's Qatar ID number: none of allauth's social models belong
+# in the admin. A person's link shows on their own record (verified by the national digital identity).
+for _model in (SocialApp, SocialAccount, SocialToken):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
 
 
 class UserCreationForm(DjangoUserCreationForm):
@@ -30,7 +40,15 @@ class UserAdmin(FilterGuardMixin, AuditedDeletionsMixin, DjangoUserAdmin):
     list_display = ("email", "full_name", "segment", "verification", "is_staff", "date_joined")
     list_filter = ("segment", "verification", "is_staff", "is_superuser", "is_active", "groups")
     search_fields = ("email", "full_name", "identity_number")
-    readonly_fields = ("verification", "verification_method", "verified_at", "last_login", "date_joined")
+    readonly_fields = (
+        "verification",
+        "verification_method",
+        "verified_at",
+        "verification_requested_at",
+        "verification_note",
+        "last_login",
+        "date_joined",
+    )
     actions = ["verify_identity", "reset_identity_verification"]
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
@@ -46,7 +64,19 @@ class UserAdmin(FilterGuardMixin, AuditedDeletionsMixin, DjangoUserAdmin):
             _("Segment and personas"),
             {"fields": ("segment", ("is_student", "is_tourist", "is_business_owner", "is_parent", "is_employee"))},
         ),
-        (_("Identity"), {"fields": ("identity_number", "verification", "verification_method", "verified_at")}),
+        (
+            _("Identity"),
+            {
+                "fields": (
+                    "identity_number",
+                    "verification",
+                    "verification_method",
+                    "verified_at",
+                    "verification_requested_at",
+                    "verification_note",
+                )
+            },
+        ),
         (
             _("Permissions"),
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
@@ -57,13 +87,13 @@ class UserAdmin(FilterGuardMixin, AuditedDeletionsMixin, DjangoUserAdmin):
 
     @admin.action(description=_("Mark identity as verified (checked by staff)"), permissions=["change"])
     def verify_identity(self, request, queryset):
-        """Each person's verification and its audit entry, naming the staff member, commit together."""
+        """Each approval goes through verification.approve: record, decision, audit entry and e-mail together."""
         done = 0
-        for user in queryset.exclude(identity_number="").exclude(verification=User.Verification.VERIFIED):
-            user.mark_verified(User.VerificationMethod.STAFF)
-            with transaction.atomic():
-                user.save(update_fields=["verification", "verification_method", "verified_at"])
-                audit.record(AuditEntry.Action.VERIFY, actor=request.user, obj=user, request=request)
+        for pk in queryset.exclude(identity_number="").exclude(verification=User.Verification.VERIFIED).values_list("pk", flat=True):
+            try:
+                verification.approve(pk, request.user, request=request)
+            except verification.NotAwaitingVerification:
+                continue
             done += 1
         skipped = queryset.filter(identity_number="").count()
         self.message_user(
@@ -91,7 +121,7 @@ class UserAdmin(FilterGuardMixin, AuditedDeletionsMixin, DjangoUserAdmin):
             with transaction.atomic():
                 _record_reset(request, user, "reset by staff")
                 user.reset_verification()
-                user.save(update_fields=["verification", "verification_method", "verified_at"])
+                user.save(update_fields=VERIFICATION_FIELDS)
             count += 1
         self.message_user(
             request,
@@ -212,3 +242,136 @@ class IdentityClaimAdmin(admin.ModelAdmin):
     @admin.action(description=_("Leave the number with the existing account"), permissions=["change"])
     def leave_number_with_holder(self, request, queryset):
         self._resolve(request, queryset, IdentityClaim.Resolution.KEPT_BY_HOLDER)
+
+
+class VerificationDecisionForm(forms.ModelForm):
+    """The verifier's decision on one person: verify, or turn down with a reason the person will read."""
+
+    APPROVE, REJECT = "approve", "reject"
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[
+            (APPROVE, _("Verify: the identity number and the person match the national records")),
+            (REJECT, _("Do not accept: the person must correct something")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(
+        label=_("Reason (when not accepted)"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Written to the person in the e-mail and on their profile: say what to correct."),
+        validators=[validate_single_line],
+    )
+
+    class Meta:
+        model = PendingVerification
+        fields = []
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("decision") == self.REJECT and not " ".join((cleaned.get("reason") or "").split()):
+            self.add_error("reason", _("Say why, so that the person knows what to correct."))
+        if not self.instance.awaits_verification:
+            raise forms.ValidationError(_("This person is no longer waiting for a check: someone decided meanwhile, or the number changed."))
+        return cleaned
+
+
+@admin.register(PendingVerification)
+class PendingVerificationAdmin(FilterGuardMixin, admin.ModelAdmin):
+    """The verifiers' queue: oldest first; open one person, compare, and decide.
+
+    Each decision goes through accounts.verification (the record, the decision, the audit entry and
+    the e-mail to the person); nothing here writes a person's record directly.
+    """
+
+    form = VerificationDecisionForm
+    list_display = ("full_name", "email", "segment", "identity_number", "verification_requested_at", "expected_by")
+    list_display_links = ("full_name", "email")
+    list_filter = ("segment",)
+    search_fields = ("email", "full_name", "identity_number")
+    ordering = ("verification_requested_at", "pk")
+    readonly_fields = ("full_name", "email", "segment", "identity_number", "date_joined", "verification_requested_at", "expected_by")
+    fieldsets = (
+        (_("Person"), {"fields": readonly_fields}),
+        (_("Decision"), {"fields": ("decision", "reason")}),
+    )
+    actions = ["approve_selected"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(verification=User.Verification.UNVERIFIED).exclude(identity_number="")
+
+    @admin.display(description=_("expected by"))
+    def expected_by(self, person):
+        return (person.verification_requested_at or person.date_joined) + verification.expected_wait()
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        try:
+            if form.cleaned_data["decision"] == VerificationDecisionForm.APPROVE:
+                verification.approve(obj.pk, request.user, request=request)
+            else:
+                verification.reject(obj.pk, request.user, form.cleaned_data["reason"], request=request)
+        except verification.NotAwaitingVerification:
+            request.verification_stale = True
+        else:
+            request.verification_stale = False
+
+    def save_related(self, request, form, formsets, change):
+        """Nothing related is edited here."""
+
+    def log_change(self, request, obj, message):
+        """The audit trail (written by the service) is the record of the decision."""
+
+    def response_change(self, request, obj):
+        obj.refresh_from_db()
+        if getattr(request, "verification_stale", False):
+            self.message_user(request, _("Nothing was changed: someone decided on this person meanwhile."), messages.WARNING)
+        elif obj.is_verified:
+            self.message_user(request, _("%(name)s is verified. They will get an e-mail.") % {"name": obj.full_name}, messages.SUCCESS)
+        else:
+            self.message_user(request, _("%(name)s was not accepted. They will get an e-mail with your reason.") % {"name": obj.full_name}, messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:accounts_pendingverification_changelist"))
+
+    @admin.action(description=_("Verify the selected people"), permissions=["change"])
+    def approve_selected(self, request, queryset):
+        done = 0
+        for pk in queryset.values_list("pk", flat=True):
+            try:
+                verification.approve(pk, request.user, request=request)
+            except verification.NotAwaitingVerification:
+                continue
+            done += 1
+        self.message_user(
+            request,
+            ngettext("%(count)d person verified.", "%(count)d people verified.", done) % {"count": done},
+            messages.SUCCESS,
+        )
+
+
+@admin.register(VerificationDecision)
+class VerificationDecisionAdmin(admin.ModelAdmin):
+    """Past decisions, read-only: who decided what, when, and whether the person was e-mailed."""
+
+    list_display = ("person", "outcome", "reason", "decided_by", "decided_at", "notified_at")
+    list_filter = ("outcome", "decided_at")
+    search_fields = ("person__email", "person__full_name", "decided_by__email")
+    list_select_related = ("person", "decided_by")
+    date_hierarchy = "decided_at"
+    fields = list_display
+    readonly_fields = list_display
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -11,7 +11,7 @@ from django.utils import timezone, translation
 from participation import audit
 from participation.models import AuditEntry
 
-from .models import IdentityClaim, User
+from .models import VERIFICATION_FIELDS, IdentityClaim, User
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +35,7 @@ def give_identity_number(user, number):
     holder = User.objects.filter(identity_number=number).exclude(pk=user.pk).first()
     if holder is None:
         user.identity_number = number
+        user.verification_requested_at = timezone.now()
         try:
             with transaction.atomic():
                 user.save()
@@ -90,14 +91,14 @@ def resolve_claim(claim_pk, resolution, staff, request=None):
             if holder is not None and holder.identity_number == claim.identity_number:
                 holder.identity_number = ""
                 holder.reset_verification()
-                holder.save(update_fields=["identity_number", "verification", "verification_method", "verified_at"])
+                holder.save(update_fields=["identity_number", *VERIFICATION_FIELDS])
                 audit.record(AuditEntry.Action.CHANGE, actor=staff, obj=holder, request=request,
                              details={"identity_claim": claim.pk, "identity_number": "removed"})
             if User.objects.filter(identity_number=claim.identity_number).exclude(pk=claimant.pk).exists():
                 raise NumberHeldElsewhere
             claimant.identity_number = claim.identity_number
             claimant.reset_verification()
-            claimant.save(update_fields=["identity_number", "verification", "verification_method", "verified_at"])
+            claimant.save(update_fields=["identity_number", *VERIFICATION_FIELDS])
             audit.record(AuditEntry.Action.CHANGE, actor=staff, obj=claimant, request=request,
                          details={"identity_claim": claim.pk, "identity_number": "given"})
         elif resolution != IdentityClaim.Resolution.KEPT_BY_HOLDER:

@@ -79,13 +79,25 @@ class SignupForm(IdentityFieldsMixin, forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if self.from_national_identity:
+            # allauth's sign-up after the national digital identity (only when it gave no usable e-mail
+            # address): the name, segment and number come from the signed token (national_identity.py).
+            return
         self.add_identity_fields()
         self.fields["notify_new_items"] = forms.BooleanField(
             label=_("E-mail me when a consultation, poll or referendum opens for me"), required=False
         )
 
+    @property
+    def from_national_identity(self):
+        return getattr(self, "sociallogin", None) is not None
+
     def signup(self, request, user):
         data = self.cleaned_data
+        if self.from_national_identity:
+            user.preferred_language = (get_language() or "ar")[:2]
+            user.save()
+            return
         user.full_name = data["full_name"]
         user.segment = data["segment"]
         user.personas = data.get("personas") or []

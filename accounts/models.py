@@ -39,6 +39,8 @@ PERSONA_FIELDS = {persona: f"is_{persona.value}" for persona in Persona}
 QATAR_ID_RE = re.compile(r"^[23][0-9]{10}$")
 PASSPORT_RE = re.compile(r"^[A-Z0-9]{6,9}$")
 QATARI_NATIONALITY_CODE = "634"
+# Everything that says where a person's identity check stands; saved together.
+VERIFICATION_FIELDS = ["verification", "verification_method", "verified_at", "verification_note", "verification_requested_at"]
 
 
 def personas_allowed(segment):
@@ -128,6 +130,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     class Verification(models.TextChoices):
         UNVERIFIED = "unverified", _("Not verified")
         VERIFIED = "verified", _("Verified")
+        REJECTED = "rejected", _("Not accepted")
 
     class VerificationMethod(models.TextChoices):
         NONE = "", _("None")
@@ -155,6 +158,15 @@ class User(AbstractBaseUser, PermissionsMixin):
         _("verified by"), max_length=12, choices=VerificationMethod.choices, blank=True
     )
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    verification_requested_at = models.DateTimeField(
+        _("waiting for verification since"),
+        null=True,
+        blank=True,
+        help_text=_("When the person gave the identity number that staff now have to check."),
+    )
+    verification_note = models.CharField(
+        _("reason not accepted"), max_length=500, blank=True, help_text=_("Shown to the person; written by the verifier.")
+    )
     preferred_language = models.CharField(
         _("preferred language"), max_length=2, choices=[("ar", _("Arabic")), ("en", _("English"))], default="ar"
     )
@@ -182,7 +194,8 @@ class User(AbstractBaseUser, PermissionsMixin):
             ),
             models.CheckConstraint(
                 condition=(Q(verification="verified") & Q(verified_at__isnull=False) & ~Q(identity_number=""))
-                | (Q(verification="unverified") & Q(verified_at__isnull=True)),
+                | (Q(verification="unverified") & Q(verified_at__isnull=True))
+                | (Q(verification="rejected") & Q(verified_at__isnull=True) & ~Q(verification_note="")),
                 name="verified_has_date_and_identity",
             ),
         ]
@@ -228,15 +241,36 @@ class User(AbstractBaseUser, PermissionsMixin):
         if errors:
             raise ValidationError(errors)
 
+    @property
+    def awaits_verification(self):
+        """In the verifiers' queue: a number to check, not verified, not turned down."""
+        return self.verification == self.Verification.UNVERIFIED and bool(self.identity_number)
+
+    @property
+    def verification_status(self):
+        from .verification import status_for
+
+        return status_for(self)
+
     def mark_verified(self, method):
         self.verification = self.Verification.VERIFIED
         self.verification_method = method
         self.verified_at = timezone.now()
+        self.verification_note = ""
+
+    def mark_rejected(self, reason):
+        self.verification = self.Verification.REJECTED
+        self.verification_method = ""
+        self.verified_at = None
+        self.verification_note = reason
 
     def reset_verification(self):
+        """Back to "to be checked" (a changed number or segment): the queue's clock starts again."""
         self.verification = self.Verification.UNVERIFIED
         self.verification_method = ""
         self.verified_at = None
+        self.verification_note = ""
+        self.verification_requested_at = timezone.now() if self.identity_number else None
 
 
 def persona_error(segment, personas):
@@ -314,3 +348,47 @@ class IdentityClaim(models.Model):
     @property
     def is_open(self):
         return self.resolution == self.Resolution.OPEN
+
+
+class PendingVerification(User):
+    """The verifiers' queue in the admin: people whose identity number waits for a check."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("identity to verify")
+        verbose_name_plural = _("identities to verify")
+
+
+class VerificationDecision(models.Model):
+    """A verifier's decision on one person's identity, and whether the person has been e-mailed about it.
+
+    The row is written with the change of the person's record and its audit entry, in one transaction;
+    `notified_at` stays empty until the e-mail has gone, so a mail server that was down is retried
+    (accounts.verification.send_pending_decision_emails, run by close_due and beat).
+    """
+
+    class Outcome(models.TextChoices):
+        APPROVED = "approved", _("Verified")
+        REJECTED = "rejected", _("Not accepted")
+
+    person = models.ForeignKey(User, on_delete=models.CASCADE, related_name="verification_decisions", verbose_name=_("person"))
+    outcome = models.CharField(_("decision"), max_length=8, choices=Outcome.choices)
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    decided_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", verbose_name=_("decided by"))
+    decided_at = models.DateTimeField(_("decided at"), default=timezone.now, db_index=True)
+    notified_at = models.DateTimeField(_("person e-mailed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("verification decision")
+        verbose_name_plural = _("verification decisions")
+        ordering = ["-decided_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(outcome="approved") | (Q(outcome="rejected") & ~Q(reason="")),
+                name="rejection_has_reason",
+            ),
+            models.CheckConstraint(condition=Q(outcome__in=["approved", "rejected"]), name="verification_outcome_known"),
+        ]
+
+    def __str__(self):
+        return f"{self.person}: {self.outcome}"

@@ -87,7 +87,9 @@ class RequestGuardMiddleware:
             "The address or the form contained characters that cannot be read, such as invisible control "
             "characters. Go back, check what you typed and try again."
         )
-        if "application/json" in request.headers.get("Accept", ""):
+        if request.path_info.startswith("/api/"):
+            response = JsonResponse({"detail": message}, status=400)  # the API's own shape of a refusal
+        elif "application/json" in request.headers.get("Accept", ""):
             response = JsonResponse({"error": message}, status=400)
         else:
             response = render(request, "error.html", {"title": _("Bad request"), "message": message}, status=400)

@@ -11,6 +11,7 @@ local-memory cache and the embedded broker (kombu's filesystem transport in
 suite: tasks always go through a broker to a worker.
 """
 
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -54,10 +55,17 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "allauth",
     "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "crispy_forms",
     "crispy_bootstrap5",
+    "rest_framework",
+    "drf_spectacular",
     "accounts",
     "participation",
+    "api",
+    # Questions and their options edited on the poll's own admin page (participation/admin.py).
+    "nested_admin",
 ]
 
 MIDDLEWARE = [
@@ -109,6 +117,9 @@ DATABASES = {
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
     )
 }
+# Behind PgBouncer in transaction mode a named (server-side) cursor can outlive its transaction's
+# server connection: Django then needs them off (docs/deploy.md, "Past one machine").
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("DATABASE_DISABLE_SERVER_SIDE_CURSORS", False)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -136,6 +147,8 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = True
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
 ACCOUNT_PRESERVE_USERNAME_CASING = False
+# allauth names people by their name, not their e-mail address (issue 12).
+ACCOUNT_USER_DISPLAY = "accounts.display.display_name"
 ACCOUNT_RATE_LIMITS = {
     # allauth's defaults, spelled out so that they are visible and reviewed.
     "login_failed": "10/m/ip,5/5m/key",
@@ -145,6 +158,63 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password_from_key": "20/m/ip",
     "change_password": "5/m/user",
 }
+
+# The national digital identity (OpenID Connect) is the main way in: its signed ID token names the
+# person, their Qatar ID number and nationality, which verify them at once (accounts/national_identity.py).
+# Off until PORTAL_OIDC_SERVER_URL is set; e-mail and password always work beside it (docs/deploy.md).
+NATIONAL_IDENTITY_PROVIDER_ID = "national"
+OIDC_SERVER_URL = env_str("PORTAL_OIDC_SERVER_URL", "").strip()
+OIDC_CLIENT_ID = env_str("PORTAL_OIDC_CLIENT_ID", "").strip()
+OIDC_CLIENT_SECRET = env_str("PORTAL_OIDC_CLIENT_SECRET", "").strip()
+if OIDC_SERVER_URL and not (OIDC_CLIENT_ID and OIDC_CLIENT_SECRET):
+    raise ImproperlyConfigured(
+        "PORTAL_OIDC_SERVER_URL is set, so PORTAL_OIDC_CLIENT_ID and PORTAL_OIDC_CLIENT_SECRET are required too: "
+        "the client the national digital identity registered for the portal."
+    )
+# Which ID-token claims carry the Qatar ID number and the nationality (ISO 3166: QAT, QA or 634 is Qatari).
+OIDC_QATAR_ID_CLAIM = env_str("PORTAL_OIDC_QATAR_ID_CLAIM", "").strip() or "qatar_id"
+OIDC_NATIONALITY_CLAIM = env_str("PORTAL_OIDC_NATIONALITY_CLAIM", "").strip() or "nationality"
+
+
+def national_identity_providers(server_url, client_id, secret):
+    """allauth's provider settings for one OpenID Connect app (the tests call it with their own provider)."""
+    if not server_url:
+        return {}
+    return {
+        "openid_connect": {
+            "APPS": [
+                {
+                    "provider_id": NATIONAL_IDENTITY_PROVIDER_ID,
+                    "name": "National digital identity",
+                    "client_id": client_id,
+                    "secret": secret,
+                    "settings": {
+                        "server_url": server_url,
+                        # The claims are read from the ID token (issuer, audience and expiry checked),
+                        # not from the userinfo endpoint.
+                        "fetch_userinfo": False,
+                        "oauth_pkce_enabled": True,
+                        "token_auth_method": "client_secret_post",
+                        "scope": ["openid", "profile", "email"],
+                    },
+                }
+            ]
+        }
+    }
+
+
+SOCIALACCOUNT_PROVIDERS = national_identity_providers(OIDC_SERVER_URL, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET)
+SOCIALACCOUNT_ADAPTER = "accounts.adapters.NationalIdentityAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = True
+# A person who already has an account with the e-mail address the identity provider vouches for
+# (email_verified) signs in to that account, which is linked to the identity from then on.
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_EMAIL_VERIFICATION = "mandatory"
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_REQUESTS_TIMEOUT = 5
+# What people waiting for a manual identity check are told to expect (days after they gave their number).
+VERIFICATION_EXPECTED_DAYS = env_int("PORTAL_VERIFICATION_EXPECTED_DAYS", 2)
 
 # Languages: Arabic first, English second; every public URL has a prefix.
 LANGUAGE_CODE = "ar"
@@ -229,6 +299,7 @@ CELERY_TASK_ROUTES = {
     "participation.tally_item": {"queue": "tally"},
     "participation.notify_*": {"queue": "email"},
     "participation.send_notifications": {"queue": "email"},
+    "accounts.send_verification_emails": {"queue": "email"},
 }
 # The schedule lives here, in reviewed code, rather than in django-celery-beat's
 # database tables: one fixed job needs no admin UI (docs/operations.md).
@@ -237,6 +308,11 @@ CELERY_BEAT_SCHEDULE = {
     "open-and-close-due-items": {
         "task": "participation.open_and_close_due",
         "schedule": float(env_int("PORTAL_BEAT_SECONDS", 60)),
+    },
+    # Verification decisions whose e-mail did not go at once (mail server down) are sent again.
+    "send-verification-emails": {
+        "task": "accounts.send_verification_emails",
+        "schedule": float(env_int("PORTAL_BEAT_SECONDS", 60)) * 5,
     },
 }
 
@@ -299,5 +375,53 @@ DEMO_PASSWORD = env_str("DEMO_PASSWORD", "Hukoomi-Demo-2026")
 # Absolute links in e-mails (unsubscribe, item pages); required with debug off.
 PORTAL_BASE_URL = env_base_url("PORTAL_BASE_URL", debug=DEBUG, default="http://127.0.0.1:8000")
 
+# The public read-only API, /api/v1/ (api/, docs/api.md): anonymous, JSON only, GET only.
+# PORTAL_API_RATE is per client (the hashed address), counted in the shared cache above;
+# answers are kept in that cache for PORTAL_API_CACHE_SECONDS.
+PORTAL_API_RATE = env_str("PORTAL_API_RATE", "120/minute").strip()
+if not re.fullmatch(r"[1-9][0-9]*/(second|minute|hour|day)", PORTAL_API_RATE):
+    raise ImproperlyConfigured(f"PORTAL_API_RATE must read like 120/minute (per second, minute, hour or day), not {PORTAL_API_RATE!r}.")
+PORTAL_API_CACHE_SECONDS = env_int("PORTAL_API_CACHE_SECONDS", 30)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "UNAUTHENTICATED_USER": None,
+    # No browsable HTML API: its forms and inline scripts are not for a read-only public API under our CSP.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.ClientRateThrottle"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNICODE_JSON": True,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Hukoomi e-participation API",
+    "DESCRIPTION": "Read-only open data of Qatar's e-participation portal (docs/api.md). Texts are {\"ar\": …, \"en\": …}.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
+    "ENUM_NAME_OVERRIDES": {"ItemTypeEnum": ["poll", "referendum", "consultation"], "ResultTypeEnum": ["poll", "referendum"]},
+}
+
 # Response headers (CSP, Permissions-Policy, no-store): reviewed in their own module.
 from .security_settings import *  # noqa: E402,F403
+
+
+def allow_identity_provider_forms(policy, server_url):
+    """The policy, with the identity provider's origin allowed as a form target.
+
+    The national-identity button posts to the portal, which redirects to the provider: browsers apply
+    form-action to that redirect too, so without the provider's origin the sign-in never leaves the page.
+    """
+    if not server_url:
+        return policy
+    from copy import deepcopy
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(server_url)
+    widened = deepcopy(policy)
+    widened["DIRECTIVES"]["form-action"] = [*widened["DIRECTIVES"]["form-action"], f"{parts.scheme}://{parts.netloc}"]
+    return widened
+
+
+CONTENT_SECURITY_POLICY = allow_identity_provider_forms(CONTENT_SECURITY_POLICY, OIDC_SERVER_URL)  # noqa: F405

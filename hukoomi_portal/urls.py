@@ -2,6 +2,8 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts import views as accounts_views
+from api import urls as api_urls
 from participation import sitemaps
 from participation import views as participation_views
 
@@ -12,6 +14,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("sitemap.xml", sitemaps.sitemap, name="sitemap"),
     path("robots.txt", sitemaps.robots_txt, name="robots_txt"),
+    path("", include(api_urls)),
 ]
 
 urlpatterns += i18n_patterns(
@@ -22,8 +25,12 @@ urlpatterns += i18n_patterns(
     path("feedback/", participation_views.feedback_answer, name="feedback_answer"),
     path("feedback/reason/", participation_views.feedback_reason, name="feedback_reason"),
     path("", include("participation.urls")),
+    # Before allauth's own: the same URL, with a clear page when the identity provider is down.
+    path("accounts/oidc/<str:provider_id>/login/", accounts_views.national_identity_login),
+    path("accounts/oidc/<str:provider_id>/login/callback/", accounts_views.national_identity_callback),
     path("accounts/", include("allauth.urls")),
     path("profile/", include("accounts.urls")),
+    path("", include((api_urls.docs_patterns, "api_docs"))),
     prefix_default_language=True,
 )
 

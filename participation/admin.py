@@ -4,17 +4,19 @@ from django.contrib.auth.admin import GroupAdmin
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.http import HttpResponseRedirect
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from nested_admin import NestedInlineFormSet, NestedModelAdmin, NestedStackedInline, NestedTabularInline
 
-from . import services
+from . import roles, services
 from .audit import AuditedDeletionsMixin
 from .models import (
     FROZEN_ITEM_FIELDS,
+    LIVE_STATES,
     MAX_OPTIONS,
     MAX_REFERENDUM_OPTIONS,
     MIN_OPTIONS,
@@ -24,6 +26,7 @@ from .models import (
     Entity,
     Item,
     ItemCorrection,
+    Kind,
     Option,
     PageFeedback,
     Poll,
@@ -38,6 +41,7 @@ from .validators import breaks_a_line
 
 admin.site.site_header = _("Hukoomi e-participation administration")
 admin.site.site_title = _("Hukoomi e-participation")
+admin.site.index_template = "admin/hukoomi_index.html"
 admin.site.index_title = _("Consultations, polls and referendums")
 
 
@@ -152,7 +156,7 @@ class BilingualFieldsMixin:
         if subwidgets and len(subwidgets) == 2:  # admin's split date and time
             subwidgets[0].attrs["aria-label"] = f"{field.label}: {_('Date')}"
             subwidgets[1].attrs["aria-label"] = f"{field.label}: {_('Time')}"
-        elif isinstance(self, admin.TabularInline):
+        elif isinstance(self, (admin.TabularInline, NestedTabularInline)):
             field.widget.attrs.setdefault("aria-label", str(field.label))
         return field
 
@@ -201,55 +205,181 @@ class LockedOnceOpenMixin:
         return not self._locked(request, obj) and super().has_delete_permission(request, obj)
 
 
-class OptionCountFormSet(forms.BaseInlineFormSet):
+# Rows are moved out of the way to these positions while they are renumbered (option_position_unique and
+# question_position_unique are checked row by row, so 1 and 2 cannot simply swap).
+PARKED_OFFSET = 10000
+SAVED_OFFSET = 20000
+
+
+class SelfNumberedForm(forms.ModelForm):
+    """A row whose position may be left empty (it comes last) or repeat another's: the formset numbers them."""
+
+    def _get_validation_exclusions(self):
+        exclusions = super()._get_validation_exclusions()
+        exclusions.add("position")
+        return exclusions
+
+
+class SelfNumberingFormSet(NestedInlineFormSet):
+    """Positions that number themselves: 1, 2, 3 … in the order staff gave, new rows after the others.
+
+    A typed position places its row (ties keep the order on the page); an empty one puts a new row last.
+    Rows are parked on free positions before the final numbers are written, so reordering never trips
+    the unique constraint. Nothing is written when nothing changed, so a frozen item (read-only here,
+    refused by the triggers of migration 0012) is never touched.
+    """
+
+    position_field = "position"
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            # A tabular row's delete box has no <label> of its own (Django's template): name it for screen readers.
+            form.fields["DELETE"].widget.attrs["aria-label"] = str(_("Delete"))
+
+    def _kept_forms(self):
+        deleted = set(self.deleted_forms) if self.can_delete else set()
+        return [f for f in self.forms if f not in deleted and (f.instance.pk or f.has_changed())]
+
+    def numbered_forms(self):
+        """The kept forms in their final order."""
+        last = float("inf")
+
+        def order(pair):
+            index, form = pair
+            typed = form.cleaned_data.get(self.position_field) if hasattr(form, "cleaned_data") else None
+            return (last if typed is None else typed, index)
+
+        return [form for _index, form in sorted(enumerate(self._kept_forms()), key=order)]
+
+    def save(self, commit=True):
+        if not commit:
+            return super().save(commit)
+        ordered = self.numbered_forms()
+        unchanged = not self.deleted_forms and all(
+            form.instance.pk and not form.has_changed() and getattr(form.instance, self.position_field) == rank
+            for rank, form in enumerate(ordered, start=1)
+        )
+        if unchanged:
+            return super().save(commit)
+        if self.instance.pk:
+            self.model.objects.filter(**{self.fk.name: self.instance}).update(
+                **{self.position_field: F(self.position_field) + PARKED_OFFSET}
+            )
+        for rank, form in enumerate(ordered, start=1):
+            setattr(form.instance, self.position_field, SAVED_OFFSET + rank)
+            if form.instance.pk and not form.has_changed():
+                # Not saved by the formset: give it the parked place the update above gave it.
+                self.model.objects.filter(pk=form.instance.pk).update(**{self.position_field: SAVED_OFFSET + rank})
+        saved = super().save(commit)
+        for rank, form in enumerate(ordered, start=1):
+            self.model.objects.filter(pk=form.instance.pk).update(**{self.position_field: rank})
+            setattr(form.instance, self.position_field, rank)
+        return saved
+
+
+class OptionCountFormSet(SelfNumberingFormSet):
     max_options = MAX_OPTIONS
+
+    def _question_left_out(self):
+        """An empty extra question, or one being deleted, needs no options (the poll's own page)."""
+        question_form = getattr(self, "parent_form", None)
+        if question_form is None:
+            return False
+        deleting = bool(question_form.data.get(question_form.add_prefix("DELETE")))
+        return deleting or (question_form.instance.pk is None and not question_form.has_changed())
+
+    def _options_untouched(self):
+        """A saved question whose options nobody changed keeps them as they are (and may be read-only here)."""
+        question = self.instance
+        return question is not None and question.pk is not None and not self.deleted_forms and not any(
+            form.has_changed() for form in self.forms
+        )
 
     def clean(self):
         super().clean()
+        if self._question_left_out() or self._options_untouched():
+            return
+        item = _item_of(self.instance)
+        if item is not None and item.kind == Kind.REFERENDUM:
+            self.max_options = min(self.max_options, MAX_REFERENDUM_OPTIONS)
         kept = [f for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
-        item = getattr(self.instance, "item", None) if self.instance.item_id else None
-        if item is not None and item.kind == "referendum":
-            self.max_options = MAX_REFERENDUM_OPTIONS
         if not MIN_OPTIONS <= len(kept) <= self.max_options:
             raise forms.ValidationError(
                 _("A question needs between %(min)d and %(max)d options.") % {"min": MIN_OPTIONS, "max": self.max_options}
             )
 
 
-class OptionInline(BilingualFieldsMixin, LockedOnceOpenMixin, admin.TabularInline):
+def _item_of(obj):
+    """The item of a question (None while the question is new), or the item itself (nested inlines are asked with it)."""
+    if obj is None or isinstance(obj, Item):
+        return obj
+    return obj.item if obj.item_id else None
+
+
+class SelfNumberingInlineMixin:
+    """Position fields of inline rows may be left empty: the row comes last (see SelfNumberingFormSet)."""
+
+    form = SelfNumberedForm
+    # No drag and drop: the typed positions order the rows (nested_admin's dragging would only move them on screen).
+    is_sortable = False
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is not None and db_field.name == "position":
+            field.required = False
+            field.initial = None
+            field.help_text = _("Leave empty to put it last; the positions are numbered 1, 2, 3 … when saved.")
+            field.widget.attrs["aria-label"] = str(field.label)
+        return field
+
+
+class OptionInline(SelfNumberingInlineMixin, BilingualFieldsMixin, LockedOnceOpenMixin, NestedTabularInline):
     model = Option
     template = "admin/participation/edit_inline/frozen_tabular.html"
     formset = OptionCountFormSet
     fields = ("position", "text_ar", "text_en")
     extra = 2
+    # The referendum admin's questions allow fewer options.
+    max_options = MAX_OPTIONS
 
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
-        if obj is not None and obj.item.kind == "referendum":
-            formset.max_options = MAX_REFERENDUM_OPTIONS
+        item = _item_of(obj)
+        formset.max_options = MAX_REFERENDUM_OPTIONS if item is not None and item.kind == Kind.REFERENDUM else self.max_options
         return formset
 
     def _locked(self, request, obj):
-        return obj is not None and super()._locked(request, obj.item)
+        return obj is not None and super()._locked(request, _item_of(obj))
 
 
-class QuestionInline(BilingualFieldsMixin, LockedOnceOpenMixin, admin.StackedInline):
+class ReferendumOptionInline(OptionInline):
+    max_options = MAX_REFERENDUM_OPTIONS
+
+
+class QuestionInline(SelfNumberingInlineMixin, BilingualFieldsMixin, LockedOnceOpenMixin, NestedStackedInline):
     model = Question
     template = "admin/participation/edit_inline/frozen_stacked.html"
+    formset = SelfNumberingFormSet
+    inlines = [OptionInline]
     fields = ("position", ("text_ar", "text_en"), "kind", ("min_choices", "max_choices"), "allow_abstain")
     extra = 1
-    show_change_link = True
-    verbose_name_plural = _("questions (save, then add options with “Change”)")
+    verbose_name_plural = _("questions and their options")
 
 
-class SectionInline(BilingualFieldsMixin, LockedOnceOpenMixin, admin.StackedInline):
+class ReferendumQuestionInline(QuestionInline):
+    inlines = [ReferendumOptionInline]
+    max_num = 1
+
+
+class SectionInline(BilingualFieldsMixin, LockedOnceOpenMixin, NestedStackedInline):
     model = Section
     template = "admin/participation/edit_inline/frozen_stacked.html"
     fields = ("number", ("heading_ar", "heading_en"), ("body_ar", "body_en"))
     extra = 1
 
 
-class ItemCorrectionInline(BilingualFieldsMixin, admin.StackedInline):
+class ItemCorrectionInline(BilingualFieldsMixin, NestedStackedInline):
     """Corrections of an item that has opened: added here, never changed or deleted (the database refuses both).
 
     ItemAdmin.save_formset stamps the author and puts each one on the audit trail.
@@ -279,7 +409,7 @@ class ItemCorrectionInline(BilingualFieldsMixin, admin.StackedInline):
 
 @admin.register(Question)
 class QuestionAdmin(
-    FilterGuardMixin, FrozenRefusalMixin, AuditedDeletionsMixin, BilingualFieldsMixin, LockedOnceOpenMixin, admin.ModelAdmin
+    FilterGuardMixin, FrozenRefusalMixin, AuditedDeletionsMixin, BilingualFieldsMixin, LockedOnceOpenMixin, NestedModelAdmin
 ):
     inlines = [OptionInline]
     list_display = ("text_ar", "text_en", "item", "kind")
@@ -311,21 +441,52 @@ class QuestionAdmin(
         return instances
 
 
-class ItemAdmin(FilterGuardMixin, FrozenRefusalMixin, AuditedDeletionsMixin, BilingualFieldsMixin, admin.ModelAdmin):
+def _frozen_as_stored(obj):
+    """Frozen by the stored dates: a form posted with a new opening date (refused) is shown again as it was built."""
+    if obj is None or obj.pk is None:
+        return False
+    return content_frozen(Item.objects.only("state", "opens_at").get(pk=obj.pk))
+
+
+class StateByClockFilter(admin.SimpleListFilter):
+    """The state as people see it: a scheduled item whose opening time has passed is open, and so on."""
+
+    title = _("state")
+    parameter_name = "state_now"
+
+    def lookups(self, request, model_admin):
+        return State.choices
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        live = Q(state__in=LIVE_STATES)
+        by_state = {
+            State.DRAFT: Q(state=State.DRAFT),
+            State.SCHEDULED: live & Q(opens_at__gt=now),
+            State.OPEN: live & Q(opens_at__lte=now, closes_at__gt=now),
+            State.CLOSED: Q(state=State.CLOSED) | (live & Q(closes_at__lte=now)),
+            State.PUBLISHED: Q(state=State.PUBLISHED),
+        }
+        return queryset.filter(by_state[self.value()]) if self.value() in by_state else queryset
+
+
+class ItemAdmin(FilterGuardMixin, FrozenRefusalMixin, AuditedDeletionsMixin, BilingualFieldsMixin, NestedModelAdmin):
     """Shared by the poll, referendum and consultation admins. Validation is Item.clean's.
 
     Once an item has opened its content is frozen (FROZEN_ITEM_FIELDS read-only,
     the inlines locked); what was wrong is put right by a dated correction.
     """
 
-    list_display = ("title_ar", "title_en", "entity", "state", "opens_at", "closes_at", "public_link")
-    list_filter = ("entity", "state")
+    list_display = ("title_ar", "title_en", "entity", "state_now", "opens_at", "closes_at", "public_link")
+    # Only the staff member's entities are offered (RelatedOnly asks get_queryset, which is scoped).
+    list_filter = (("entity", admin.RelatedOnlyFieldListFilter), StateByClockFilter)
     list_select_related = ("entity",)
     search_fields = ("title_ar", "title_en", "slug")
     prepopulated_fields = {"slug": ("title_en",)}
     date_hierarchy = "opens_at"
-    readonly_fields = ("state", "public_link", "created_by", "created_at", "updated_at")
+    readonly_fields = ("state_now", "public_link", "created_by", "created_at", "updated_at")
     actions = ["schedule", "close_now", "publish"]
+    change_list_template = "admin/participation/item_change_list.html"
     content_fields = (
         ("title_ar", "title_en"),
         ("summary_ar", "summary_en"),
@@ -335,10 +496,10 @@ class ItemAdmin(FilterGuardMixin, FrozenRefusalMixin, AuditedDeletionsMixin, Bil
 
     def get_fieldsets(self, request, obj=None):
         return (
-            (None, {"fields": ("entity", "slug", "state", "public_link")}),
+            (None, {"fields": ("entity", "slug", "state_now", "public_link")}),
             (
                 _("Content in Arabic and English"),
-                {"fields": self.content_fields, "description": FROZEN_NOTE if content_frozen(obj) else ""},
+                {"fields": self.content_fields, "description": FROZEN_NOTE if _frozen_as_stored(obj) else ""},
             ),
             (_("Dates"), {"fields": (("opens_at", "closes_at"),)}),
             (
@@ -355,6 +516,11 @@ class ItemAdmin(FilterGuardMixin, FrozenRefusalMixin, AuditedDeletionsMixin, Bil
             *self.extra_fieldsets,
             (_("Record"), {"fields": ("created_by", "created_at", "updated_at")}),
         )
+
+    @admin.display(description=_("state"), ordering="state")
+    def state_now(self, obj):
+        """By the clock, as on the public site: never "scheduled" for an item people are voting in."""
+        return State(obj.current_state()).label if obj and obj.pk else State.DRAFT.label
 
     @admin.display(description=_("public page"))
     def public_link(self, obj):
@@ -392,13 +558,13 @@ class ItemAdmin(FilterGuardMixin, FrozenRefusalMixin, AuditedDeletionsMixin, Bil
             # Once scheduled, content and audience are fixed; dates can still move.
             fields += ["entity", "slug", "for_visitors", "for_citizens", "for_residents", "requires_verified_identity"]
             fields += ["only_students", "only_tourists", "only_business_owners", "only_parents", "only_employees"]
-        if content_frozen(obj):
+        if _frozen_as_stored(obj):
             fields += [name for name in FROZEN_ITEM_FIELDS if name not in fields]
         return fields
 
     def get_inline_instances(self, request, obj=None):
         instances = super().get_inline_instances(request, obj)
-        if content_frozen(obj):
+        if _frozen_as_stored(obj):
             for inline in instances:
                 inline.frozen_note = FROZEN_NOTE
             instances.append(ItemCorrectionInline(self.model, self.admin_site))
@@ -460,6 +626,16 @@ class ItemAdmin(FilterGuardMixin, FrozenRefusalMixin, AuditedDeletionsMixin, Bil
     def has_schedule_permission(self, request):
         return request.user.has_perm("participation.schedule_item")
 
+    def changelist_view(self, request, extra_context=None):
+        extra_context = dict(extra_context or {})
+        if not self.has_schedule_permission(request):
+            extra_context.update(
+                schedule_note=True,
+                schedule_role=roles.role_name(roles.MINISTRY_ADMINS),
+                schedulers=roles.schedulers_near(request.user),
+            )
+        return super().changelist_view(request, extra_context)
+
 
 @admin.register(Poll)
 class PollAdmin(ItemAdmin):
@@ -469,14 +645,7 @@ class PollAdmin(ItemAdmin):
 
 @admin.register(Referendum)
 class ReferendumAdmin(ItemAdmin):
-    inlines = [QuestionInline]
-
-    def get_inline_instances(self, request, obj=None):
-        instances = super().get_inline_instances(request, obj)
-        for inline in instances:
-            if isinstance(inline, QuestionInline):
-                inline.max_num = 1
-        return instances
+    inlines = [ReferendumQuestionInline]
 
 
 @admin.register(Consultation)
@@ -523,7 +692,7 @@ class CommentModerationForm(forms.ModelForm):
 class CommentAdmin(FilterGuardMixin, AuditedDeletionsMixin, admin.ModelAdmin):
     form = CommentModerationForm
     list_display = ("body", "item", "section", "status", "created_at")
-    list_filter = ("status", "item__entity", "item")
+    list_filter = ("status", ("item__entity", admin.RelatedOnlyFieldListFilter), ("item", admin.RelatedOnlyFieldListFilter))
     list_select_related = ("item", "section")
     search_fields = ("body",)
     readonly_fields = ("item", "section", "author", "body", "created_at", "moderated_by", "moderated_at")
@@ -614,7 +783,12 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     """The audit trail: readable and filterable, never changed (append-only in the database too)."""
 
     list_display = ("created_at", "actor_label", "action", "object_repr", "entity", "ip_address")
-    list_filter = ("action", "entity", ("created_at", admin.DateFieldListFilter), ("actor", admin.RelatedOnlyFieldListFilter))
+    list_filter = (
+        "action",
+        ("entity", admin.RelatedOnlyFieldListFilter),
+        ("created_at", admin.DateFieldListFilter),
+        ("actor", admin.RelatedOnlyFieldListFilter),
+    )
     search_fields = ("actor_label", "object_repr", "object_id")
     date_hierarchy = "created_at"
     list_select_related = ("entity",)

@@ -2,11 +2,12 @@
 
 from datetime import timedelta
 
+from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from accounts.models import Segment
 
-from . import services
+from . import roles, services
 from .models import Entity, Item, Kind, Option, Question, Section, State
 
 ENTITIES = [
@@ -15,6 +16,10 @@ ENTITIES = [
 ]
 
 # slug, entity, kind, timing, title (ar, en), summary (ar, en)
+# The demo ministry employee does the whole job: writes drafts, schedules and publishes them, moderates
+# comments (issue 12: with "Ministry staff" alone the actions menu was empty and a draft stayed a draft).
+STAFF_ROLES = (roles.MINISTRY_STAFF, roles.MINISTRY_ADMINS, roles.MODERATORS)
+
 ITEMS = [
     ("metro-night-service", "transport", Kind.POLL, "open",
      ("تشغيل المترو ليلاً في عطلة نهاية الأسبوع", "Night metro service at weekends"),
@@ -94,6 +99,7 @@ def seed(accounts):
     """Create the sample content once; later runs leave existing items as they are."""
     by_email = {user.email: user for user in accounts}
     staff = by_email["staff@demo.hukoomi.qa"]
+    staff.groups.add(*Group.objects.filter(name__in=STAFF_ROLES))
     entities = {}
     for slug, ar, en in ENTITIES:
         entity, _ = Entity.objects.update_or_create(slug=slug, defaults={"name_ar": ar, "name_en": en})

@@ -198,19 +198,7 @@ def cast_referendum_ballot(user, item, choice):
     receipt is returned to be shown once and is stored nowhere else. The unique
     constraint on participation makes a second ballot impossible.
     """
-    if item.kind != Kind.REFERENDUM:
-        raise InvalidBallot(_("This is not a referendum."))
-    _check_voter(user, item)
-    question = item.questions.first()
-    if question is None:
-        raise InvalidBallot(_("This referendum has no question."))
-    choice = str(choice or "")
-    if choice == ABSTAIN:
-        if not question.allow_abstain:
-            raise InvalidBallot(_("A blank vote is not offered in this referendum."))
-        option_id = None
-    else:
-        option_id = _option_id(question, choice)
+    option_id = check_referendum_choice(user, item, choice)
     receipt = new_receipt_code()
     try:
         with transaction.atomic():
@@ -222,6 +210,26 @@ def cast_referendum_ballot(user, item, choice):
     except IntegrityError:
         raise AlreadyVoted() from None
     return receipt
+
+
+def check_referendum_choice(user, item, choice):
+    """Refuse what cast_referendum_ballot would refuse, and return the chosen option's id (None: blank vote).
+
+    It writes nothing and keeps nothing: the "check your answer" step calls it before the vote, and the
+    vote calls it again, so a choice changed in between is checked as if it came first.
+    """
+    if item.kind != Kind.REFERENDUM:
+        raise InvalidBallot(_("This is not a referendum."))
+    _check_voter(user, item)
+    question = item.questions.first()
+    if question is None:
+        raise InvalidBallot(_("This referendum has no question."))
+    choice = str(choice or "")
+    if choice == ABSTAIN:
+        if not question.allow_abstain:
+            raise InvalidBallot(_("A blank vote is not offered in this referendum."))
+        return None
+    return _option_id(question, choice)
 
 
 def _option_id(question, choice):

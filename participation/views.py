@@ -12,10 +12,10 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import audience as audiences
-from . import feedback, notifications, results, rules, services
+from . import feedback, headlines, notifications, results, rules, services
 from .forms import CommentForm, FeedbackAnswerForm, FeedbackReasonForm, ParticipateFilterForm, ReceiptCheckForm
 from .models import (
     Comment,
@@ -225,13 +225,15 @@ def _get_item(request, kind, slug):
 
 def _detail_context(request, item, now):
     taken = rules.has_taken_part(request.user, item)
+    preview = item.state == State.DRAFT
     return {
         "item": item,
         "now": now,
-        "shown_state": item.current_state(now),
+        # A draft is previewed as voters will first see it: "opens on …" (never "closed on" a future date).
+        "shown_state": State.SCHEDULED if preview else item.current_state(now),
         "barrier": rules.participation_barrier(request.user, item, now, taken_part=taken),
         "taken_part": taken,
-        "is_preview": item.state == State.DRAFT,
+        "is_preview": preview,
         "login_url": f"{reverse('account_login')}?next={request.path}",
     }
 
@@ -284,10 +286,16 @@ def _results_page(request, kind, slug):
     item = _get_item(request, kind, slug)
     now = timezone.now()
     questions = list(item.questions.prefetch_related("options"))
+    shown = _results_for(item, now, questions)
     return render(
         request,
         "participation/results.html",
-        {"item": item, "results": _results_for(item, now, questions), "shown_state": item.current_state(now)},
+        {
+            "item": item,
+            "results": shown,
+            "headlines": headlines.for_results(shown, item.kind),
+            "shown_state": item.current_state(now),
+        },
     )
 
 
@@ -326,6 +334,13 @@ def poll_thanks(request, slug):
 
 
 def referendum_detail(request, slug):
+    """The referendum, its ballot form, and on POST the "check your answer" step, then the vote.
+
+    The ballot form posts step=check: nothing is written, and the answer shows the choice to check, carried
+    back in a hidden field of the next form (never in the session, a cookie, the URL or a log), with "Change"
+    (step=change: the form again, the choice ticked) and "Cast my vote". That last POST, without a step, is
+    the only one that writes, and the service checks the choice again as if it came first.
+    """
     item = _get_item(request, Kind.REFERENDUM, slug)
     now = timezone.now()
     question = item.questions.prefetch_related("options").first()
@@ -333,15 +348,34 @@ def referendum_detail(request, slug):
     status = 200
     if request.method == "POST":
         choice = request.POST.get("choice", "")
+        step = request.POST.get("step", "")
         try:
-            receipt = services.cast_referendum_ballot(request.user, item, choice)
+            if step == "change":
+                context["chosen"] = choice
+            elif step == "check":
+                return _referendum_check(request, item, question, choice, context)
+            else:
+                receipt = services.cast_referendum_ballot(request.user, item, choice)
+                return _receipt_response(request, item, receipt)
         except services.ParticipationError as error:
             context = _detail_context(request, item, now) | {"question": question, "error": error.message, "chosen": choice}
             status = error.status
-        else:
-            return _receipt_response(request, item, receipt)
     context["results"] = _results_for(item, now, [question] if question else [])
+    context["headlines"] = headlines.for_results(context["results"], item.kind)
     return render(request, "participation/referendum_detail.html", context, status=status)
+
+
+def _referendum_check(request, item, question, choice, context):
+    """GOV.UK's "check your answer": the choice in words, "Change" and "Cast my vote"; nothing is stored."""
+    if context["taken_part"]:
+        raise services.AlreadyVoted()
+    option_id = services.check_referendum_choice(request.user, item, choice)
+    chosen_text = _("Blank vote") if option_id is None else next(o.text for o in question.options.all() if o.pk == option_id)
+    return render(
+        request,
+        "participation/referendum_check.html",
+        context | {"choice": choice, "chosen_text": chosen_text, "is_blank": option_id is None},
+    )
 
 
 def _receipt_response(request, item, receipt):
@@ -380,6 +414,11 @@ def referendum_receipts(request, slug):
 
 def consultation_detail(request, slug):
     item = _get_item(request, Kind.CONSULTATION, slug)
+    return _consultation_page(request, item)
+
+
+def _consultation_page(request, item, comment_form=None, status=200):
+    """The consultation page; with a refused comment, its form comes back bound: errors and the text typed."""
     now = timezone.now()
     sections = list(
         item.sections.annotate(
@@ -402,29 +441,39 @@ def consultation_detail(request, slug):
         )
     for section in sections:
         section.own_reaction = own_reactions.get(section.pk)
+    if comment_form is None:
+        comment_form = CommentForm(sections=sections)
     context = _detail_context(request, item, now) | {
         "sections": sections,
         "general_comments": by_section.get(None, []),
-        "comment_form": CommentForm(sections=sections),
+        "comment_form": comment_form,
         "barrier": rules.time_barrier(item, now) or rules.eligibility_barrier(request.user, item),
         "own_pending": item.comments.filter(author=request.user, status=Comment.Status.PENDING).count()
         if request.user.is_authenticated
         else 0,
     }
-    return render(request, "participation/consultation_detail.html", context)
+    return render(request, "participation/consultation_detail.html", context, status=status)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def consultation_comment(request, slug):
+    """Add a comment; when it is refused, the consultation page again, the errors beside the form, nothing lost.
+
+    That page's address is this one, so its language switch (or a reload after the browser's warning) asks
+    for it by GET: that goes to the consultation page, never to a "method not allowed" dead end.
+    """
     item = _get_item(request, Kind.CONSULTATION, slug)
+    if request.method == "GET":
+        return redirect(f"{item.get_absolute_url()}#add-comment")
     sections = list(item.sections.all())
     form = CommentForm(request.POST, sections=sections)
     if not form.is_valid():
-        return _refused(request, _first_error(form), 400)
+        return _consultation_page(request, item, form, status=400)
     try:
         comment = services.add_comment(request.user, item, form.cleaned_data["body"], form.cleaned_data["section"])
     except services.ParticipationError as error:
-        return _refused(request, error.message, error.status)
+        form.add_error("body" if isinstance(error, services.InvalidComment) else None, error.message)
+        return _consultation_page(request, item, form, status=error.status)
     if comment.status == Comment.Status.PENDING:
         messages.success(request, _("Thank you. Your comment will appear once a moderator has approved it."))
     else:

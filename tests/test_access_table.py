@@ -22,7 +22,7 @@ from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
 
-from accounts.models import IdentityClaim, Segment, User
+from accounts.models import IdentityClaim, PendingVerification, Segment, User, VerificationDecision
 from participation import services
 from participation.models import (
     AuditEntry,
@@ -185,6 +185,10 @@ def build_world():
         identity_number=world["users"]["citizen"].identity_number, claimant=world["users"]["unverified"],
         holder=world["users"]["citizen"],
     )
+    world["pending_check"] = PendingVerification.objects.get(pk=world["users"]["unverified"].pk)
+    world["decision"] = VerificationDecision.objects.create(
+        person=world["users"]["resident"], outcome=VerificationDecision.Outcome.APPROVED, decided_by=world["users"]["superuser"]
+    )
     return world
 
 
@@ -259,6 +263,8 @@ ADMIN_OBJECTS = {
     "account.emailaddress": ("email_address", None),
     "accounts.user": ("user", None),
     "accounts.identityclaim": ("claim", None),
+    "accounts.pendingverification": ("pending_check", None),
+    "accounts.verificationdecision": ("decision", None),
     "participation.entity": ("entity_a", "entity_b"),
     "participation.question": ("question_a", "question_b"),
     "participation.poll": ("poll_a", "poll_b"),
@@ -278,6 +284,7 @@ ADMIN_ACTIONS = {
     "participation.comment": ["approve"],
     "accounts.user": ["verify_identity", "reset_identity_verification"],
     "accounts.identityclaim": ["give_number_to_claimant", "leave_number_with_holder"],
+    "accounts.pendingverification": ["approve_selected"],
 }
 
 
@@ -498,6 +505,23 @@ TABLE = {
     'Admin accounts.identityclaim: delete (POST)': "L L L L L 403 403 403 403 403",
     'Admin accounts.identityclaim: action give_number_to_claimant': "L L L L L 403 403 403 403 302W",
     'Admin accounts.identityclaim: action leave_number_with_holder': "L L L L L 403 403 403 403 302W",
+    'Admin accounts.pendingverification: list': "L L L L L 403 403 403 403 200",
+    'Admin accounts.pendingverification: add form': "L L L L L 403 403 403 403 403",
+    'Admin accounts.pendingverification: add (POST)': "L L L L L 403 403 403 403 403",
+    'Admin accounts.pendingverification: change form': "L L L L L 403 403 403 403 200",
+    'Admin accounts.pendingverification: change (POST)': "L L L L L 403 403 403 403 200",
+    'Admin accounts.pendingverification: history': "L L L L L 403 403 403 403 200",
+    'Admin accounts.pendingverification: delete form': "L L L L L 403 403 403 403 403",
+    'Admin accounts.pendingverification: delete (POST)': "L L L L L 403 403 403 403 403",
+    'Admin accounts.pendingverification: action approve_selected': "L L L L L 403 403 403 403 302W",
+    'Admin accounts.verificationdecision: list': "L L L L L 403 403 403 403 200",
+    'Admin accounts.verificationdecision: add form': "L L L L L 403 403 403 403 403",
+    'Admin accounts.verificationdecision: add (POST)': "L L L L L 403 403 403 403 403",
+    'Admin accounts.verificationdecision: change form': "L L L L L 403 403 403 403 200",
+    'Admin accounts.verificationdecision: change (POST)': "L L L L L 403 403 403 403 403",
+    'Admin accounts.verificationdecision: history': "L L L L L 403 403 403 403 200",
+    'Admin accounts.verificationdecision: delete form': "L L L L L 403 403 403 403 403",
+    'Admin accounts.verificationdecision: delete (POST)': "L L L L L 403 403 403 403 403",
     'Admin participation.entity: list': "L L L L L 200 200 403 200 200",
     'Admin participation.entity: add form': "L L L L L 403 403 403 403 200",
     'Admin participation.entity: add (POST)': "L L L L L 403 403 403 403 200",
@@ -522,8 +546,8 @@ TABLE = {
     'Admin participation.question: change form of B': "L L L L L 302 302 403 200 200",
     'Admin participation.question: change (POST) of B': "L L L L L 302 302 403 403 403",
     'Admin participation.question: history of B': "L L L L L 302 302 302 200 200",
-    'Admin participation.question: delete form of B': "L L L L L 403 302 403 403 403",
-    'Admin participation.question: delete (POST) of B': "L L L L L 403 302 403 403 403",
+    'Admin participation.question: delete form of B': "L L L L L 302 302 403 403 403",
+    'Admin participation.question: delete (POST) of B': "L L L L L 302 302 403 403 403",
     'Admin participation.poll: list': "L L L L L 200 200 403 200 200",
     'Admin participation.poll: add form': "L L L L L 200 200 403 403 200",
     'Admin participation.poll: add (POST)': "L L L L L 200 200 403 403 200",

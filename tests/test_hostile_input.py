@@ -386,7 +386,8 @@ HIERARCHY_PARTS = ["__year", "__month", "__day"]
 def filter_keys(model_admin):
     keys = list(ADMIN_PARAMS)
     for entry in model_admin.list_filter:
-        name = entry if isinstance(entry, str) else entry[0]
+        # A field name, a (field, filter class) pair, or a SimpleListFilter with its own parameter.
+        name = entry if isinstance(entry, str) else entry[0] if isinstance(entry, tuple) else entry.parameter_name
         keys += [name, f"{name}__exact", f"{name}__id__exact", f"{name}__gte", f"{name}__lt", f"{name}__isnull"]
     if model_admin.date_hierarchy:
         keys += [f"{model_admin.date_hierarchy}{part}" for part in HIERARCHY_PARTS]

@@ -68,6 +68,7 @@ ANONYMOUS_PAGES = {
     "you-said-we-did/health/": 200,
     "data/": 200,
     "feeds/opened.atom?entity=nobody": 404,
+    "api/": 200,
     "audit/": 403,
     "accounts/login/": 200,
     "accounts/signup/": 200,
@@ -143,6 +144,18 @@ def _render_everything():
         voter.force_login(user)
         services.cast_poll_ballot(user, poll, choices)
         _get(voter, f"/{lang}/polls/metro-night-service/thanks/", 200, pages)
+        # The referendum's "check your answer" step, "Change", and a comment refused beside its form.
+        for step in ("check", "change"):
+            response = voter.post(f"/{lang}/referendums/healthy-schools-law/", {"step": step, "choice": str(option.pk)})
+            assert response.status_code == 200, response.status_code
+            pages[f"/{lang}/referendums/healthy-schools-law/{step}"] = response.content
+        response = citizen.post(f"/{lang}/consultations/road-safety-strategy/comment/", {"body": "<b>bold</b>", "section": ""})
+        assert response.status_code == 400, response.status_code
+        pages[f"/{lang}/consultations/road-safety-strategy/comment-refused"] = response.content
+        citizen.post(f"/{lang}/consultations/road-safety-strategy/sections/1/react/", {"agrees": "yes"})
+        response = citizen.get(f"/{lang}/consultations/road-safety-strategy/")
+        assert 'aria-pressed="true"' in response.content.decode()
+        pages[f"/{lang}/consultations/road-safety-strategy/reacted"] = response.content
         response = voter.post(f"/{lang}/referendums/healthy-schools-law/", {"choice": str(option.pk)})
         assert response.status_code == 200, response.status_code
         pages[f"/{lang}/referendums/healthy-schools-law/receipt"] = response.content

@@ -206,7 +206,7 @@ def test_participate_tabs_are_in_the_pages_language(client):
 # No English left on Arabic pages
 # ---------------------------------------------------------------------------
 
-ENGLISH_UI = ["Sign in", "Home", "Is this easy to understand?", "Create an account", "Skip to main content"]
+ENGLISH_UI = ["Sign in", "Home", "Is this easy to understand?", "Create account", "Skip to main content"]
 
 
 @pytest.mark.parametrize("path", ["/ar/", "/ar/about/", "/ar/policy/"])

@@ -27,6 +27,7 @@ print(json.dumps({
     "DEBUG": settings.DEBUG,
     "ENGINE": db["ENGINE"], "NAME": str(db["NAME"]), "HOST": db.get("HOST"), "PORT": db.get("PORT"),
     "USER": db.get("USER"), "PASSWORD": db.get("PASSWORD"), "CONN_MAX_AGE": db.get("CONN_MAX_AGE"),
+    "DISABLE_SERVER_SIDE_CURSORS": db.get("DISABLE_SERVER_SIDE_CURSORS"),
     "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
     "CELERY_TASK_ALWAYS_EAGER": getattr(settings, "CELERY_TASK_ALWAYS_EAGER", None),
     "BROKER_OPTIONS": getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", None),
@@ -180,6 +181,12 @@ def test_without_database_url_sqlite_in_the_project_folder():
     assert values["ENGINE"] == "django.db.backends.sqlite3"
     assert values["NAME"] == str(PROJECT / "db.sqlite3")
     assert values["CONN_MAX_AGE"] == 0
+
+
+def test_server_side_cursors_can_be_turned_off_for_a_transaction_pooler():
+    assert settings_with(**production_env())["DISABLE_SERVER_SIDE_CURSORS"] is False
+    values = settings_with(**production_env(DATABASE_DISABLE_SERVER_SIDE_CURSORS="true"))
+    assert values["DISABLE_SERVER_SIDE_CURSORS"] is True
 
 
 def test_a_bad_conn_max_age_is_refused():

@@ -82,7 +82,7 @@ def test_signup_creates_the_user_and_requires_email_confirmation(client, lang, m
     assert len(mailoutbox) == 1
     mail = mailoutbox[0]
     assert mail.to == ["noor.ali@example.qa"]
-    assert mail.subject == t(lang, "Please Confirm Your Email Address")
+    assert mail.subject == t(lang, "Confirm your e-mail address")
     confirm_url = link_in(mail.body, f"/{lang}/accounts/confirm-email/")
     assert not EmailAddress.objects.get(user=user).verified
 

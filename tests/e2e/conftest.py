@@ -139,12 +139,12 @@ def new_context(browser, live_server, request):
     """new_context(lang, javascript=True): a fresh context (cookies, storage) on the live server."""
     contexts = []
 
-    def make(lang="ar", *, javascript=True, **options):
-        """A context; `javascript=False` is a browser with JavaScript turned off."""
+    def make(lang="ar", *, javascript=True, viewport=VIEWPORT, **options):
+        """A context; `javascript=False` is a browser with JavaScript turned off; `viewport` a phone's, say."""
         context = browser.new_context(
             base_url=live_server.url,
             locale=LOCALES[lang],
-            viewport=VIEWPORT,
+            viewport=viewport,
             java_script_enabled=javascript,
             accept_downloads=True,
             reduced_motion="reduce",

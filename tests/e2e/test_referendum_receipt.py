@@ -30,9 +30,12 @@ def test_verified_citizen_votes_keeps_the_receipt_and_finds_it_after_the_tally(l
     expect(page.locator("main h1")).to_have_text(title)
     a11y.check(page, "referendum")
 
-    # The secret ballot: choose, send, get a receipt shown once.
+    # The secret ballot: choose, check the answer, cast it, get a receipt shown once.
     page.get_by_role("radio", name=yes.text_ar if lang == "ar" else yes.text_en, exact=True).check()
-    page.get_by_role("button", name=t("Send my vote")).click()
+    page.get_by_role("button", name=t("Continue")).click()
+    expect(page.locator("main h1")).to_have_text(t("Check your answer before you vote"))
+    expect(page.locator("[data-chosen]")).to_have_text(yes.text_ar if lang == "ar" else yes.text_en)
+    page.get_by_role("button", name=t("Cast my vote")).click()
     # The receipt is in the answer to the vote itself (never in the session): copy, print or download it.
     expect(page).to_have_url(re.compile(rf"/{lang}/referendums/{referendum.slug}/$"))
     expect(page.get_by_role("status").first).to_contain_text(t("Your vote has been counted"))
@@ -101,6 +104,6 @@ def test_verified_citizen_votes_keeps_the_receipt_and_finds_it_after_the_tally(l
         assert transform.startswith("matrix(-1"), f"the bars should grow from the right in Arabic: {transform}"
     else:
         assert transform in ("none", "matrix(1, 0, 0, 1, 0, 0)"), transform
-    expect(page.locator("main")).to_contain_text(result.ballots_digest)
+    expect(page.locator("#for-auditors")).to_contain_text(result.ballots_digest)
     a11y.check(page, "referendum results")
     a11y.assert_clean()

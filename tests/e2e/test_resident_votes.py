@@ -41,7 +41,7 @@ def test_resident_signs_up_finds_a_poll_through_the_picker_and_votes_once(lang, 
     a11y.check(page, "home")
 
     # Sign up; a wrong identity number is announced and tied to its field.
-    page.locator("header").get_by_role("link", name=t("Create an account")).click()
+    page.locator("header").get_by_role("link", name=t("Create account")).click()
     expect(page).to_have_url(re.compile(rf"/{lang}/accounts/signup/"))
     a11y.check(page, "signup")
     form = page.locator("main form").filter(has=page.locator("input[name=password1]"))

@@ -300,6 +300,19 @@ def change_form(item, **overrides):
                 f"questions-{i}-max_choices": str(question.max_choices),
             }
         )
+        # Each question's options are a nested formset on the same page (django-nested-admin).
+        options = list(question.options.all())
+        data.update(management(f"questions-{i}-options", total=len(options), initial=len(options)))
+        for j, option in enumerate(options):
+            data.update(
+                {
+                    f"questions-{i}-options-{j}-id": str(option.pk),
+                    f"questions-{i}-options-{j}-question": str(question.pk),
+                    f"questions-{i}-options-{j}-position": str(option.position),
+                    f"questions-{i}-options-{j}-text_ar": option.text_ar,
+                    f"questions-{i}-options-{j}-text_en": option.text_en,
+                }
+            )
     data.update(overrides)
     return data
 

@@ -1,11 +1,13 @@
 """The consultation page in both languages: sections, the PDF, comments, agree/disagree and the outcome."""
 
+import re
 from datetime import timedelta
 
 import pytest
 import time_machine
 from django.core.files.base import ContentFile
 from django.utils import timezone
+from django.utils.html import escape
 
 from accounts.models import Segment
 from participation import services
@@ -18,7 +20,7 @@ from .factories import SectionFactory, make_consultation
 
 pytestmark = pytest.mark.django_db
 
-COMMENT_FORM = 'action="{}"'
+COMMENT_FORM = 'action="{}'  # the form's address ends in #error-summary, where the page opens after an error
 
 
 HEADINGS = {1: ("الأهداف", "Goals"), 2: ("الإجراءات", "Measures"), 3: ("التنفيذ", "Delivery")}
@@ -207,7 +209,11 @@ def test_a_bad_comment_is_a_400_with_a_clear_message_and_nothing_is_written(clie
     response = comment(client, lang, consultation, body, section)
     assert response.status_code == 400
     assert_page_language(response, lang)
-    assert_shown(response, t(lang, "Your answer was not saved"))
+    # The consultation page again (no dead end), with the problem summarised above the form.
+    assert_shown(response, consultation.title_ar if lang == "ar" else consultation.title_en)
+    assert comment_form(lang, consultation) in page(response)
+    assert_shown(response, t(lang, "There is a problem"))
+    assert_not_shown(response, t(lang, "Your answer was not saved"))
     if message:
         assert_shown(response, message)
     assert not Comment.objects.exists()
@@ -334,3 +340,121 @@ def test_the_published_outcome_says_what_we_heard_and_what_we_changed(client, la
     assert heard in page(response)
     assert changed in page(response)
     assert_not_shown(response, t(lang, "Overdue: the ministry has not yet published the outcome."))
+
+
+# ---------------------------------------------------------------------------
+# A refused comment comes back on the consultation page (issue 12)
+# ---------------------------------------------------------------------------
+
+
+def error_summary(response):
+    return re.search(r'<div class="alert alert-danger" role="alert"[^>]*id="error-summary">.*?</div>', page(response), re.S)
+
+
+def test_an_empty_comment_is_refused_beside_the_form_keeping_the_section_chosen(client, lang, consultation, citizen):
+    client.force_login(citizen)
+    section = consultation.sections.get(number=2)
+    response = comment(client, lang, consultation, "   ", section.pk)
+    assert response.status_code == 400
+    body = page(response)
+    title = consultation.title_ar if lang == "ar" else consultation.title_en
+    assert re.search(rf"<title>{re.escape(t(lang, 'Error:'))} {re.escape(title)} ", body), "the title starts with “Error:”"
+    summary = error_summary(response)
+    assert summary, "no error summary"
+    # The summary links to the field; the field says what is wrong next to it, and the script moves focus there.
+    assert '<a href="#id_body">' in summary.group(0)
+    assert escape(t(lang, "Write your comment before sending it.")) in summary.group(0)
+    assert 'id="id_body"' in body and "is-invalid" in body
+    assert body.index('id="error-summary"') < body.index('id="id_body"')
+    assert "js/error_summary.js" in body
+    assert re.search(rf'<option value="{section.pk}" selected>', body), "the section chosen is kept"
+
+
+def test_a_comment_too_long_keeps_every_character_typed(client, lang, consultation, citizen):
+    client.force_login(citizen)
+    typed = "A thought about <b>bold</b> plans. " * 60  # 2,100 characters, with HTML to be escaped
+    response = comment(client, lang, consultation, typed)
+    assert response.status_code == 400
+    assert escape(typed.strip()) in page(response) or escape(typed) in page(response)
+    assert "<b>bold</b>" not in page(response)
+    assert not Comment.objects.exists()
+
+
+def test_a_comment_with_html_is_refused_beside_the_field(client, lang, consultation, citizen):
+    client.force_login(citizen)
+    response = comment(client, lang, consultation, "See <a href='x'>this</a>")
+    assert response.status_code == 400
+    message = escape(t(lang, "Comments cannot contain HTML. Write plain text, without < and > around words."))
+    assert message in error_summary(response).group(0)
+    assert escape("See <a href='x'>this</a>") in page(response)
+
+
+def test_no_error_summary_on_the_page_as_first_shown(client, lang, consultation, citizen):
+    client.force_login(citizen)
+    response = detail(client, lang, consultation)
+    assert error_summary(response) is None
+    assert "js/error_summary.js" not in page(response)
+
+
+def test_a_comment_after_closing_comes_back_on_the_page_with_the_reason(client, lang, consultation, citizen):
+    with time_machine.travel(consultation.closes_at + timedelta(days=1), tick=False):
+        client.force_login(citizen)
+        response = comment(client, lang, consultation, "Too late?")
+    assert response.status_code == 403
+    assert escape(t(lang, Barrier.CLOSED.message)) in error_summary(response).group(0)
+
+
+# ---------------------------------------------------------------------------
+# Agree / disagree: the choice is visible (issue 12)
+# ---------------------------------------------------------------------------
+
+
+def reaction_buttons(response, number):
+    article = re.search(rf'<article id="section-{number}".*?</article>', page(response), re.S).group(0)
+    buttons = re.findall(r'<button type="submit" name="agrees" value="(yes|no)" class="([^"]*)" aria-pressed="(true|false)">(.*?)</button>', article, re.S)
+    return article, {value: (classes.split(), pressed, text) for value, classes, pressed, text in buttons}
+
+
+def test_nothing_is_marked_before_a_person_answers(client, lang, consultation, citizen):
+    client.force_login(citizen)
+    article, buttons = reaction_buttons(detail(client, lang, consultation), 1)
+    assert {value: (("btn-outline-primary" in c), p) for value, (c, p, _text) in buttons.items()} == {
+        "yes": (True, "false"),
+        "no": (True, "false"),
+    }
+    assert "reaction-own" not in article
+
+
+@pytest.mark.parametrize(("agrees", "words"), [("yes", "Your view: you agree with this section."), ("no", "Your view: you disagree with this section.")])
+def test_the_answer_is_shown_filled_ticked_and_in_words_after_the_post(client, lang, consultation, citizen, agrees, words):
+    client.force_login(citizen)
+    response = client.get(react(client, lang, consultation, 2, agrees)["Location"])
+    article, buttons = reaction_buttons(response, 2)
+    other = "no" if agrees == "yes" else "yes"
+    chosen_classes, chosen_pressed, chosen_text = buttons[agrees]
+    assert "btn-primary" in chosen_classes and "btn-outline-primary" not in chosen_classes
+    assert chosen_pressed == "true" and "✓" in chosen_text
+    assert "btn-outline-primary" in buttons[other][0] and buttons[other][1] == "false" and "✓" not in buttons[other][2]
+    assert escape(t(lang, words)) in article
+    # Only the section answered shows it.
+    assert "reaction-own" not in reaction_buttons(response, 1)[0]
+
+
+def test_changing_the_answer_moves_the_mark(client, lang, consultation, citizen):
+    client.force_login(citizen)
+    react(client, lang, consultation, 3, "yes")
+    react(client, lang, consultation, 3, "no")
+    article, buttons = reaction_buttons(detail(client, lang, consultation), 3)
+    assert "btn-primary" in buttons["no"][0] and "btn-outline-primary" in buttons["yes"][0]
+    assert escape(t(lang, "Your view: you disagree with this section.")) in article
+    assert escape(t(lang, "Your view: you agree with this section.")) not in article
+
+
+def test_the_comment_address_asked_by_get_leads_back_to_the_consultation(client, lang, consultation, citizen):
+    """The error page's language switch points to the comment address: a GET there is no dead end."""
+    client.force_login(citizen)
+    other = "en" if lang == "ar" else "ar"
+    response = client.get(url(other, "consultation_comment", slug=consultation.slug))
+    assert response.status_code == 302
+    assert response["Location"] == url(other, "consultation_detail", slug=consultation.slug) + "#add-comment"
+    assert not Comment.objects.exists()

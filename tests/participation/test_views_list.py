@@ -8,11 +8,11 @@ import pytest
 import time_machine
 from django.utils import timezone, translation
 from django.utils.html import escape
-from django.utils.timesince import timeuntil
 
 from accounts.models import Persona, Segment
 from participation import services
 from participation.models import Item, State
+from participation.templatetags.durations import time_left
 from tests.factories import UserFactory, VerifiedUserFactory
 
 from .conftest import assert_not_shown, assert_page_language, assert_shown, page, t, url
@@ -182,7 +182,7 @@ def test_each_card_says_how_long_is_left(client, lang, items):
     response = get(client, lang)
     poll = items["open poll"]
     with translation.override(lang):
-        left = translation.gettext("Closes in %(left)s") % {"left": timeuntil(poll.closes_at, NOW)}
+        left = translation.gettext("Closes in %(left)s") % {"left": time_left(poll.closes_at, NOW)}
     assert_shown(response, left)
     assert f'<time datetime="{timezone.localtime(poll.closes_at).strftime("%Y-%m-%dT%H:%M:%S%z")}">' in page(response)
 

@@ -1,11 +1,13 @@
 """The referendum page in both languages: states, the secret ballot, the receipt and the public receipt list."""
 
+import re
 from datetime import timedelta
 from urllib.parse import unquote
 
 import pytest
 import time_machine
 from django.utils import timezone
+from django.utils.html import escape
 
 from participation import services
 from participation.models import Item, ReferendumBallot, ReferendumParticipation, SealedBallot, State
@@ -351,3 +353,121 @@ def test_my_participation_says_only_that_they_took_part(client, lang, referendum
     assert receipt not in body
     assert NO_EN not in body
     assert option(referendum, 2).text_ar not in body
+
+
+# ---------------------------------------------------------------------------
+# "Check your answer" before the vote (issue 12): a step that writes and keeps nothing
+# ---------------------------------------------------------------------------
+
+
+def check_step(client, lang, referendum, choice, step="check"):
+    data = {"step": step} if choice is None else {"step": step, "choice": choice}
+    return client.post(url(lang, "referendum_detail", slug=referendum.slug), data)
+
+
+def forms_of(response):
+    """[(hidden fields, button text)] of every POST form in <main>."""
+    main = page(response).split('<main id="main"', 1)[1].split("</main>", 1)[0]
+    found = []
+    for form in re.findall(r'<form method="post".*?</form>', main, re.S):
+        hidden = dict(re.findall(r'<input type="hidden" name="(step|choice)" value="([^"]*)">', form))
+        button = re.sub(r"<[^>]+>", "", re.search(r"<button[^>]*>(.*?)</button>", form, re.S).group(1)).strip()
+        found.append((hidden, button))
+    return found
+
+
+def test_the_ballot_form_goes_to_the_check_step_first(client, lang, referendum, citizen):
+    client.force_login(citizen)
+    response = detail(client, lang, referendum)
+    assert forms_of(response) == [({"step": "check"}, t(lang, "Continue"))]
+    assert_not_shown(response, t(lang, "Send my vote"))
+
+
+def test_the_check_step_shows_the_choice_a_change_button_and_cast_my_vote(client, lang, referendum, citizen):
+    client.force_login(citizen)
+    session_before = dict(client.session)
+    chosen = option(referendum, 2)
+    response = check_step(client, lang, referendum, chosen.pk)
+    assert response.status_code == 200
+    assert_page_language(response, lang)
+    assert "no-store" in response["Cache-Control"]
+    assert_shown(response, t(lang, "Check your answer before you vote"))
+    assert re.search(r"<dd[^>]*data-chosen>" + re.escape(escape(chosen.text_ar if lang == "ar" else chosen.text_en)) + "</dd>", page(response))
+    # "Change" posts the choice back to the form; "Cast my vote" posts it, without a step, to be counted.
+    assert forms_of(response) == [
+        ({"step": "change", "choice": str(chosen.pk)}, t(lang, "Change") + " " + t(lang, "your answer")),
+        ({"choice": str(chosen.pk)}, t(lang, "Cast my vote")),
+    ]
+    # Secrecy: nothing written, nothing kept in the session, nothing in a cookie.
+    assert nothing_written()
+    assert dict(client.session) == session_before
+    assert set(response.cookies) <= {"csrftoken"}  # Django's own, carrying nothing of the choice
+
+
+def test_the_check_step_names_a_blank_vote(client, lang, referendum, citizen):
+    client.force_login(citizen)
+    response = check_step(client, lang, referendum, "abstain")
+    assert response.status_code == 200
+    assert re.search(r"<dd[^>]*data-chosen>" + re.escape(t(lang, "Blank vote")) + "</dd>", page(response))
+    assert nothing_written()
+
+
+def test_change_brings_back_the_form_with_the_choice_ticked(client, lang, referendum, citizen):
+    client.force_login(citizen)
+    chosen = option(referendum, 2)
+    response = check_step(client, lang, referendum, chosen.pk, step="change")
+    assert response.status_code == 200
+    body = page(response)
+    assert re.search(rf'id="choice-{chosen.pk}" value="{chosen.pk}" checked>', body)
+    assert not re.search(rf'id="choice-{option(referendum, 1).pk}" value="{option(referendum, 1).pk}" checked>', body)
+    assert nothing_written()
+
+
+def test_check_then_cast_counts_the_vote_once(client, lang, referendum, citizen):
+    client.force_login(citizen)
+    chosen = option(referendum, 1)
+    check_step(client, lang, referendum, chosen.pk)
+    assert nothing_written()
+    response = detail(client, lang, referendum, chosen.pk)  # the "Cast my vote" form: the choice, no step
+    assert response.status_code == 200
+    (ballot,) = sealed_ballots(referendum)
+    assert ballot.option_id == chosen.pk
+    assert ballot.receipt in page(response)
+
+
+@pytest.mark.parametrize("choice", [None, "", "999999", "abstain-ish"])
+def test_the_check_step_refuses_no_choice_beside_the_form(client, lang, referendum, citizen, choice):
+    client.force_login(citizen)
+    response = check_step(client, lang, referendum, choice)
+    assert response.status_code == 400
+    body = page(response)
+    assert BALLOT_FORM in body
+    assert_shown(response, t(lang, "Choose one of the answers shown."))
+    assert f'<a href="#choice-{option(referendum, 1).pk}">' in body  # the summary leads to the first answer
+    assert body.index('id="error-summary"') < body.index(BALLOT_FORM)
+    assert "js/error_summary.js" in body
+    assert nothing_written()
+
+
+def test_the_check_step_refuses_a_blank_vote_where_none_is_offered(client, lang, citizen):
+    referendum = make_referendum(allow_abstain=False)
+    client.force_login(citizen)
+    assert check_step(client, lang, referendum, "abstain").status_code == 400
+    assert nothing_written()
+
+
+def test_the_check_step_tells_someone_who_voted_at_once(client, lang, referendum, citizen):
+    client.force_login(citizen)
+    detail(client, lang, referendum, option(referendum, 1).pk)
+    response = check_step(client, lang, referendum, option(referendum, 2).pk)
+    assert response.status_code == 409
+    assert_shown(response, t(lang, Barrier.ALREADY_TOOK_PART.message))
+    assert_not_shown(response, t(lang, "Cast my vote"))
+    assert ReferendumParticipation.objects.count() == 1
+
+
+def test_the_check_step_is_refused_to_someone_signed_out(client, lang, referendum):
+    response = check_step(client, lang, referendum, option(referendum, 1).pk)
+    assert response.status_code == 403
+    assert_not_shown(response, t(lang, "Cast my vote"))
+    assert nothing_written()

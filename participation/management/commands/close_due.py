@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts import verification
 from participation import notifications, outbox, services, tasks
 from participation.models import Item, OutboxMessage, State
 
@@ -44,10 +45,12 @@ class Command(BaseCommand):
         opened = services.open_due_items(now)
         closed = services.close_due_items(now)
         done = outbox.sweep(send=run_here, everything=True)
+        decisions = verification.send_pending_decision_emails()
         if verbosity:
             self.stdout.write(
                 self.style.SUCCESS(
                     f"opened {len(opened)}, closed {len(closed)} item(s); "
-                    f"tallied {done[outbox.TALLY]}, mailings {done[outbox.OPENED] + done[outbox.RESULTS]}"
+                    f"tallied {done[outbox.TALLY]}, mailings {done[outbox.OPENED] + done[outbox.RESULTS]}, "
+                    f"verification e-mails {decisions}"
                 )
             )

@@ -16,6 +16,12 @@ DEMO_USERS = [
     ("citizen@demo.hukoomi.qa", "Fatima Al-Thani", Segment.CITIZEN, [Persona.PARENT], "28463400001", None),
     ("resident@demo.hukoomi.qa", "Ahmed Hassan", Segment.RESIDENT, [Persona.EMPLOYEE], "28881800002", None),
     ("visitor@demo.hukoomi.qa", "Sara Lopez", Segment.VISITOR, [Persona.STUDENT], "XK1234567", None),
+    ("verifier@demo.hukoomi.qa", "Hamad Al-Naimi", "", [], "", "Verifiers"),
+]
+# People who signed up and wait for a verifier (accounts/verification.py): created once, then left to the
+# demo (a verifier approving one is the journey, and seeding again does not undo it).
+DEMO_WAITING = [
+    ("pending@demo.hukoomi.qa", "نورة المهندي", Segment.CITIZEN, [Persona.EMPLOYEE], "29163400009"),
 ]
 
 
@@ -32,9 +38,13 @@ class Command(BaseCommand):
         with transaction.atomic():
             accounts = [self._user(password, *row) for row in DEMO_USERS]
             demo.seed(accounts)
+            for row in DEMO_WAITING:
+                self._waiting(password, *row)
         self.stdout.write(self.style.SUCCESS(f"Demo accounts (password: {password}):"))
         for email, _name, segment, _personas, _number, role in DEMO_USERS:
             self.stdout.write(f"  {email:<28} {role or segment.value}")
+        for email, *_rest in DEMO_WAITING:
+            self.stdout.write(f"  {email:<28} waiting for a verifier")
 
     def _user(self, password, email, full_name, segment, personas, identity_number, role):
         from allauth.account.models import EmailAddress
@@ -57,4 +67,24 @@ class Command(BaseCommand):
         EmailAddress.objects.update_or_create(
             user=user, email=email, defaults={"verified": True, "primary": True}
         )
+        return user
+
+    def _waiting(self, password, email, full_name, segment, personas, identity_number):
+        from allauth.account.models import EmailAddress
+        from django.utils import timezone
+
+        user, created = User.objects.get_or_create(
+            email=email,
+            defaults={
+                "full_name": full_name,
+                "segment": segment,
+                "identity_number": identity_number,
+                "verification_requested_at": timezone.now(),
+            },
+        )
+        if created:
+            user.personas = personas
+            user.set_password(password)
+            user.save()
+        EmailAddress.objects.update_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
         return user
