@@ -23,8 +23,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import connection
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from .bilingual import current_language
 from .models import DEFAULT_OUTCOME_DELAY, Comment, Entity, Item, Kind, Result, Section, SectionReaction
 
 ON_TIME, LATE, OVERDUE, AWAITING = "on_time", "late", "overdue", "awaiting"
@@ -121,19 +123,13 @@ class ConsultationRecord:
 
     @property
     def title(self):
-        from .bilingual import current_language
-
         return getattr(self, f"title_{current_language()}") or self.title_ar
 
     @property
     def changed(self):
-        from .bilingual import current_language
-
         return getattr(self, f"changed_{current_language()}") or self.changed_ar
 
     def get_absolute_url(self):
-        from django.urls import reverse
-
         return reverse("participation:consultation_outcome", kwargs={"slug": self.slug})
 
 

@@ -110,6 +110,14 @@ def _filtered(view):
     return wrapper
 
 
+# What XML 1.0 cannot carry: Django's feed writer refuses it with an exception (a 500), so it is dropped.
+_NOT_IN_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def xml_text(value):
+    return _NOT_IN_XML.sub("", str(value))
+
+
 class ItemFeed(Feed):
     """Common to the three Atom feeds: the language, the filter, the ministry as author."""
 
@@ -127,7 +135,7 @@ class ItemFeed(Feed):
         raise NotImplementedError
 
     def title(self, chosen):
-        described = chosen.describe()
+        described = xml_text(chosen.describe())
         return f"{self.heading()} · {described}" if described else self.heading()
 
     def link(self, chosen):
@@ -141,13 +149,13 @@ class ItemFeed(Feed):
         return _("Hukoomi e-participation")
 
     def item_title(self, item):
-        return item.title
+        return xml_text(item.title)
 
     def item_description(self, item):
-        return item.summary
+        return xml_text(item.summary)
 
     def item_author_name(self, item):
-        return item.entity.name
+        return xml_text(item.entity.name)
 
     def item_categories(self, item):
         return [item.get_kind_display()]
@@ -227,7 +235,7 @@ class OutcomesFeed(ItemFeed):
         return item.get_results_url()
 
     def item_description(self, item):
-        return item.outcome_changed
+        return xml_text(item.outcome_changed)
 
     def item_pubdate(self, item):
         return item.outcome_published_at

@@ -32,6 +32,8 @@ LICENCE = {
     "name": "Creative Commons Attribution 4.0 International (CC BY 4.0)",
     "url": "https://creativecommons.org/licenses/by/4.0/",
 }
+# The licence's name as the page shows it, in the page's language (the files name it in English).
+LICENCE_LABEL = _("Creative Commons Attribution 4.0 International (CC BY 4.0)")
 RESULT_FORMAT = "hukoomi-open-result/1"
 ACCOUNTABILITY_FORMAT = "hukoomi-accountability/1"
 DATASETS_PER_PAGE = 50
@@ -187,6 +189,7 @@ def datasets(request):
     return render(
         request,
         "participation/datasets.html",
-        {"tables": tables, "as_of": record.now, "page": page, "licence": LICENCE, "results_total": page.paginator.count},
+        {"tables": tables, "as_of": record.now, "page": page, "licence": LICENCE, "licence_label": LICENCE_LABEL,
+         "results_total": page.paginator.count},
     )
 

@@ -135,6 +135,10 @@ PAGES = {
     "/{lang}/consultations/draft-law/": ["section"],
     "/{lang}/accounts/login/": ["next"],
     "/{lang}/accounts/signup/": ["next"],
+    "/{lang}/you-said-we-did/": ["status", "page"],
+    "/{lang}/data/": ["page"],
+    "/{lang}/feeds/opened.atom": ["entity", "segment", "persona"],
+    "/{lang}/feeds/calendar.ics": ["entity", "segment", "persona"],
 }
 
 
@@ -175,6 +179,10 @@ PATHS = [
     "/{lang}/audit/referendum/{x}/results.csv",
     "/{lang}/audit/referendum/old-law/{x}.csv",
     "/{lang}/audit/{x}/old-law/{x}.csv.sha256",
+    "/{lang}/you-said-we-did/{x}/",
+    "/{lang}/data/results/{x}/old-law.csv",
+    "/{lang}/data/results/referendum/{x}.json",
+    "/{lang}/data/accountability-{x}.csv",
 ]
 
 

@@ -120,7 +120,7 @@ def test_the_dataset_index_lists_every_file_with_its_checksum(client, published,
         assert response.status_code == 200
         assert_page_language(response, lang)
         assert_shown(response, t(lang, "Open data"))
-        assert_shown(response, LICENCE)
+        assert_shown(response, t(lang, LICENCE))
         body = page(response)
         links = [
             result_url(lang, poll, "csv"), result_url(lang, poll, "json"),

@@ -152,3 +152,15 @@ def test_calendar_filter_by_entity(client, items):
     text = unfold(client.get(url("en", "feed_calendar"), {"entity": "health"}).content.decode())
     assert text.count("BEGIN:VEVENT") == 2
     assert items["visitors"].title_en in text
+
+
+@pytest.mark.parametrize("lang", ["ar", "en"])
+def test_control_characters_in_a_text_never_break_a_feed(client, lang):
+    """XML 1.0 cannot carry them, and Django's feed writer raises on them: they are left out, never a 500."""
+    poll, _question, _options = lc.make_poll(state=State.DRAFT)
+    type(poll).objects.filter(pk=poll.pk).update(summary_ar="ملخص\x07 قصير", summary_en="A\x07 summary\x0b")
+    lc.set_state(poll, State.OPEN)
+    found, _root = entries(client.get(url(lang, "feed_opened")))
+    summary = found[title(poll, lang)].find(f"{ATOM}summary").text
+    assert summary == ("ملخص قصير" if lang == "ar" else "A summary")
+    assert client.get(url(lang, "feed_calendar")).status_code == 200
