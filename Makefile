@@ -51,7 +51,8 @@ node_modules/.installed: package.json package-lock.json
 e2e: $(VENV)/.dev
 	$(BIN)/python -m pytest tests/e2e $(PYTEST_ARGS)
 
-## PNGs of the home page, a poll, a results page, "You said, we did" and the admin item form, in Arabic and English, in docs/screenshots/.
+## PNGs of the home page, a poll, a results page, "You said, we did" and the admin item form, in Arabic and English,
+## and phone views, in docs/screenshots/.
 .PHONY: screenshots
 screenshots: $(VENV)/.dev
 	PORTAL_REQUIRE_SERVICES=1 $(BIN)/python -m pytest tests/e2e/screenshots.py -p no:cacheprovider $(PYTEST_ARGS)

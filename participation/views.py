@@ -259,6 +259,7 @@ def poll_detail(request, slug):
         else:
             return redirect("participation:poll_thanks", slug=item.slug)
     context["results"] = _results_for(item, now, questions)
+    context["headlines"] = headlines.for_results(context["results"], item.kind)
     return render(request, "participation/poll_detail.html", context, status=status)
 
 
@@ -374,7 +375,7 @@ def _referendum_check(request, item, question, choice, context):
     return render(
         request,
         "participation/referendum_check.html",
-        context | {"choice": choice, "chosen_text": chosen_text, "is_blank": option_id is None},
+        context | {"choice": choice, "chosen_text": chosen_text},
     )
 
 

@@ -1,5 +1,6 @@
-"""`make screenshots`: PNGs of the home page, a poll, a results page, "You said, we did" and the admin item form, in Arabic and
-English, at 1280x900, under docs/screenshots/. Uses the demo content of `seed_demo`.
+"""`make screenshots`: PNGs of the home page, a poll, a results page, "You said, we did" and the admin item form,
+in Arabic and English, at 1280x900, and on a phone (390x844) the home page with its menu open, a referendum's "check your
+answer" and a results page, under docs/screenshots/. Uses the demo content of `seed_demo`.
 
 Not collected by `make test` (the file name does not start with test_); run it by its path:
     .venv/bin/python -m pytest tests/e2e/screenshots.py
@@ -22,6 +23,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 OUTPUT = Path(settings.BASE_DIR) / "docs" / "screenshots"
 OPEN_POLL = "metro-night-service"
+REFERENDUM = "healthy-schools-law"
+PHONE = {"width": 390, "height": 844}
 CLOSED_POLL = "cycling-lanes-2026"
 
 
@@ -64,6 +67,21 @@ def test_screenshots(lang, new_context):
     expect(page.locator("svg.result-bar-svg").first).to_be_visible()
     page.locator("#table-title").scroll_into_view_if_needed()
     shoot(page, "accountability", lang)
+    # On a phone: the header's menu, "check your answer" before a referendum vote, and results in plain words.
+    phone = new_context(lang, viewport=PHONE).new_page()
+    builders.sign_in(phone, lang, Demo("citizen@demo.hukoomi.qa"), password=password)
+    phone.goto(f"/{lang}/")
+    phone.locator("summary.portal-menu-button").click()
+    expect(phone.locator(".portal-nav-narrow")).to_be_visible()
+    shoot(phone, "home-phone", lang)
+    phone.goto(f"/{lang}/referendums/{REFERENDUM}/")
+    phone.locator("form.ballot input[name=choice]").first.check()
+    phone.locator("form.ballot button[type=submit]").click()
+    expect(phone.locator("[data-chosen]")).to_be_visible()
+    shoot(phone, "referendum-check-phone", lang)
+    phone.goto(f"/{lang}/polls/{CLOSED_POLL}/results/")
+    expect(phone.locator(".results-headline")).to_be_visible()
+    shoot(phone, "results-phone", lang)
 
     # The admin's item form, in the browser's language: a draft poll being written.
     draft = Poll.objects.create(

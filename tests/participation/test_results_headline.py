@@ -188,3 +188,15 @@ def test_an_open_polls_results_page_says_when_the_breakdown_appears(client, lang
     ) in html  # ... and the page says when it comes
     assert 'id="for-auditors"' not in html
     assert html.index('class="results-headline') < html.index('id="results-title"')
+
+
+def test_the_poll_page_has_the_sentence_above_its_live_chart(client, lang):
+    poll, _question, (first, second) = make_poll(live_results=True)
+    vote(person(), poll, [second])
+    html = html_of(client, f"/{lang}/polls/{poll.slug}/")
+    expected = {
+        "en": "So far, the most chosen answer is “Option 2” (100.0 % of ballots).",
+        "ar": "حتى الآن، الإجابة الأكثر اختيارًا هي «الخيار 2» (100.0٪ من بطاقات الاقتراع).",
+    }[lang]
+    assert f'<p class="lead fw-bold mb-0">{expected}</p>' in html
+    assert html.index('class="results-headline') < html.index('id="results-title"')
