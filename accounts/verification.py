@@ -30,7 +30,7 @@ from .models import VERIFICATION_FIELDS, IdentityClaim, User, VerificationDecisi
 logger = logging.getLogger(__name__)
 
 VERIFIERS_GROUP = "Verifiers"
-SIGNATURE = {"ar": "حكومي - المشاركة الإلكترونية", "en": "Hukoomi e-Participation"}
+LANGUAGES = ("ar", "en")
 
 
 class NotAwaitingVerification(Exception):
@@ -108,13 +108,12 @@ def send_decision_email(decision_pk):
 
 def render_decision_email(decision):
     person = decision.person
-    language = person.preferred_language if person.preferred_language in SIGNATURE else "ar"
+    language = person.preferred_language if person.preferred_language in LANGUAGES else "ar"
     with translation.override(language):
         context = {
             "person": person,
             "decision": decision,
             "approved": decision.outcome == VerificationDecision.Outcome.APPROVED,
-            "signature": SIGNATURE[language],
             "profile_url": urljoin(settings.PORTAL_BASE_URL, reverse("accounts:profile")),
             "open_url": urljoin(settings.PORTAL_BASE_URL, reverse("participation:list")),
         }

@@ -26,6 +26,7 @@ PEOPLE = {
     "khalid": {"name": "Khalid Al-Marri", "email": "khalid@example.qa", "email_verified": True, "qatar_id": "28063400004", "nationality": "QAT"},
     "fatima": {"name": "Fatima Al-Sulaiti", "email": "fatima@example.qa", "email_verified": True, "qatar_id": "28463400005", "nationality": "QAT"},
     "mismatch": {"name": "Omar Haddad", "email": "omar@example.qa", "email_verified": True, "qatar_id": "29035600006", "nationality": "QAT"},
+    "hessa": {"name": "Hessa Al-Mannai", "qatar_id": "29263400008", "nationality": "QAT"},  # no e-mail address
     "layla": {"name": "Layla Nasser", "email": "layla@example.qa", "email_verified": True, "qatar_id": "29163400007", "nationality": "QAT"},
 }
 

@@ -155,6 +155,22 @@ def test_a_number_held_by_another_account_is_neither_given_twice_nor_revealed(cl
 
 
 @pytest.mark.django_db
+def test_without_an_email_address_the_person_gives_one_and_nothing_else(client, national_identity, mailoutbox):
+    response = sign_in(client, national_identity, "hessa", lang="en")
+    assert response.request["PATH_INFO"] == "/en/accounts/3rdparty/signup/"
+    page = response.content.decode()
+    assert 'name="email"' in page
+    assert 'name="identity_number"' not in page and 'name="segment"' not in page
+    response = client.post("/en/accounts/3rdparty/signup/", {"email": "hessa@example.qa"}, follow=True)
+    person = User.objects.get(email="hessa@example.qa")
+    assert (person.full_name, person.segment, person.identity_number) == ("Hessa Al-Mannai", Segment.CITIZEN, "29263400008")
+    assert person.is_verified and person.preferred_language == "en"
+    # The address itself still has to be confirmed, as at any sign-up.
+    assert not EmailAddress.objects.get(user=person).verified
+    assert len(mailoutbox) == 1 and mailoutbox[0].to == ["hessa@example.qa"]
+
+
+@pytest.mark.django_db
 def test_a_token_whose_number_contradicts_its_nationality_signs_nobody_in(client, national_identity):
     response = sign_in(client, national_identity, "mismatch", lang="en")
     assert signed_in_user(client) is None

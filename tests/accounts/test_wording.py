@@ -181,7 +181,7 @@ def test_no_other_name_for_sign_up(client, lang, path):
 # ---------------------------------------------------------------------------
 
 GREETING = {"ar": "مرحبًا Noor Ali،", "en": "Hello Noor Ali,"}
-SIGNATURE = {"ar": "حكومي - المشاركة الإلكترونية", "en": "Hukoomi - e-participation"}
+SIGNATURE = {"ar": "حكومي - المشاركة الإلكترونية", "en": "Hukoomi e-Participation"}
 
 
 def assert_portal_mail(message, lang):
