@@ -243,7 +243,7 @@ CELERY_BEAT_SCHEDULE = {
 # processes it must be shared: Redis (Django's own RedisCache), required with debug off.
 # A local-memory cache per process would let each gunicorn worker count alone, and a
 # restart would forget (issue 10). Development uses local memory. Sessions stay in the
-# database, with a copy in this cache (SESSION_ENGINE below).
+# database: a Redis restart must not sign everybody out.
 CACHE_URL = (env_str("CACHE_URL", "") or env_str("REDIS_URL", "")).strip()
 if CACHE_URL:
     if not CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
@@ -264,10 +264,6 @@ else:
         "REDIS_URL (or CACHE_URL) is required when DJANGO_DEBUG is off: the shared cache that holds login "
         "rate limits and throttles for every web worker, e.g. redis://127.0.0.1:6379/1"
     )
-
-# Sessions are read from the cache and written to the database and the cache (cached_db): a signed-in page
-# costs no session query, and a Redis restart still signs nobody out (the database keeps every session).
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # Security: safe defaults, stricter with debug off.
 SESSION_COOKIE_HTTPONLY = True

@@ -28,8 +28,8 @@ SIZES = {
 HEADROOM = 2
 BOUNDS = {
     # page: (signed out, signed in)
-    "home": (1, 4),
-    "vote": (None, 7),
+    "home": (1, 5),
+    "vote": (None, 8),
     "list": (3, 9),
     "closed list": (3, 9),
     "poll": (6, 11),
