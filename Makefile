@@ -73,9 +73,12 @@ check-deploy: $(VENV)/.runtime
 	PORTAL_AUDIT_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(32))') \
 	DJANGO_ALLOWED_HOSTS=hukoomi.gov.qa $(BIN)/python manage.py check --deploy --fail-level WARNING
 
-## Export benchmark on PostgreSQL: a million ballots streamed, peak memory and rows/s beside COPY (docs/benchmarks.md).
+## Benchmarks on PostgreSQL and Redis, one table of ratios measured side by side (docs/performance.md): the pages
+## and the vote under gunicorn + wrk against a bare Django project, and the export of a million ballots against COPY.
+## BENCH_QUICK=1 for a short run. Needs wrk (apt-get install wrk).
 bench: $(VENV)/.runtime
-	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(BIN)/python bench/export_bench.py
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/1} \
+	$(BIN)/python bench/run.py
 
 ## The operator's install, as CI runs it: a venv from requirements.txt alone, then ops/smoke.py (needs Redis and
 ## PostgreSQL on 127.0.0.1; SMOKE_DATABASE_URL names the database it may drop and re-create).

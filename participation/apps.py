@@ -7,4 +7,4 @@ class ParticipationConfig(AppConfig):
     verbose_name = _("E-participation")
 
     def ready(self):
-        from . import signals  # noqa: F401  (connects the audit receivers)
+        from . import item_cache, signals  # noqa: F401  (connect the audit and cache receivers)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from . import audit, ballot_box, outbox
+from .item_cache import questions_of
 from .models import (
     COMMENT_MAX,
     MAX_OPTIONS,
@@ -110,7 +111,7 @@ def validate_poll_choices(item, choices):
     selections, "no opinion" where it is not offered or mixed with options, and
     an empty ballot.
     """
-    questions = list(item.questions.prefetch_related("options"))
+    questions = questions_of(item)
     if not questions:
         raise InvalidBallot(_("This poll has no questions."))
     answers = []

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from . import audience as audiences
 from . import feedback, headlines, notifications, results, rules, services
 from .forms import CommentForm, FeedbackAnswerForm, FeedbackReasonForm, ParticipateFilterForm, ReceiptCheckForm
+from .item_cache import questions_of, with_corrections
 from .models import (
     Comment,
     Item,
@@ -241,23 +242,26 @@ def _detail_context(request, item, now):
 def poll_detail(request, slug):
     item = _get_item(request, Kind.POLL, slug)
     now = timezone.now()
-    questions = list(item.questions.prefetch_related("options"))
-    context = _detail_context(request, item, now)
-    context["questions"] = questions
-    context["selected"] = {}
+    questions = questions_of(item)
     status = 200
+    error, selected = None, {}
     if request.method == "POST":
         # Every question-<id> field goes to the service, which refuses ids that are not this poll's.
         prefix = "question-"
         choices = {key[len(prefix) :]: request.POST.getlist(key) for key in request.POST if key.startswith(prefix)}
         try:
             services.cast_poll_ballot(request.user, item, choices)
-        except services.ParticipationError as error:
-            context["error"] = error.message
-            context["selected"] = {q.pk: choices.get(str(q.pk), []) for q in questions}
-            status = error.status
+        except services.ParticipationError as refusal:
+            error, status = refusal.message, refusal.status
+            selected = {q.pk: choices.get(str(q.pk), []) for q in questions}
         else:
             return redirect("participation:poll_thanks", slug=item.slug)
+    # After the POST: an accepted vote redirects without reading what only the page shows.
+    context = _detail_context(request, with_corrections(item), now)
+    context["questions"] = questions
+    context["selected"] = selected
+    if error is not None:
+        context["error"] = error
     context["results"] = _results_for(item, now, questions)
     context["headlines"] = headlines.for_results(context["results"], item.kind)
     return render(request, "participation/poll_detail.html", context, status=status)
@@ -286,7 +290,7 @@ def _results_for(item, now, questions):
 def _results_page(request, kind, slug):
     item = _get_item(request, kind, slug)
     now = timezone.now()
-    questions = list(item.questions.prefetch_related("options"))
+    questions = questions_of(item)
     shown = _results_for(item, now, questions)
     return render(
         request,
@@ -342,9 +346,9 @@ def referendum_detail(request, slug):
     (step=change: the form again, the choice ticked) and "Cast my vote". That last POST, without a step, is
     the only one that writes, and the service checks the choice again as if it came first.
     """
-    item = _get_item(request, Kind.REFERENDUM, slug)
+    item = with_corrections(_get_item(request, Kind.REFERENDUM, slug))
     now = timezone.now()
-    question = item.questions.prefetch_related("options").first()
+    question = next(iter(questions_of(item)), None)
     context = _detail_context(request, item, now) | {"question": question}
     status = 200
     if request.method == "POST":

@@ -1,4 +1,4 @@
-"""List and detail pages run a fixed number of SQL queries, whatever the number of items, questions and options.
+"""Pages and the vote run a fixed number of SQL queries, whatever the number of items, questions, options and ballots.
 
 Each page is measured twice, with one small item and with 25 items of 5
 questions and 10 options (or 25 sections, 5 referendum options, many comments
@@ -13,6 +13,7 @@ import time_machine
 from django.utils import timezone
 
 from participation import services
+from participation.models import PollAnswer, PollBallot
 from tests.factories import VerifiedUserFactory
 
 from .conftest import page, url
@@ -27,6 +28,8 @@ SIZES = {
 HEADROOM = 2
 BOUNDS = {
     # page: (signed out, signed in)
+    "home": (1, 5),
+    "vote": (None, 8),
     "list": (3, 9),
     "closed list": (3, 9),
     "poll": (6, 11),
@@ -186,3 +189,31 @@ def test_the_consultation_page(lang, size, viewer, django_assert_max_num_queries
         django_assert_max_num_queries,
     )
     assert page(response).count('class="border-start border-3 ps-3 mb-3"') == size["sections"] * size["voters"] + 1
+
+
+def test_the_home_page(lang, size, viewer, django_assert_max_num_queries):
+    client, user, index = viewer
+    items = polls(size, for_visitors=True)
+    make_referendum(options=size["referendum_options"])
+    for voter in voters(size):
+        services.cast_poll_ballot(voter, items[0], single_choices(items[0]))
+    if user:
+        services.cast_poll_ballot(user, items[0], single_choices(items[0]))
+    response = get_within_bound(client, f"/{lang}/", "home", index, django_assert_max_num_queries)
+    assert page(response).count("<article") == min(6, size["items"] + 1)
+
+
+def test_the_vote(lang, size, client, django_assert_max_num_queries):
+    """A first ballot, with the item's questions not yet cached: the worst case of a vote."""
+    poll = make_poll(questions=size["questions"], options=size["options"], for_visitors=True)
+    polls(size)
+    for voter in voters(size):
+        services.cast_poll_ballot(voter, poll, single_choices(poll))
+    user = VerifiedUserFactory()
+    client.force_login(user)
+    form = {f"question-{question}": options for question, options in single_choices(poll).items()}
+    with django_assert_max_num_queries(BOUNDS["vote"][1] + HEADROOM):
+        response = client.post(url(lang, "poll_detail", slug=poll.slug), form)
+    assert response.status_code == 302
+    ballot = PollBallot.objects.get(item=poll, voter=user)
+    assert PollAnswer.objects.filter(ballot=ballot).count() == size["questions"]
