@@ -9,7 +9,7 @@ figures as dicts for `make bench`'s table.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/test python bench/export_bench.py [--rows N]
 
-It creates and drops its own database (bench_<name>); your data is not touched.
+It creates and drops its own database (bench_export_<name>); your data is not touched.
 """
 
 import argparse
@@ -143,7 +143,7 @@ def rows(count=None):
     from bench.tally_bench import in_bench_database
 
     count = count or int(os.environ.get("BENCH_ROWS", 1_000_000))
-    return in_bench_database(lambda: measure(count))
+    return in_bench_database(lambda: measure(count), "export")
 
 
 def main():
