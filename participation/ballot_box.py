@@ -116,26 +116,22 @@ def _opened_plaintexts(item):
     return opened
 
 
-def _receipt_line_key(plaintext):
-    """Where a ballot's digest line ("R|receipt|OOO") falls in byte order: its receipt, then the "|" after it."""
-    return plaintext[21:53].rstrip(b" ") + b"|"
-
-
 def open_box(item, option_positions):
     """Open the item's sealed box: plaintext ballots in, in random order, sealed rows out.
 
     Must run inside the tally's transaction, with the item row locked, so that either every sealed
     ballot becomes a plaintext ballot or none does. `option_positions` maps each option id of the
-    question to its position (the digest's OOO).
+    question (None for a blank vote) to its position (the digest's OOO).
 
     The order of the written rows: the sealed rows lie in the order people voted (which the
     participations share), so the plaintext rows must not. They are written in the byte order of
-    their digest lines, that is of their receipts: receipts are 128 random bits from the operating
-    system's source (secrets.token_bytes), drawn independently of the voter and of the moment, so
-    this order is a uniformly random permutation of the voting order, and it says nothing that
-    the receipts on the public list do not already say. One sort gives both this shuffle and the
-    order in which the ballots digest is hashed. On PostgreSQL the rows go in with one COPY in that
-    order; elsewhere with bulk inserts in that order.
+    their digest lines ("R|<receipt>|<OOO>"), that is of their receipts: receipts are 128 random
+    bits from the operating system's source (secrets.token_bytes), drawn independently of the
+    voter and of the moment, so this order is a uniformly random permutation of the voting order,
+    and it says nothing that the receipts on the public list do not already say. One sort gives
+    both this shuffle and the order in which the ballots digest is hashed. On PostgreSQL the rows go
+    in with one COPY in that order; elsewhere with bulk inserts in that order. Nothing is ever
+    written in the sealed order.
 
     Returns an OpenedBox: how many ballots there were of each (segment, option id or None), for
     the breakdown (the plaintext rows no longer carry the segment), and the ballots digest of
@@ -145,24 +141,26 @@ def open_box(item, option_positions):
         raise RuntimeError("open_box must run inside the tally's transaction.")
     opened = _opened_plaintexts(item)
     cells = Counter(plaintext[:20] + plaintext[54:] for plaintext in opened)
-    opened.sort(key=_receipt_line_key)
     lines = _digest_lines(opened, option_positions)
+    del opened
+    lines.sort()  # bytes against bytes: the canonical order, and the shuffle
     digest = hashlib.sha256()
     for start in range(0, len(lines), WRITE_BATCH):
         digest.update(b"".join(lines[start : start + WRITE_BATCH]))
+    option_ids = {f"{position:03d}".encode(): option_id for option_id, position in option_positions.items()}
     if connection.vendor == "postgresql":
-        _copy_in(item, opened, lines)
+        _copy_in(item, lines, option_ids)
     else:
-        for start in range(0, len(opened), WRITE_BATCH):
+        for start in range(0, len(lines), WRITE_BATCH):
             ReferendumBallot.objects.bulk_create(
-                ReferendumBallot(item=item, option_id=int(plaintext[:20]) or None, receipt=line[2:-5].decode("ascii"))
-                for plaintext, line in zip(opened[start : start + WRITE_BATCH], lines[start : start + WRITE_BATCH], strict=True)
+                ReferendumBallot(item=item, option_id=option_ids[line[-4:-1]], receipt=line[2:-5].decode("ascii"))
+                for line in lines[start : start + WRITE_BATCH]
             )
     SealedBallot.objects.filter(item=item).delete()
     counts = Counter()
     for key, n in cells.items():
         counts[key[20:].decode("ascii").strip(), int(key[:20]) or None] += n
-    return OpenedBox(cells=counts, digest=digest.hexdigest(), ballots=len(opened))
+    return OpenedBox(cells=counts, digest=digest.hexdigest(), ballots=len(lines))
 
 
 def _digest_lines(opened, option_positions):
@@ -182,18 +180,19 @@ def _random_uuids(count):
     return raw.hex().encode("ascii")
 
 
-def _copy_in(item, opened, lines):
-    """Write the ballots with one COPY, in the given order: (random key, item, option, receipt) per row."""
+def _copy_in(item, lines, option_ids):
+    """Write the ballots with one COPY, in the order of their lines: (random key, item, option, receipt) per row."""
     table = ReferendumBallot._meta.db_table
     item_id = str(item.pk).encode("ascii")
+    options = {position: b"\\N" if option_id is None else str(option_id).encode("ascii") for position, option_id in option_ids.items()}
     with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} (id, item_id, option_id, receipt) FROM STDIN") as copy:
-        for start in range(0, len(opened), WRITE_BATCH):
-            batch = opened[start : start + WRITE_BATCH]
+        for start in range(0, len(lines), WRITE_BATCH):
+            batch = lines[start : start + WRITE_BATCH]
             keys = _random_uuids(len(batch))
             copy.write(
                 b"".join(
-                    b"%s\t%s\t%s\t%s\n" % (keys[32 * n : 32 * n + 32], item_id, plaintext[:20].lstrip(b"0") or b"\\N", line[2:-5])
-                    for n, (plaintext, line) in enumerate(zip(batch, lines[start : start + WRITE_BATCH], strict=True))
+                    b"%s\t%s\t%s\t%s\n" % (keys[32 * n : 32 * n + 32], item_id, options[line[-4:-1]], line[2:-5])
+                    for n, line in enumerate(batch)
                 )
             )
 
