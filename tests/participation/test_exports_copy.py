@@ -89,3 +89,15 @@ def test_the_auditors_and_the_public_get_the_copy_stream_on_postgresql():
     _filename, chunks = exports.export_stream(referendum, "ballots")
     assert chunks.__name__ == "copied_ballots_chunks"
     assert b"".join(chunks) == python_file(referendum)
+
+
+def test_a_download_broken_off_halfway_leaves_the_connection_usable():
+    """The client goes away mid-file: the generator is closed inside COPY, which must end cleanly."""
+    referendum, _question, options = make_referendum()
+    for voter in people(5, Segment.CITIZEN, verified=True):
+        vote_referendum(voter, referendum, options[1])
+    count(close(referendum))
+    chunks = exports.copied_ballots_chunks(referendum, chunk_rows=1)
+    next(chunks), next(chunks)  # the header and the first ballot
+    chunks.close()
+    assert Option.objects.filter(pk=options[0].pk).exists()
