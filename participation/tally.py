@@ -1,8 +1,10 @@
 """Counting a closed poll or referendum into one immutable Result.
 
-Counts are aggregated in the database (GROUP BY); ballots are only streamed,
-in a fixed order, to compute the digest that auditors can recompute from the
-exported ballots (docs/results.md).
+A poll is counted in the database (one GROUP BY), and its ballots digest,
+which auditors recompute from the exported ballots (docs/exports.md), follows
+from the same groups. A referendum is counted from its opened ballot box
+(ballot_box.open_box), which also hashes the digest of exactly the rows it
+writes. digest_lines() reads the lines back from the tables, for checks.
 """
 
 import hashlib
