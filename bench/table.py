@@ -35,6 +35,20 @@ class Row:
         raise ValueError(f"target {self.target!r}: write '≥ 0.5' or '≤ 1.5'")
 
 
+def from_figure(figure, baseline_name):
+    """A Row from the dicts bench/tally_bench.py and bench/export_bench.py return (they also run alone).
+
+    A figure without a baseline (the export's memory growth) becomes a row against its absolute bound.
+    """
+    target = figure["target"].replace(">=", "≥").replace("<=", "≤").split(" x ")[0]
+    if figure["baseline"] is None:
+        # "< 50 MB": portal / bound must stay below 1.
+        bound = float(figure["target"].split()[1])
+        return Row(figure["name"], figure["portal"], bound, figure["unit"], "≤ 1", "the bound", "")
+    extra = ", ".join(f"{key} {figure[key]}" for key in ("open_box", "commit") if key in figure)
+    return Row(figure["name"], figure["portal"], figure["baseline"], figure["unit"], target, baseline_name, extra)
+
+
 def _figure(value, unit):
     number = f"{value:,.0f}" if value >= 100 else f"{value:,.2f}"
     return f"{number} {unit}"

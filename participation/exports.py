@@ -14,6 +14,7 @@ import json
 from datetime import date, datetime
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Count, F, Value
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
@@ -69,9 +70,10 @@ def csv_chunks(header, rows, chunk_rows=None):
 
 
 def sha256_of(chunks):
+    """SHA-256 of a stream of text (Python's csv path) or bytes (PostgreSQL's COPY path) chunks."""
     digest = hashlib.sha256()
     for chunk in chunks:
-        digest.update(chunk.encode("utf-8"))
+        digest.update(chunk if isinstance(chunk, bytes) else chunk.encode("utf-8"))
     return digest.hexdigest()
 
 
@@ -138,6 +140,86 @@ def ballot_rows(item):
         blank_ar, blank_en = ABSTAIN_LABELS[Kind.REFERENDUM]
         for receipt, option, text_ar, text_en in rows.iterator(chunk_size=CHUNK_ROWS):
             yield [item.kind, item.slug, receipt, 1, option, text_ar or blank_ar, text_en or blank_en, ""]
+
+
+# The same file from PostgreSQL's own COPY: each cell computed in SQL exactly as cell() and csv.writer
+# write it, so both paths give the same bytes (tests/participation/test_exports_copy.py).
+#   - the formula guard: an apostrophe before a text that starts with = + - @ TAB or CR;
+#   - COPY's CSV quotes a field containing a comma, a quote, CR or LF, and doubles quotes, as csv.writer
+#     does; it also quotes an empty string (to tell it from NULL), which csv.writer does not: so an empty
+#     text is sent as NULL, which COPY writes as nothing, as cell(None) and cell("") do;
+#   - COPY ends rows with LF: the stream turns each LF into CRLF. No cell can hold an LF of its own: the
+#     columns are slugs, receipts, numbers, segments and option texts, which the database keeps to one
+#     line (option_text_single_line).
+GUARD_SQL = "CASE WHEN left({0}, 1) IN ('=', '+', '-', '@', E'\\t', E'\\r') THEN '''' || {0} ELSE {0} END"
+
+
+def _text_sql(column):
+    return f"NULLIF({GUARD_SQL.format(column)}, '')"
+
+
+def _ballots_copy_sql(item):
+    """(COPY statement, parameters) of the ballots export of a poll or a referendum, rows in the digest's order.
+
+    The options' cells are worked out once per option (a materialised CTE), not once per ballot.
+    """
+    abstain_ar, abstain_en = ABSTAIN_LABELS[item.kind]
+    params = {
+        "type": cell(item.kind) or None, "slug": cell(item.slug) or None, "item": item.pk, "empty": "",
+        "abstain_ar": abstain_ar, "abstain_en": abstain_en,
+        "blank_ar": cell(abstain_ar) or None, "blank_en": cell(abstain_en) or None,
+    }
+    labels = (
+        "WITH labels AS MATERIALIZED (SELECT o.id, o.position, "  # noqa: S608
+        f"{_text_sql('COALESCE(NULLIF(o.text_ar, %(empty)s), %(abstain_ar)s)')} AS ar, "
+        f"{_text_sql('COALESCE(NULLIF(o.text_en, %(empty)s), %(abstain_en)s)')} AS en "
+        "FROM participation_option o JOIN participation_question q ON q.id = o.question_id WHERE q.item_id = %(item)s) "
+    )
+    option = "COALESCE(l.position, 0), COALESCE(l.ar, %(blank_ar)s), COALESCE(l.en, %(blank_en)s)"
+    # Only fixed fragments are formatted into the SQL; every value is a parameter.
+    if item.kind == Kind.POLL:
+        select = (
+            f"{labels}SELECT %(type)s, %(slug)s, NULL, q.position, {option}, {_text_sql('b.segment')} "  # noqa: S608
+            "FROM participation_pollanswer a JOIN participation_pollballot b ON b.id = a.ballot_id "
+            "JOIN participation_question q ON q.id = a.question_id LEFT JOIN labels l ON l.id = a.option_id "
+            'WHERE b.item_id = %(item)s ORDER BY q.position, COALESCE(l.position, 0), b.segment COLLATE "C"'
+        )
+    else:
+        select = (
+            f"{labels}SELECT %(type)s, %(slug)s, {_text_sql('b.receipt')}, 1, {option}, NULL "  # noqa: S608
+            "FROM participation_referendumballot b LEFT JOIN labels l ON l.id = b.option_id "
+            'WHERE b.item_id = %(item)s ORDER BY b.receipt COLLATE "C"'
+        )
+    return f"COPY ({select}) TO STDOUT WITH (FORMAT csv)", params
+
+
+def copied_ballots_chunks(item, chunk_rows=None):
+    """The ballots CSV as bytes, streamed from PostgreSQL's COPY: BOM and header first, then chunk_rows rows a chunk."""
+    from psycopg import ClientCursor
+
+    chunk_rows = chunk_rows or CHUNK_ROWS
+    yield (BOM + csv.writer(_Line(), lineterminator="\r\n").writerow(BALLOTS_HEADER)).encode("utf-8")
+    statement, params = _ballots_copy_sql(item)
+    connection.ensure_connection()
+    # Bound on the client with psycopg's own quoting, so that Django's cursor can log it like any query.
+    statement = ClientCursor(connection.connection).mogrify(statement, params)
+    with connection.cursor() as cursor, cursor.copy(statement) as copy:
+        rows = []
+        for row in copy:
+            # A copy of each row at once: holding psycopg's memoryviews (libpq's buffers) costs 5 µs a row.
+            rows.append(bytes(row))
+            if len(rows) >= chunk_rows:
+                yield b"".join(rows).replace(b"\n", b"\r\n")
+                rows = []
+        if rows:
+            yield b"".join(rows).replace(b"\n", b"\r\n")
+
+
+def ballots_chunks(item):
+    """The ballots CSV: PostgreSQL's own COPY output where there is PostgreSQL, Python's csv module elsewhere."""
+    if connection.vendor == "postgresql":
+        return copied_ballots_chunks(item)
+    return csv_chunks(BALLOTS_HEADER, ballot_rows(item))
 
 
 def uncell(text):
@@ -245,7 +327,7 @@ def export_stream(item, name):
     if name == "results":
         return filename, csv_chunks(RESULTS_HEADER, results_rows(item, result))
     if name == "ballots":
-        return filename, csv_chunks(BALLOTS_HEADER, ballot_rows(item))
+        return filename, ballots_chunks(item)
     if name == "register":
         header = POLL_REGISTER_HEADER if item.kind == Kind.POLL else REFERENDUM_REGISTER_HEADER
         return filename, csv_chunks(header, register_rows(item))

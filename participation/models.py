@@ -564,13 +564,20 @@ class ReferendumBallot(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="referendum_ballots")
-    option = models.ForeignKey(Option, on_delete=models.PROTECT, related_name="referendum_ballots", null=True, blank=True)
-    receipt = models.CharField(max_length=32, unique=True, default=new_receipt_code)
+    # No index of its own: nothing looks ballots up by option, and the tally writes a million rows at once
+    # (each index costs it; docs/performance.md). The foreign key stays.
+    option = models.ForeignKey(
+        Option, on_delete=models.PROTECT, related_name="referendum_ballots", null=True, blank=True, db_index=False
+    )
+    receipt = models.CharField(max_length=32, default=new_receipt_code)
 
     class Meta:
         verbose_name = _("referendum ballot")
         verbose_name_plural = _("referendum ballots")
         ordering = ["receipt"]
+        # A constraint rather than unique=True: the same unique index, without the varchar_pattern_ops
+        # (LIKE) index Django adds beside a unique CharField, which no query uses.
+        constraints = [models.UniqueConstraint(fields=["receipt"], name="referendum_ballot_receipt_unique")]
 
 
 # ---------------------------------------------------------------------------

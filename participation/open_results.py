@@ -65,7 +65,7 @@ def ballots_csv(request, slug):
     """Every ballot of a published referendum: the same file as the auditors' ballots export."""
     item, _result = _published_referendum(slug)
     response = StreamingHttpResponse(
-        exports.csv_chunks(exports.BALLOTS_HEADER, exports.ballot_rows(item)), content_type="text/csv; charset=utf-8"
+        exports.ballots_chunks(item), content_type="text/csv; charset=utf-8"
     )
     response["Content-Disposition"] = f'attachment; filename="{item.kind}-{item.slug}-ballots.csv"'
     return response

@@ -1,11 +1,14 @@
 """Counting a closed poll or referendum into one immutable Result.
 
-Counts are aggregated in the database (GROUP BY); ballots are only streamed,
-in a fixed order, to compute the digest that auditors can recompute from the
-exported ballots (docs/results.md).
+A poll is counted in the database (one GROUP BY), and its ballots digest,
+which auditors recompute from the exported ballots (docs/exports.md), follows
+from the same groups. A referendum is counted from its opened ballot box
+(ballot_box.open_box), which also hashes the digest of exactly the rows it
+writes. digest_lines() reads the lines back from the tables, for checks.
 """
 
 import hashlib
+from collections import Counter
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
@@ -20,7 +23,7 @@ from .models import AuditEntry, Item, Kind, PollAnswer, Result, State
 
 # Referendum breakdown cells under this many ballots are hidden, with complementary cells (suppression.py).
 SMALL_CELL = 10
-DIGEST_CHUNK = 5000
+DIGEST_CHUNK = 10000
 
 
 class NotClosedYet(Exception):
@@ -108,23 +111,44 @@ def _option_rows(question, counts, ballots):
 
 
 def _poll_counts(item, questions):
+    """A poll's counts, breakdowns and ballots digest from two GROUP BYs; no ballot is read one by one.
+
+    The digest needs no ballot either: a poll's canonical lines carry only the question, the option
+    and the segment, so the sorted lines are each distinct line repeated as often as its group counts.
+    Returns (ballots, per_option, breakdown, digest).
+    """
     answers = PollAnswer.objects.filter(ballot__item=item).order_by()
-    per_option = {
-        (r["question_id"], r["option_id"]): r["n"]
-        for r in answers.values("question_id", "option_id").annotate(n=Count("id"))
-    }
-    by_segment = {}
-    for r in answers.values("question_id", "option_id", "ballot__segment").annotate(n=Count("id")):
-        by_segment.setdefault(r["ballot__segment"], {})[f"{r['question_id']}:{r['option_id'] or 0}"] = r["n"]
     persona_counts = {p.value: Count("id", filter=Q(**{f"ballot__{PERSONA_FIELDS[p]}": True})) for p in Persona}
-    by_persona = {}
-    for r in answers.values("question_id", "option_id").annotate(**persona_counts):
+    groups = answers.values("question_id", "option_id", "ballot__segment").annotate(n=Count("id"), **persona_counts)
+    question_positions = {question.pk: question.position for question in questions}
+    option_positions = {option.pk: option.position for question in questions for option in question.options.all()}
+    per_option, by_segment, personas, lines = Counter(), {}, {p.value: Counter() for p in Persona}, Counter()
+    for row in groups:
+        question_id, option_id, segment = row["question_id"], row["option_id"], row["ballot__segment"]
+        key = f"{question_id}:{option_id or 0}"
+        per_option[question_id, option_id] += row["n"]
+        by_segment.setdefault(segment, {})[key] = row["n"]
         for persona in Persona:
-            if r[persona.value]:
-                by_persona.setdefault(persona.value, {})[f"{r['question_id']}:{r['option_id'] or 0}"] = r[persona.value]
-    ballots = item.poll_ballots.count()
+            personas[persona.value][key] += row[persona.value]
+        question, option = question_positions[question_id], option_positions.get(option_id, 0)
+        lines[f"P|{question:03d}|{option:03d}|{segment}\n".encode()] += row["n"]
+    by_persona = {persona: {k: n for k, n in cells.items() if n} for persona, cells in personas.items()}
+    by_persona = {persona: cells for persona, cells in by_persona.items() if cells}
     segment_ballots = dict(item.poll_ballots.order_by().values_list("segment").annotate(n=Count("id")))
-    return ballots, per_option, {"segment": by_segment, "persona": by_persona, "segment_ballots": segment_ballots}
+    breakdown = {"segment": by_segment, "persona": by_persona, "segment_ballots": segment_ballots}
+    return sum(segment_ballots.values()), per_option, breakdown, repeated_lines_digest(lines)
+
+
+def repeated_lines_digest(lines):
+    """The ballots digest of {canonical line (bytes): how many times}: the lines in byte order, hashed."""
+    digest = hashlib.sha256()
+    for line in sorted(lines):
+        remaining = lines[line]
+        while remaining:
+            repeat = min(remaining, DIGEST_CHUNK)
+            digest.update(line * repeat)
+            remaining -= repeat
+    return digest.hexdigest()
 
 
 def referendum_breakdown(question, counts, segments=()):
@@ -204,11 +228,14 @@ def tally(item_id, now=None):
                 item.state = State.CLOSED
             questions = list(item.questions.prefetch_related("options"))
             if item.kind == Kind.POLL:
-                ballots, per_option, breakdown = _poll_counts(item, questions)
+                ballots, per_option, breakdown, digest = _poll_counts(item, questions)
             else:
                 # Opened here, in the tally's transaction: all sealed ballots become plaintext, or none do.
-                cells = ballot_box.open_box(item)
-                ballots, per_option, breakdown = _referendum_counts(item, questions[0], cells)
+                # The digest is that of exactly the rows open_box wrote (referendum_digest_lines reads them back).
+                positions = {option.pk: option.position for option in questions[0].options.all()} | {None: 0}
+                box = ballot_box.open_box(item, positions)
+                ballots, per_option, breakdown = _referendum_counts(item, questions[0], box.cells)
+                digest = box.digest
             counts = {
                 "kind": item.kind,
                 "questions": [
@@ -230,7 +257,7 @@ def tally(item_id, now=None):
                 ballots=ballots,
                 eligible=eligible_count(item),
                 counts=counts,
-                ballots_digest=ballots_digest(digest_lines(item)),
+                ballots_digest=digest,
             )
             # The same numbers on the trail, in the Result's transaction: changing the Result
             # afterwards (even with the trigger dropped) no longer matches this entry (verify_export).

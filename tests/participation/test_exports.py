@@ -444,7 +444,7 @@ def test_the_stream_is_a_generator(name):
 
 
 def test_the_rows_are_read_with_the_chunk_size(monkeypatch):
-    """The database is read CHUNK_ROWS at a time (a server-side cursor on PostgreSQL)."""
+    """Python's path (SQLite's ballots, every other export) reads CHUNK_ROWS at a time (a server-side cursor on PostgreSQL)."""
     poll = ten_ballot_poll()
     monkeypatch.setattr(exports, "CHUNK_ROWS", 4)
     sizes = []
@@ -455,7 +455,7 @@ def test_the_rows_are_read_with_the_chunk_size(monkeypatch):
         return original(queryset, chunk_size=chunk_size)
 
     monkeypatch.setattr(type(Result.objects.all()), "iterator", spy)
-    list(exports.export_stream(poll, "ballots")[1])
+    list(exports.csv_chunks(exports.BALLOTS_HEADER, exports.ballot_rows(poll)))
     assert sizes == [4]
 
 

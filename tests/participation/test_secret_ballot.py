@@ -9,10 +9,10 @@ import uuid
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
-from django.db import DatabaseError, models
+from django.db import DatabaseError, connection, models
 
 from accounts.models import Segment
-from participation import ballot_box, services
+from participation import services
 from participation.ballot_box import BallotBoxError, OpenedBallot
 from participation.models import (
     AuditEntry,
@@ -159,21 +159,41 @@ def test_ballots_are_listed_by_receipt_not_in_the_order_they_were_cast():
     assert ReferendumBallot._meta.ordering == ["receipt"]
 
 
-def test_the_tally_shuffles_the_ballots_with_the_system_random_source(monkeypatch):
-    """The plaintext rows are written in the order of a CSPRNG shuffle, not in the order people voted."""
+def physical_receipt_order(item):
+    """The receipts of the item's plaintext ballots in the order the rows lie in the table (ctid or rowid)."""
+    table = ReferendumBallot._meta.db_table
+    position = "ctid" if connection.vendor == "postgresql" else "rowid"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT receipt FROM {table} WHERE item_id = %s ORDER BY {position}", [item.pk])  # noqa: S608
+        return [receipt for (receipt,) in cursor.fetchall()]
+
+
+def test_the_tally_writes_the_ballots_in_receipt_order_never_in_voting_order(monkeypatch):
+    """The plaintext rows lie in the byte order of their random receipts, whatever order people voted in.
+
+    The receipts here are handed out in descending order, so that the voting order is the reverse
+    of the receipts' order: writing the rows in the sealed (voting) order fails this test.
+    """
     referendum = make_referendum()
-    for _ in range(5):
-        services.cast_referendum_ballot(VerifiedUserFactory(), referendum, "abstain")
-    shuffled = []
-
-    class Recorder(secrets.SystemRandom):
-        def shuffle(self, x):
-            shuffled.append(len(x))
-            x.reverse()
-
-    monkeypatch.setattr(ballot_box.secrets, "SystemRandom", Recorder)
+    handed_out = iter(sorted((new_receipt_code() for _ in range(6)), reverse=True))
+    monkeypatch.setattr(services, "new_receipt_code", lambda: next(handed_out))
+    cast = [services.cast_referendum_ballot(VerifiedUserFactory(), referendum, "abstain") for _ in range(6)]
+    assert cast == sorted(cast, reverse=True)
     services.tally_and_publish(close(referendum).pk)
-    assert shuffled == [5]
+    assert physical_receipt_order(referendum) == sorted(cast)
+
+
+def test_receipts_come_from_the_system_random_source(monkeypatch):
+    """The receipts' order is the written order's shuffle: they must be the operating system's random bits."""
+    drawn = []
+
+    def token_bytes(n):
+        drawn.append(n)
+        return bytes(range(n))
+
+    monkeypatch.setattr(secrets, "token_bytes", token_bytes)
+    assert new_receipt_code().replace("-", "") == base64.b32encode(bytes(range(16))).decode().rstrip("=")
+    assert drawn == [16]
 
 
 def test_who_and_what_are_written_together_or_not_at_all(citizen, monkeypatch):

@@ -139,7 +139,7 @@ def test_open_and_close_due_twice_changes_nothing_the_second_time(due_items, dja
     with run_on_commit(django_capture_on_commit_callbacks) as callbacks:
         outcome = tasks.open_and_close_due.delay().get()
 
-    assert outcome == {"opened": [], "closed": [], "swept": {"tally": 0, "opened": 0, "results": 0}}
+    assert outcome == {"opened": [], "closed": [], "swept": {"tally": 0, "opened": 0, "results": 0}, "wake_at": None}
     assert callbacks == []  # nothing queued
     assert dict(Item.objects.values_list("pk", "state")) == states
     assert dict(Result.objects.values_list("item_id", "pk")) == results
@@ -418,3 +418,43 @@ def test_two_copies_of_open_and_close_due_at_once_end_as_one_would(mailoutbox):
     # One "now open" e-mail per opened poll to the listener, one "results" e-mail per voter.
     recipients = sorted(m.to[0] for m in mailoutbox)
     assert recipients == sorted([listener.email] * 3 + [v.email for v in voters])
+
+
+# ---------------------------------------------------------------------------
+# The wake at the next close (results within a minute of the close, issue 11)
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def not_eager(monkeypatch):
+    """What a real worker does: apply_async queues instead of running at once (recorded, not sent)."""
+    sent = []
+    monkeypatch.setitem(app.conf, "task_always_eager", False)
+    monkeypatch.setattr(tasks.open_and_close_due, "apply_async", lambda *args, **kwargs: sent.append(kwargs))
+    return sent
+
+
+def test_beat_wakes_the_job_at_the_moment_of_a_close_before_its_next_run(not_eager):
+    now = timezone.now()
+    soon = now + tasks.beat_interval() / 2
+    referendum, _question, _options = make_referendum(closes_at=soon)
+    make_poll(closes_at=soon + timedelta(seconds=5))  # a later close: the woken job's own run sees to it
+    assert tasks.wake_at_next_close(now) == referendum.closes_at.isoformat()
+    assert not_eager == [{"eta": referendum.closes_at}]
+
+
+def test_no_wake_for_a_close_after_beats_next_run_or_for_a_consultation(not_eager):
+    now = timezone.now()
+    make_referendum(closes_at=now + tasks.beat_interval() + timedelta(seconds=1))
+    make_poll(state=State.DRAFT, closes_at=now + timedelta(seconds=10))
+    assert tasks.wake_at_next_close(now) is None
+    assert not_eager == []
+
+
+def test_a_broker_that_is_down_leaves_the_close_to_beat(not_eager, monkeypatch):
+    def down(*args, **kwargs):
+        raise ConnectionRefusedError("broker down")
+
+    monkeypatch.setattr(tasks.open_and_close_due, "apply_async", down)
+    make_referendum(closes_at=timezone.now() + timedelta(seconds=10))
+    assert tasks.wake_at_next_close() is None
