@@ -13,7 +13,7 @@ import participation.models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("participation", "0013_outbox"),
+        ("participation", "0014_staff_roles"),
     ]
 
     operations = [

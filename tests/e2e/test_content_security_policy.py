@@ -62,9 +62,15 @@ def test_admin_item_forms_inlines_and_date_widgets_work_under_the_policy(lang, p
     # The poll's change form: its questions inline, "Add another", the calendar and the clock.
     response = page.goto(f"/admin/participation/poll/{poll.pk}/change/")
     assert "'unsafe-inline'" not in response.headers["content-security-policy"]
-    before = page.locator("#questions-group .inline-related.dynamic-questions").count()
-    page.locator("#questions-group .add-row a").click()
-    expect(page.locator("#questions-group .inline-related.dynamic-questions")).to_have_count(before + 1)
+    # Questions and their options are nested inlines (django-nested-admin): add a question, then an option to it.
+    questions = page.locator("#questions-group .djn-inline-form.djn-dynamic-form-participation-question")
+    before = questions.count()
+    page.locator("#questions-group a.djn-add-handler.djn-model-participation-question").click()
+    expect(questions).to_have_count(before + 1)
+    options = page.locator("#questions-0-options-group .djn-inline-form.djn-dynamic-form-participation-option")
+    options_before = options.count()
+    page.locator("#questions-0-options-group a.djn-add-handler").click()
+    expect(options).to_have_count(options_before + 1)
     page.locator("#id_opens_at_0").fill("")
     shortcuts = page.locator("#id_opens_at_0 ~ .datetimeshortcuts")
     link = shortcuts.locator("a[id^=calendarlink]")
