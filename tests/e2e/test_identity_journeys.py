@@ -84,7 +84,8 @@ def test_on_a_phone_a_citizen_signs_up_waits_is_approved_and_votes(lang, new_con
     page.goto(f"/{lang}/referendums/{referendum.slug}/")
     expect(page.locator("#verification-status")).to_have_count(0)
     page.get_by_role("radio", name="نعم", exact=True).check()
-    page.get_by_role("button", name=t("Send my vote")).click()
+    page.get_by_role("button", name=t("Continue")).click()  # "check your answer" first
+    page.get_by_role("button", name=t("Cast my vote")).click()
     expect(page.get_by_role("status").first).to_contain_text(t("Your vote has been counted"))
     assert ReferendumParticipation.objects.filter(item=referendum, voter=person).exists()
     a11y.check(page, "voted (phone)")
