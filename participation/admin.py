@@ -602,7 +602,7 @@ class ItemAdmin(FilterGuardMixin, FrozenRefusalMixin, AuditedDeletionsMixin, Bil
             request,
             queryset,
             services.schedule_item,
-            lambda n: ngettext("%(count)d item scheduled.", "%(count)d items scheduled.", n) % {"count": n},
+            lambda n: ngettext("%(count)d item has been scheduled.", "%(count)d items have been scheduled.", n) % {"count": n},
         )
 
     @admin.action(description=_("Close now"), permissions=["schedule"])
@@ -611,7 +611,7 @@ class ItemAdmin(FilterGuardMixin, FrozenRefusalMixin, AuditedDeletionsMixin, Bil
             request,
             queryset,
             services.close_item_now,
-            lambda n: ngettext("%(count)d item closed.", "%(count)d items closed.", n) % {"count": n},
+            lambda n: ngettext("%(count)d item has been closed.", "%(count)d items have been closed.", n) % {"count": n},
         )
 
     @admin.action(description=_("Publish results or outcome"), permissions=["schedule"])
@@ -620,7 +620,7 @@ class ItemAdmin(FilterGuardMixin, FrozenRefusalMixin, AuditedDeletionsMixin, Bil
             request,
             queryset,
             services.publish_results,
-            lambda n: ngettext("%(count)d result published.", "%(count)d results published.", n) % {"count": n},
+            lambda n: ngettext("Results or outcome published for %(count)d item.", "Results or outcome published for %(count)d items.", n) % {"count": n},
         )
 
     def has_schedule_permission(self, request):
@@ -722,7 +722,7 @@ class CommentAdmin(FilterGuardMixin, AuditedDeletionsMixin, admin.ModelAdmin):
             count += 1
         self.message_user(
             request,
-            ngettext("%(count)d comment published.", "%(count)d comments published.", count) % {"count": count},
+            ngettext("%(count)d comment has been published.", "%(count)d comments have been published.", count) % {"count": count},
             messages.SUCCESS,
         )
 
