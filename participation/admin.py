@@ -255,13 +255,11 @@ class SelfNumberingFormSet(NestedInlineFormSet):
     def save(self, commit=True):
         if not commit:
             return super().save(commit)
-        ordered = self.numbered_forms()
-        unchanged = not self.deleted_forms and all(
-            form.instance.pk and not form.has_changed() and getattr(form.instance, self.position_field) == rank
-            for rank, form in enumerate(ordered, start=1)
-        )
-        if unchanged:
+        if not self.deleted_forms and not any(form.has_changed() for form in self.forms):
+            # Nothing posted changes anything (always so for a frozen item's read-only rows): write nothing,
+            # not even to close gaps in stored positions.
             return super().save(commit)
+        ordered = self.numbered_forms()
         if self.instance.pk:
             self.model.objects.filter(**{self.fk.name: self.instance}).update(
                 **{self.position_field: F(self.position_field) + PARKED_OFFSET}

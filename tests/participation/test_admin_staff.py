@@ -264,7 +264,10 @@ def change_data(poll, option_rows, question_extra=None):
             {
                 f"questions-0-options-{j}-question": str(question.pk),
                 f"questions-0-options-{j}-position": position,
-                f"questions-0-options-{j}-text_ar": f"خيار {text}",
+                # An existing option keeps its Arabic unless its English text is changed here.
+                f"questions-0-options-{j}-text_ar": option.text_ar
+                if option is not None and text == option.text_en
+                else f"خيار {text}",
                 f"questions-0-options-{j}-text_en": text,
             }
         )
@@ -486,3 +489,13 @@ def test_scheduling_says_so_in_arabic_with_the_right_number(client, entity):
         admin_url("poll_changelist"), {"action": "schedule", "_selected_action": [d.pk for d in drafts]}, follow=True
     )
     assert [str(m) for m in response.context["messages"]] == ["تمت جدولة بندين."]
+
+
+def test_an_unchanged_save_writes_no_option_even_with_gaps_in_the_positions(client, entity, staff_a):
+    poll = make_poll(entity=entity, schedule=False, options=2)
+    question = poll.questions.get()
+    question.options.filter(position=2).update(position=5)  # a gap, as older data may have
+    rows = [(o, str(o.position), o.text_en) for o in question.options.order_by("position")]
+    response = as_user(client, staff_a, "en").post(admin_url("poll_change", poll.pk), change_data(poll, rows))
+    assert response.status_code == 302
+    assert [o.position for o in question.options.order_by("position")] == [1, 5]
