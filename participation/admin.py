@@ -261,13 +261,14 @@ class SelfNumberingFormSet(NestedInlineFormSet):
             return super().save(commit)
         ordered = self.numbered_forms()
         if self.instance.pk:
+            # Every stored row out of the way first, including one added meanwhile that this page did not show.
             self.model.objects.filter(**{self.fk.name: self.instance}).update(
                 **{self.position_field: F(self.position_field) + PARKED_OFFSET}
             )
         for rank, form in enumerate(ordered, start=1):
             setattr(form.instance, self.position_field, SAVED_OFFSET + rank)
             if form.instance.pk and not form.has_changed():
-                # Not saved by the formset: give it the parked place the update above gave it.
+                # The formset will not save an unchanged row: move it to its place in the new order now.
                 self.model.objects.filter(pk=form.instance.pk).update(**{self.position_field: SAVED_OFFSET + rank})
         saved = super().save(commit)
         for rank, form in enumerate(ordered, start=1):
