@@ -255,21 +255,20 @@ class SelfNumberingFormSet(NestedInlineFormSet):
     def save(self, commit=True):
         if not commit:
             return super().save(commit)
-        ordered = self.numbered_forms()
-        unchanged = not self.deleted_forms and all(
-            form.instance.pk and not form.has_changed() and getattr(form.instance, self.position_field) == rank
-            for rank, form in enumerate(ordered, start=1)
-        )
-        if unchanged:
+        if not self.deleted_forms and not any(form.has_changed() for form in self.forms):
+            # Nothing posted changes anything (always so for a frozen item's read-only rows): write nothing,
+            # not even to close gaps in stored positions.
             return super().save(commit)
+        ordered = self.numbered_forms()
         if self.instance.pk:
+            # Every stored row out of the way first, including one added meanwhile that this page did not show.
             self.model.objects.filter(**{self.fk.name: self.instance}).update(
                 **{self.position_field: F(self.position_field) + PARKED_OFFSET}
             )
         for rank, form in enumerate(ordered, start=1):
             setattr(form.instance, self.position_field, SAVED_OFFSET + rank)
             if form.instance.pk and not form.has_changed():
-                # Not saved by the formset: give it the parked place the update above gave it.
+                # The formset will not save an unchanged row: move it to its place in the new order now.
                 self.model.objects.filter(pk=form.instance.pk).update(**{self.position_field: SAVED_OFFSET + rank})
         saved = super().save(commit)
         for rank, form in enumerate(ordered, start=1):
@@ -602,7 +601,7 @@ class ItemAdmin(FilterGuardMixin, FrozenRefusalMixin, AuditedDeletionsMixin, Bil
             request,
             queryset,
             services.schedule_item,
-            lambda n: ngettext("%(count)d item scheduled.", "%(count)d items scheduled.", n) % {"count": n},
+            lambda n: ngettext("%(count)d item has been scheduled.", "%(count)d items have been scheduled.", n) % {"count": n},
         )
 
     @admin.action(description=_("Close now"), permissions=["schedule"])
@@ -611,7 +610,7 @@ class ItemAdmin(FilterGuardMixin, FrozenRefusalMixin, AuditedDeletionsMixin, Bil
             request,
             queryset,
             services.close_item_now,
-            lambda n: ngettext("%(count)d item closed.", "%(count)d items closed.", n) % {"count": n},
+            lambda n: ngettext("%(count)d item has been closed.", "%(count)d items have been closed.", n) % {"count": n},
         )
 
     @admin.action(description=_("Publish results or outcome"), permissions=["schedule"])
@@ -620,7 +619,7 @@ class ItemAdmin(FilterGuardMixin, FrozenRefusalMixin, AuditedDeletionsMixin, Bil
             request,
             queryset,
             services.publish_results,
-            lambda n: ngettext("%(count)d result published.", "%(count)d results published.", n) % {"count": n},
+            lambda n: ngettext("Results or outcome published for %(count)d item.", "Results or outcome published for %(count)d items.", n) % {"count": n},
         )
 
     def has_schedule_permission(self, request):
@@ -722,7 +721,7 @@ class CommentAdmin(FilterGuardMixin, AuditedDeletionsMixin, admin.ModelAdmin):
             count += 1
         self.message_user(
             request,
-            ngettext("%(count)d comment published.", "%(count)d comments published.", count) % {"count": count},
+            ngettext("%(count)d comment has been published.", "%(count)d comments have been published.", count) % {"count": count},
             messages.SUCCESS,
         )
 

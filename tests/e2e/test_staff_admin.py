@@ -90,7 +90,7 @@ def test_staff_create_schedule_and_publish_a_bilingual_poll(lang, page, new_cont
     page.locator("select[name=action]").select_option("schedule")
     page.locator("#changelist-form .actions button[type=submit]").click()
     expect(page.locator(".messagelist .success")).to_have_text(
-        ngettext(lang, "%(count)d item scheduled.", "%(count)d items scheduled.", 1)
+        ngettext(lang, "%(count)d item has been scheduled.", "%(count)d items have been scheduled.", 1)
     )
     poll.refresh_from_db()
     assert poll.state == State.SCHEDULED

@@ -379,7 +379,7 @@ def test_ministry_admins_schedule_close_and_publish(client, lang, admin_a, entit
     response = run_action(client, "poll", "schedule", draft)
     with translation.override(lang):
         assert_shown(
-            response, translation.ngettext("%(count)d item scheduled.", "%(count)d items scheduled.", 1) % {"count": 1}
+            response, translation.ngettext("%(count)d item has been scheduled.", "%(count)d items have been scheduled.", 1) % {"count": 1}
         )
     assert Item.objects.get(pk=draft.pk).state == State.SCHEDULED
 
@@ -388,7 +388,7 @@ def test_ministry_admins_schedule_close_and_publish(client, lang, admin_a, entit
     response = run_action(client, "poll", "close_now", scheduled)
     with translation.override(lang):
         assert_shown(
-            response, translation.ngettext("%(count)d item closed.", "%(count)d items closed.", 1) % {"count": 1}
+            response, translation.ngettext("%(count)d item has been closed.", "%(count)d items have been closed.", 1) % {"count": 1}
         )
     assert Item.objects.get(pk=draft.pk).state == State.CLOSED  # the tally waits for the commit
 
@@ -402,7 +402,7 @@ def test_ministry_admins_schedule_close_and_publish(client, lang, admin_a, entit
     with translation.override(lang):
         assert_shown(
             response,
-            translation.ngettext("%(count)d result published.", "%(count)d results published.", 1) % {"count": 1},
+            translation.ngettext("Results or outcome published for %(count)d item.", "Results or outcome published for %(count)d items.", 1) % {"count": 1},
         )
     assert Item.objects.get(pk=draft.pk).state == State.PUBLISHED
     assert Result.objects.get(item=draft).ballots == 1

@@ -264,7 +264,10 @@ def change_data(poll, option_rows, question_extra=None):
             {
                 f"questions-0-options-{j}-question": str(question.pk),
                 f"questions-0-options-{j}-position": position,
-                f"questions-0-options-{j}-text_ar": f"خيار {text}",
+                # An existing option keeps its Arabic unless its English text is changed here.
+                f"questions-0-options-{j}-text_ar": option.text_ar
+                if option is not None and text == option.text_en
+                else f"خيار {text}",
                 f"questions-0-options-{j}-text_en": text,
             }
         )
@@ -447,3 +450,52 @@ def test_the_admin_carries_the_portals_name_colour_and_font(client, lang, staff_
     assert '--font-family-primary: "IBM Plex Sans Arabic"' in css
     assert "ibm-plex-sans-arabic-arabic-400-normal.woff2" in css
 
+
+
+ACTION_MESSAGES = {
+    ("%(count)d item has been scheduled.", "%(count)d items have been scheduled."): {
+        1: "تمت جدولة بند واحد.", 2: "تمت جدولة بندين.", 3: "تمت جدولة 3 بنود.", 11: "تمت جدولة 11 بنداً.",
+        100: "تمت جدولة 100 بند.",
+    },
+    ("%(count)d item has been closed.", "%(count)d items have been closed."): {
+        1: "تم إغلاق بند واحد.", 2: "تم إغلاق بندين.", 3: "تم إغلاق 3 بنود.", 11: "تم إغلاق 11 بنداً.",
+        100: "تم إغلاق 100 بند.",
+    },
+    ("Results or outcome published for %(count)d item.", "Results or outcome published for %(count)d items."): {
+        1: "نُشرت نتائج بند واحد أو مخرجاته.", 2: "نُشرت نتائج بندين أو مخرجاتهما.",
+        3: "نُشرت نتائج 3 بنود أو مخرجاتها.", 11: "نُشرت نتائج 11 بنداً أو مخرجاتها.",
+        100: "نُشرت نتائج 100 بند أو مخرجاتها.",
+    },
+    ("%(count)d comment has been published.", "%(count)d comments have been published."): {
+        1: "نُشر تعليق واحد.", 2: "نُشر تعليقان.", 3: "نُشرت 3 تعليقات.", 11: "نُشر 11 تعليقاً.", 100: "نُشر 100 تعليق.",
+    },
+}
+
+
+@pytest.mark.parametrize("messages", list(ACTION_MESSAGES))
+def test_the_admins_action_messages_agree_with_their_number_in_arabic(messages):
+    singular, plural = messages
+    for count, expected in ACTION_MESSAGES[messages].items():
+        with translation.override("ar"):
+            assert translation.ngettext(singular, plural, count) % {"count": count} == expected
+    with translation.override("ar"):
+        assert "0" not in translation.ngettext(singular, plural, 0) % {"count": 0}  # never "0 items"
+
+
+def test_scheduling_says_so_in_arabic_with_the_right_number(client, entity):
+    ministry_admin = staff_in(MINISTRY_ADMINS, entity)
+    drafts = [make_poll(entity=entity, schedule=False) for _ in range(2)]
+    response = as_user(client, ministry_admin, "ar").post(
+        admin_url("poll_changelist"), {"action": "schedule", "_selected_action": [d.pk for d in drafts]}, follow=True
+    )
+    assert [str(m) for m in response.context["messages"]] == ["تمت جدولة بندين."]
+
+
+def test_an_unchanged_save_writes_no_option_even_with_gaps_in_the_positions(client, entity, staff_a):
+    poll = make_poll(entity=entity, schedule=False, options=2)
+    question = poll.questions.get()
+    question.options.filter(position=2).update(position=5)  # a gap, as older data may have
+    rows = [(o, str(o.position), o.text_en) for o in question.options.order_by("position")]
+    response = as_user(client, staff_a, "en").post(admin_url("poll_change", poll.pk), change_data(poll, rows))
+    assert response.status_code == 302
+    assert [o.position for o in question.options.order_by("position")] == [1, 5]

@@ -154,7 +154,7 @@ def test_close_now_with_the_broker_down_answers_then_the_sweep_tallies_and_mails
         response = run_action(client, "poll", "close_now", poll, lang)
 
     assert response.status_code == 200
-    assert_said(response, lang, "%(count)d item closed.", "%(count)d items closed.")
+    assert_said(response, lang, "%(count)d item has been closed.", "%(count)d items have been closed.")
     assert Item.objects.get(pk=poll.pk).state == State.CLOSED
     assert pending(poll, outbox.TALLY)
     assert "broker unavailable" in caplog.text
@@ -188,7 +188,7 @@ def test_publishing_with_the_broker_down_answers_then_the_sweep_mails_each_voter
         response = run_action(client, "referendum", "publish", referendum, lang)
 
     assert response.status_code == 200
-    assert_said(response, lang, "%(count)d result published.", "%(count)d results published.")
+    assert_said(response, lang, "Results or outcome published for %(count)d item.", "Results or outcome published for %(count)d items.")
     assert Item.objects.get(pk=referendum.pk).state == State.PUBLISHED
     assert pending(referendum, outbox.RESULTS)
     assert not Notification.objects.filter(item=referendum).exists()
