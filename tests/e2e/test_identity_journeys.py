@@ -7,8 +7,10 @@
 """
 
 import re
+from importlib import import_module
 
 import pytest
+from django.apps import apps as django_apps
 from django.contrib.auth.models import Group
 
 from accounts.models import User, VerificationDecision
@@ -20,6 +22,8 @@ from tests.e2e import builders
 from tests.e2e.ui import expect
 from tests.factories import PASSWORD, StaffUserFactory
 
+VERIFIERS_MIGRATION = import_module("accounts.migrations.0004_oidc_verification")
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PHONE = {"width": 390, "height": 844}
@@ -30,6 +34,8 @@ CONFIRM_LINK = re.compile(r"https?://[^/\s]+(/(?:ar|en)/accounts/confirm-email/[
 def test_on_a_phone_a_citizen_signs_up_waits_is_approved_and_votes(lang, new_context, mailoutbox, a11y, t):
     referendum = builders.open_referendum()
     verifier = StaffUserFactory(email="verifier@gov.example.qa", full_name="Hamad Al-Naimi")
+    # An earlier transactional test's flush may have emptied the groups that migrations create: put it back.
+    VERIFIERS_MIGRATION.create_verifiers_group(django_apps, None)
     verifier.groups.add(Group.objects.get(name=VERIFIERS_GROUP))
     email = "maryam.phone@example.qa"
     page = new_context(lang).new_page()
