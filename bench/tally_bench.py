@@ -52,10 +52,11 @@ def seed_users(count):
         "password", "is_superuser", "email", "full_name", "segment", "is_student", "is_tourist", "is_business_owner",
         "is_parent", "is_employee", "identity_number", "verification", "verification_method", "verified_at",
         "preferred_language", "notify_new_items", "notify_results", "is_staff", "is_active", "date_joined",
+        "verification_note",
     )
     rows = (
         ("!", False, f"voter{n}@bench.qa", f"Voter {n}", SEGMENTS[n % 2], False, False, False, False, n % 5 == 0,
-         f"{n:011d}", "verified", "staff", now, "ar", False, False, False, True, now)
+         f"{n:011d}", "verified", "staff", now, "ar", False, False, False, True, now, "")
         for n in range(count)
     )
     _copy_rows(User._meta.db_table, columns, rows)

@@ -63,6 +63,7 @@ def bench_environment(database_url, redis_url, static_root):
         "DATABASE_URL": database_url,
         "DATABASE_CONN_MAX_AGE": "600",
         "REDIS_URL": redis_url,
+        "CACHE_URL": redis_url,  # CACHE_URL wins over REDIS_URL: never inherit another one from the caller
         "CELERY_BROKER_URL": redis_url,
         "EMAIL_HOST": "mail.invalid",
         "PORTAL_BASE_URL": "http://127.0.0.1",
