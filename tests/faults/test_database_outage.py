@@ -172,6 +172,11 @@ def test_the_database_restarts_under_gunicorn_503_then_recovery_by_itself(tmp_pa
                 cluster.stop()  # fast shutdown: open connections are terminated under the workers
                 for lang in ("ar", "en"):
                     assert_unavailable_page(*fetch(base, f"/{lang}/polls/{poll.slug}/", lang), lang)
+                # Keep the database down until the traffic too has been answered during the outage (its
+                # request may have been queued behind ours); if it never gets a 503, the assertion below says so.
+                deadline = time.monotonic() + REQUEST_TIMEOUT
+                while not any(status == 503 for _path, status in list(answers)) and time.monotonic() < deadline:
+                    time.sleep(0.05)
                 cluster.start()
                 recovered = wait_for(base, server, 200, RECOVERY_SECONDS)
                 assert poll.title_en in fetch(base, f"/en/polls/{poll.slug}/", "en")[2]
