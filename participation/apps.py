@@ -7,4 +7,5 @@ class ParticipationConfig(AppConfig):
     verbose_name = _("E-participation")
 
     def ready(self):
-        from . import item_cache, signals  # noqa: F401  (connect the audit and cache receivers)
+        # Imported once the models are ready: connects the audit and cache receivers, registers the staff permissions.
+        from . import item_cache, permissions, signals  # noqa: F401

@@ -12,9 +12,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from . import audit, ballot_box, outbox
-from .item_cache import questions_of
-from .models import (
+from .. import audit, ballot_box, outbox
+from ..item_cache import questions_of
+from ..models import (
     COMMENT_MAX,
     MAX_OPTIONS,
     MAX_REFERENDUM_OPTIONS,
@@ -33,47 +33,11 @@ from .models import (
     content_frozen,
     new_receipt_code,
 )
-from .rules import Barrier, eligibility_barrier, participation_barrier, time_barrier
+from ..errors import AlreadyVoted, InvalidBallot, InvalidComment, LifecycleError, NotPermitted, ParticipationError, Refused  # noqa: F401
+from ..rules import eligibility_barrier, participation_barrier, time_barrier
 
 ABSTAIN = "abstain"
 HTML_RE = re.compile(r"<\s*[a-zA-Z/!?]")
-
-
-class ParticipationError(Exception):
-    status = 400
-
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
-
-
-class Refused(ParticipationError):
-    """The person may not take part (time, eligibility, verification)."""
-
-    status = 403
-
-    def __init__(self, barrier):
-        super().__init__(barrier.message)
-        self.barrier = barrier
-
-
-class AlreadyVoted(ParticipationError):
-    status = 409
-
-    def __init__(self):
-        super().__init__(Barrier.ALREADY_TOOK_PART.message)
-
-
-class InvalidBallot(ParticipationError):
-    status = 400
-
-
-class InvalidComment(ParticipationError):
-    status = 400
-
-
-class LifecycleError(ParticipationError):
-    status = 409
 
 
 # ---------------------------------------------------------------------------
@@ -466,7 +430,7 @@ def publish_results(item, now=None):
 
 def tally_and_publish(item_id, now=None):
     """What the tally task does: count once, then publish unless a ministry admin must approve first."""
-    from .tally import tally
+    from ..tally import tally
 
     with audit.as_system():
         result = tally(item_id, now)

@@ -1,0 +1,249 @@
+"""What a member of staff may do, to which item, and if not, why: the one authority.
+
+`Barrier` (rules.py) answers the same question for the people who take part; this module answers it for
+staff. Three things decide, always composed in the same order:
+
+1. the role: a staff group gives Django model permissions (migrations 0003_groups, 0014_staff_roles
+   and accounts 0004_oidc_verification), read here as capabilities;
+2. the ministry: staff act on their own entities' items only; superusers, and for reading only the
+   holders of view_all_entities (auditors), on every entity's;
+3. the item's state by the clock: only drafts are scheduled or deleted, only opened items closed, and so on.
+
+Each permission is a list of checks with the message a person reads when one fails. They are registered
+with django-rules, so `user.has_perm("participation.schedule_item", item)` answers from here (the admin
+asks that way); services call `require()`, which raises NotPermitted with the first failing check's message.
+Without an object (`has_perm(name)`) a permission asks the role alone: "may this person do this to some item?".
+The querysets at the bottom list what `view_item` allows, and the permission table test checks they agree.
+"""
+
+from dataclasses import dataclass
+
+import rules
+from django.contrib.auth.backends import ModelBackend
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .errors import NotPermitted
+from .models import AuditEntry, Comment, Entity, Item, State, content_frozen
+
+_roles = ModelBackend()
+
+
+def _entity_of(obj):
+    if obj is None or isinstance(obj, Entity):
+        return obj
+    if isinstance(obj, Item):
+        return obj.entity
+    if isinstance(obj, Comment):
+        return obj.item.entity
+    if isinstance(obj, AuditEntry):
+        return obj.entity
+    item = getattr(obj, "item", None)
+    return item.entity if item is not None else None
+
+
+def _item_of(obj):
+    if obj is None or isinstance(obj, Item):
+        return obj
+    return getattr(obj, "item", None)
+
+
+# -- predicates ---------------------------------------------------------------
+
+
+def holds(permission):
+    """The role gives this Django permission (superusers hold every one). Active staff only."""
+
+    @rules.predicate(name=f"holds {permission}")
+    def predicate(user):
+        return bool(user.is_active and user.is_staff and _roles.has_perm(user, permission))
+
+    return predicate
+
+
+sees_every_entity = holds("participation.view_all_entities")
+
+
+@rules.predicate
+def is_superuser(user):
+    return bool(user.is_active and user.is_superuser)
+
+
+@rules.predicate
+def member_of_entity(user, obj):
+    """Staff of the object's ministry. Without an object: true (the role alone is asked)."""
+    if obj is None:
+        return True
+    entity = _entity_of(obj)
+    return entity is not None and entity.members.filter(pk=user.pk).exists()
+
+
+@rules.predicate
+def is_draft(user, obj):
+    item = _item_of(obj)
+    return item is None or item.state == State.DRAFT
+
+
+@rules.predicate
+def has_opened(user, obj):
+    item = _item_of(obj)
+    return item is None or item.current_state(timezone.now()) not in (State.DRAFT, State.SCHEDULED)
+
+
+@rules.predicate
+def is_live(user, obj):
+    item = _item_of(obj)
+    return item is None or item.state in (State.SCHEDULED, State.OPEN)
+
+
+@rules.predicate
+def has_closed(user, obj):
+    item = _item_of(obj)
+    return item is None or item.has_closed(timezone.now())
+
+
+@rules.predicate
+def not_published(user, obj):
+    item = _item_of(obj)
+    return item is None or item.state != State.PUBLISHED
+
+
+@rules.predicate
+def is_frozen(user, obj):
+    item = _item_of(obj)
+    return item is None or content_frozen(item)
+
+
+own_entity = is_superuser | member_of_entity
+any_entity = sees_every_entity | member_of_entity
+
+
+# -- permissions --------------------------------------------------------------
+
+NOT_YOUR_ROLE = _("Your role does not allow this. Ask a portal administrator for the role that does.")
+NOT_YOUR_ENTITY = _("This item belongs to another ministry.")
+
+
+@dataclass(frozen=True)
+class Permission:
+    """All checks must pass; the first that fails gives its message."""
+
+    checks: tuple
+
+    @property
+    def predicate(self):
+        combined = rules.always_allow
+        for check, _message in self.checks:
+            combined &= check
+        return combined
+
+    def refusal(self, user, obj):
+        for check, message in self.checks:
+            if not check.test(user, obj):
+                return message
+        return None
+
+
+PERMISSIONS = {
+    "participation.view_item": Permission(
+        ((holds("participation.view_item"), NOT_YOUR_ROLE), (any_entity, NOT_YOUR_ENTITY))
+    ),
+    "participation.change_item": Permission(
+        ((holds("participation.change_item"), NOT_YOUR_ROLE), (own_entity, NOT_YOUR_ENTITY))
+    ),
+    "participation.delete_item": Permission(
+        (
+            (holds("participation.delete_item"), NOT_YOUR_ROLE),
+            (own_entity, NOT_YOUR_ENTITY),
+            (is_draft, _("Only drafts can be deleted: people may have seen the others.")),
+        )
+    ),
+    "participation.schedule_item": Permission(
+        (
+            (holds("participation.schedule_item"), NOT_YOUR_ROLE),
+            (own_entity, NOT_YOUR_ENTITY),
+            (is_draft, _("Only drafts can be scheduled.")),
+        )
+    ),
+    "participation.close_item": Permission(
+        (
+            (holds("participation.schedule_item"), NOT_YOUR_ROLE),
+            (own_entity, NOT_YOUR_ENTITY),
+            (is_live, _("This item is not open.")),
+            (has_opened, _("This item has not opened yet, so it cannot be closed.")),
+        )
+    ),
+    "participation.publish_item": Permission(
+        (
+            (holds("participation.schedule_item"), NOT_YOUR_ROLE),
+            (own_entity, NOT_YOUR_ENTITY),
+            (has_closed, _("Results can be published only after the item has closed.")),
+            (not_published, _("The results are already published.")),
+        )
+    ),
+    "participation.correct_item": Permission(
+        (
+            (holds("participation.change_item"), NOT_YOUR_ROLE),
+            (own_entity, NOT_YOUR_ENTITY),
+            (is_frozen, _("This item has not opened yet: correct the item itself instead of adding a correction.")),
+        )
+    ),
+    "participation.moderate_comment": Permission(
+        ((holds("participation.moderate_comment"), NOT_YOUR_ROLE), (own_entity, NOT_YOUR_ENTITY))
+    ),
+    "participation.export_results": Permission(((holds("participation.export_results"), NOT_YOUR_ROLE),)),
+    "participation.view_auditentry": Permission(
+        ((holds("participation.view_auditentry"), NOT_YOUR_ROLE), (any_entity, NOT_YOUR_ENTITY))
+    ),
+}
+
+for _name, _permission in PERMISSIONS.items():
+    rules.set_perm(_name, _permission.predicate)
+
+
+def refusal(user, permission, obj=None):
+    """Why the user may not do this (a translated message), or None when they may."""
+    return PERMISSIONS[permission].refusal(user, obj)
+
+
+def require(user, permission, obj=None):
+    """Raise NotPermitted, with the reason, unless the user may do this to obj."""
+    message = refusal(user, permission, obj)
+    if message is not None:
+        raise NotPermitted(message)
+
+
+# -- what lists show ----------------------------------------------------------
+
+
+def visible_items(user, queryset=None):
+    """The items `view_item` allows the user, as a queryset (admin lists, choices, roles)."""
+    queryset = Item.objects.all() if queryset is None else queryset
+    if not holds("participation.view_item").test(user):
+        return queryset.none()
+    if sees_every_entity.test(user):
+        return queryset
+    return queryset.filter(entity__members=user)
+
+
+def visible_entities(user, queryset=None):
+    queryset = Entity.objects.all() if queryset is None else queryset
+    if sees_every_entity.test(user):
+        return queryset
+    return queryset.filter(members=user)
+
+
+def own_entities(user, queryset=None):
+    """The entities whose items the user may create and change."""
+    queryset = Entity.objects.all() if queryset is None else queryset
+    if is_superuser.test(user):
+        return queryset
+    return queryset.filter(members=user)
+
+
+def entity_scope(user, field="entity"):
+    """A Q for rows filed under an entity the user may read (audit entries, results, comments)."""
+    if sees_every_entity.test(user):
+        return Q()
+    return Q(**{f"{field}__members": user})
