@@ -13,6 +13,15 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from .. import audit, ballot_box, outbox
+from ..errors import (  # noqa: F401
+    AlreadyVoted,
+    InvalidBallot,
+    InvalidComment,
+    LifecycleError,
+    NotPermitted,
+    ParticipationError,
+    Refused,
+)
 from ..item_cache import questions_of
 from ..models import (
     COMMENT_MAX,
@@ -33,7 +42,6 @@ from ..models import (
     content_frozen,
     new_receipt_code,
 )
-from ..errors import AlreadyVoted, InvalidBallot, InvalidComment, LifecycleError, NotPermitted, ParticipationError, Refused  # noqa: F401
 from ..rules import eligibility_barrier, participation_barrier, time_barrier
 
 ABSTAIN = "abstain"
