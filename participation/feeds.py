@@ -21,6 +21,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -33,6 +34,9 @@ from .opendata import published_results
 
 FEED_SIZE = 50
 CALENDAR_PAST = timedelta(days=365)
+# Feed readers and calendars poll on their own schedule, often every few minutes for every subscriber:
+# five minutes in a shared cache (a proxy, the reader's own) costs a subscriber at most five minutes.
+FEED_CACHE_SECONDS = 300
 
 
 class FilterRefused(Exception):
@@ -102,8 +106,12 @@ def _filtered(view):
         try:
             chosen = read_filter(request)
         except FilterRefused as refusal:
-            return render(request, "error.html", {"title": refusal.title, "message": refusal.message}, status=refusal.status)
-        return view(request, chosen)
+            return render(
+                request, "error.html", {"title": refusal.title, "message": refusal.message}, status=refusal.status
+            )
+        response = view(request, chosen)
+        patch_cache_control(response, public=True, max_age=FEED_CACHE_SECONDS)
+        return response
 
     wrapper.__name__ = wrapper.__qualname__ = view.__name__
     wrapper.__doc__ = view.__doc__
@@ -207,7 +215,8 @@ class ResultsFeed(ItemFeed):
         if result.turnout_percent is None:
             return counted
         turnout = _("Turnout %(turnout)s%% of %(eligible)s eligible people") % {
-            "turnout": result.turnout_percent, "eligible": result.eligible,
+            "turnout": result.turnout_percent,
+            "eligible": result.eligible,
         }
         return f"{counted} · {turnout}"
 
