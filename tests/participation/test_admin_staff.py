@@ -445,10 +445,15 @@ def test_the_admin_carries_the_portals_name_colour_and_font(client, lang, staff_
     assert_shown(response, t(lang, "Hukoomi e-participation"))
     with translation.override(lang):
         assert_shown(response, translation.pgettext("admin branding", "Administration"))
+    # The brand lives in tokens.css (shared with the portal's pages); admin.css maps it onto the admin's variables.
+    assert body.index("/static/css/tokens.css") < body.index("/static/css/admin.css")
+    tokens = Path(settings.BASE_DIR, "static/css/tokens.css").read_text()
     css = Path(settings.BASE_DIR, "static/css/admin.css").read_text()
-    assert "--header-bg: #8a1538;" in css
-    assert '--font-family-primary: "IBM Plex Sans Arabic"' in css
-    assert "ibm-plex-sans-arabic-arabic-400-normal.woff2" in css
+    assert "--portal-maroon: #8a1538;" in tokens
+    assert '--portal-font-family: "IBM Plex Sans Arabic"' in tokens
+    assert "ibm-plex-sans-arabic-arabic-400-normal.woff2" in tokens
+    assert "--header-bg: var(--portal-maroon);" in css
+    assert "--font-family-primary: var(--portal-font-family);" in css
 
 
 
