@@ -5,7 +5,7 @@ import re
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -388,7 +388,9 @@ class VerificationDecision(models.Model):
                 name="rejection_has_reason",
             ),
             models.CheckConstraint(condition=Q(outcome__in=["approved", "rejected"]), name="verification_outcome_known"),
+            # Nobody vouches for their own identity, whatever the screen offers.
+            models.CheckConstraint(condition=~Q(person=F("decided_by")), name="verification_not_by_the_person"),
         ]
 
     def __str__(self):
-        return f"{self.person}: {self.outcome}"
+        return f"{self.person}: {self.get_outcome_display()}"

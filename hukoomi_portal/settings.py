@@ -187,7 +187,7 @@ def national_identity_providers(server_url, client_id, secret):
             "APPS": [
                 {
                     "provider_id": NATIONAL_IDENTITY_PROVIDER_ID,
-                    "name": "National digital identity",
+                    "name": _("National digital identity"),  # allauth shows it on the connected-accounts page
                     "client_id": client_id,
                     "secret": secret,
                     "settings": {

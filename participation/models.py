@@ -268,6 +268,16 @@ class Item(models.Model):
                 condition=Q(kind__in=[Kind.POLL, Kind.REFERENDUM, Kind.CONSULTATION]), name="item_kind_known"
             ),
             single_line_constraint("title_ar", "title_en", name="item_title_single_line"),
+            # A consultation's outcome is published with what was heard and what changed, in both languages.
+            models.CheckConstraint(
+                condition=~Q(kind=Kind.CONSULTATION)
+                | ~Q(state=State.PUBLISHED)
+                | (
+                    ~Q(outcome_heard_ar="") & ~Q(outcome_heard_en="") & ~Q(outcome_changed_ar="")
+                    & ~Q(outcome_changed_en="") & Q(outcome_published_at__isnull=False)
+                ),
+                name="consultation_outcome_before_publishing",
+            ),
         ]
 
     def __str__(self):

@@ -6,9 +6,11 @@ from tests.test_settings_env import production_env, run_python
 
 SHOW = """
 import json
+import django
 from django.conf import settings
+django.setup()  # the provider's name is translated, so it is read once the apps are loaded
 print(json.dumps(settings.CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"]))
-print(json.dumps(settings.SOCIALACCOUNT_PROVIDERS))
+print(json.dumps(settings.SOCIALACCOUNT_PROVIDERS, default=str))
 """
 
 
