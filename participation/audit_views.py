@@ -1,5 +1,9 @@
 """The auditors' pages: closed items with their CSV downloads, each with a .sha256 companion; and the public
-audit checkpoint, which anyone may keep to check the audit trail against later."""
+audit checkpoint, which anyone may keep to check the audit trail against later.
+
+Who may read what is asked of participation/permissions.py: export_results for every page here but the
+checkpoint, view_auditentry for the audit trail, whose rows are those of the entities the auditor may read
+(entity_scope: every entity with view_all_entities)."""
 
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -8,7 +12,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import audit, exports
+from . import audit, exports, permissions
 from .forms import AuditTrailFilterForm
 from .models import AuditEntry, Item, Kind
 
@@ -16,7 +20,7 @@ EXPORT_PERMISSION = "participation.export_results"
 
 
 def _require_auditor(request):
-    if not (request.user.is_authenticated and request.user.has_perm(EXPORT_PERMISSION)):
+    if permissions.refusal(request.user, EXPORT_PERMISSION) is not None:
         raise PermissionDenied(_("Only auditors may download exports."))
 
 
@@ -78,15 +82,16 @@ def export_sha256(request, kind, slug, name):
 def audit_trail_csv(request):
     """The whole audit trail (or the filtered part) as CSV, for auditors."""
     _require_auditor(request)
-    if not request.user.has_perm("participation.view_auditentry"):
-        raise PermissionDenied
+    reason = permissions.refusal(request.user, "participation.view_auditentry")
+    if reason is not None:
+        raise PermissionDenied(reason)
     # Checked before the export is recorded and the stream starts: a bad filter is a 400 page,
     # never an entry on the trail followed by a download that breaks off.
     filters = AuditTrailFilterForm(request.GET)
     if not filters.is_valid():
         message = next(iter(filters.errors.values()))[0]
         return render(request, "error.html", {"title": _("The audit trail cannot be filtered this way"), "message": message}, status=400)
-    entries = AuditEntry.objects.all()
+    entries = AuditEntry.objects.filter(permissions.entity_scope(request.user))
     if filters.cleaned_data["action"]:
         entries = entries.filter(action=filters.cleaned_data["action"])
     if filters.cleaned_data["entity"]:

@@ -14,6 +14,17 @@ with django-rules, so `user.has_perm("participation.schedule_item", item)` answe
 asks that way); services call `require()`, which raises NotPermitted with the first failing check's message.
 Without an object (`has_perm(name)`) a permission asks the role alone: "may this person do this to some item?".
 The querysets at the bottom list what `view_item` allows, and the permission table test checks they agree.
+
+Who asks here, and how:
+- the admin (participation/admin.py, accounts/admin.py): querysets from `visible_items`, `visible_entities`,
+  `own_entities`, `changeable_items` and `entity_scope`; object checks with `allows(user, name, obj)` (has_perm
+  but for superusers, see `allows`); actions apply only to the chosen rows the permission allows and say why the
+  others were skipped (`refusal`);
+- the preview of a draft (views._get_item) and its document (attachments.py): `view_item`;
+- the auditors' pages (audit_views.py): `export_results`, `view_auditentry` and `entity_scope`;
+- the role descriptions (roles.py): `entity_scope`;
+- the services: `require(actor, name, obj)`.
+tests/test_permission_table.py checks, row by row, that this module, the admin and the preview agree.
 """
 
 from dataclasses import dataclass
@@ -77,6 +88,12 @@ def member_of_entity(user, obj):
         return True
     entity = _entity_of(obj)
     return entity is not None and entity.members.filter(pk=user.pk).exists()
+
+
+@rules.predicate
+def is_someone_else(user, obj):
+    """The object is not the user's own account (nobody decides on their own identity). Without an object: true."""
+    return obj is None or obj.pk != user.pk
 
 
 @rules.predicate
@@ -145,10 +162,13 @@ class Permission:
         return None
 
 
+may_read_items = holds("participation.view_item") | holds("participation.change_item")
+
 PERMISSIONS = {
-    "participation.view_item": Permission(
-        ((holds("participation.view_item"), NOT_YOUR_ROLE), (any_entity, NOT_YOUR_ENTITY))
-    ),
+    # Read an item in the admin, and preview it (and its document) on the site while it is a draft.
+    "participation.view_item": Permission(((may_read_items, NOT_YOUR_ROLE), (any_entity, NOT_YOUR_ENTITY))),
+    # Change an item (and its questions, options and sections while they are not frozen). Never "any_entity":
+    # seeing every ministry's items (auditors) is not writing them.
     "participation.change_item": Permission(
         ((holds("participation.change_item"), NOT_YOUR_ROLE), (own_entity, NOT_YOUR_ENTITY))
     ),
@@ -196,6 +216,13 @@ PERMISSIONS = {
     "participation.view_auditentry": Permission(
         ((holds("participation.view_auditentry"), NOT_YOUR_ROLE), (any_entity, NOT_YOUR_ENTITY))
     ),
+    # The verifiers' queue (accounts/admin.py): approve or turn down a person's identity number.
+    "accounts.decide_verification": Permission(
+        (
+            (holds("accounts.change_pendingverification"), NOT_YOUR_ROLE),
+            (is_someone_else, _("Nobody decides on their own identity: another verifier must.")),
+        )
+    ),
 }
 
 for _name, _permission in PERMISSIONS.items():
@@ -205,6 +232,16 @@ for _name, _permission in PERMISSIONS.items():
 def refusal(user, permission, obj=None):
     """Why the user may not do this (a translated message), or None when they may."""
     return PERMISSIONS[permission].refusal(user, obj)
+
+
+def allows(user, permission, obj=None):
+    """True when the user may do this to obj. What the admin asks, object by object.
+
+    The same answer as `user.has_perm(permission, obj)`, except for active superusers: Django answers True for
+    them before asking any backend, and the item's state (only drafts are deleted, only closed items published)
+    binds superusers too.
+    """
+    return refusal(user, permission, obj) is None
 
 
 def require(user, permission, obj=None):
@@ -218,16 +255,27 @@ def require(user, permission, obj=None):
 
 
 def visible_items(user, queryset=None):
-    """The items `view_item` allows the user, as a queryset (admin lists, choices, roles)."""
+    """The items `view_item` allows the user, as a queryset (admin lists, comments, results)."""
     queryset = Item.objects.all() if queryset is None else queryset
-    if not holds("participation.view_item").test(user):
+    if not may_read_items.test(user):
         return queryset.none()
     if sees_every_entity.test(user):
         return queryset
     return queryset.filter(entity__members=user)
 
 
+def changeable_items(user, queryset=None):
+    """The items `change_item` allows the user, whatever their state (choices for a new question)."""
+    queryset = Item.objects.all() if queryset is None else queryset
+    if not holds("participation.change_item").test(user):
+        return queryset.none()
+    if is_superuser.test(user):
+        return queryset
+    return queryset.filter(entity__members=user)
+
+
 def visible_entities(user, queryset=None):
+    """The entities whose items the user may read (every one for superusers and auditors)."""
     queryset = Entity.objects.all() if queryset is None else queryset
     if sees_every_entity.test(user):
         return queryset

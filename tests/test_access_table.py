@@ -417,7 +417,7 @@ def probe(world, langs=("en",)):
 # 400 refused input, 403 refused, 404 not found (drafts, unpublished results), 405 wrong method.
 # W: the request wrote to the database (allowed writes only). A refused POST must write nothing.
 # Reviewed by hand against the intent (issue 10 part 8): drafts are 404 to everyone but the staff of their own
-# ministry and superusers; staff of A never see B's objects (302 to the admin index); auditors read everything
+# ministry, superusers and auditors (issue 14: whoever sees a draft in the admin may preview it, permissions.py); staff of A never see B's objects (302 to the admin index); auditors read everything
 # and change nothing; only superusers touch users, groups, e-mail addresses and identity claims.
 
 TABLE = {
@@ -436,14 +436,14 @@ TABLE = {
     'Poll of B': "200 200 200 200 200 200 200 200 200 200",
     'Vote in poll of A': "403 302W 302W 302W 302W 403 403 403 403 403",
     'Poll results of A (not shown while open)': "200 200 200 200 200 200 200 200 200 200",
-    'Draft poll of A': "404 404 404 404 404 200 200 200 404 200",
-    'Draft poll of B': "404 404 404 404 404 404 404 404 404 200",
-    'Vote in draft poll of A': "404 404 404 404 404 403 403 403 404 403",
-    'Draft poll results of A': "404 404 404 404 404 200 200 200 404 200",
-    'Draft poll thanks of A': "404 404 404 404 404 302 302 302 404 302",
+    'Draft poll of A': "404 404 404 404 404 200 200 200 200 200",
+    'Draft poll of B': "404 404 404 404 404 404 404 404 200 200",
+    'Vote in draft poll of A': "404 404 404 404 404 403 403 403 403 403",
+    'Draft poll results of A': "404 404 404 404 404 200 200 200 200 200",
+    'Draft poll thanks of A': "404 404 404 404 404 302 302 302 302 302",
     'Attachment of poll of A': "200 200 200 200 200 200 200 200 200 200",
-    'Attachment of draft of A': "404 404 404 404 404 200 200 200 404 200",
-    'Attachment of draft of B': "404 404 404 404 404 404 404 404 404 200",
+    'Attachment of draft of A': "404 404 404 404 404 200 200 200 200 200",
+    'Attachment of draft of B': "404 404 404 404 404 404 404 404 200 200",
     'Attachment (POST)': "405 405 405 405 405 405 405 405 405 405",
     'Referendum of A': "200 200 200 200 200 200 200 200 200 200",
     'Vote in referendum of A': "403 403 200W 200W 403 403 403 403 403 403",
