@@ -36,7 +36,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .errors import NotPermitted
-from .models import AuditEntry, Comment, Entity, Item, State, content_frozen
+from .models import AuditEntry, Comment, Entity, Item, Kind, State, content_frozen
 
 _roles = ModelBackend()
 
@@ -63,12 +63,37 @@ def _item_of(obj):
 # -- predicates ---------------------------------------------------------------
 
 
+def _holds(user, permission):
+    return bool(user.is_active and user.is_staff and _roles.has_perm(user, permission))
+
+
 def holds(permission):
     """The role gives this Django permission (superusers hold every one). Active staff only."""
 
     @rules.predicate(name=f"holds {permission}")
     def predicate(user):
-        return bool(user.is_active and user.is_staff and _roles.has_perm(user, permission))
+        return _holds(user, permission)
+
+    return predicate
+
+
+def _kinds_held(user, actions):
+    return [kind for kind in Kind.values if any(_holds(user, f"participation.{a}_{kind}") for a in actions)]
+
+
+def holds_on_kind(*actions):
+    """The role gives one of these Django permissions on the item's kind: view_poll, change_consultation ...
+
+    The admin's pages of polls, referendums and consultations ask their own model's permission, so this is what
+    makes a moderator (view_consultation, not view_poll) preview the consultations they see in the admin and not
+    the polls they do not. Without an item: the permission on items in general (view_item, change_item ...).
+    """
+
+    @rules.predicate(name=f"holds {' or '.join(actions)} on the item's kind")
+    def predicate(user, obj):
+        item = _item_of(obj)
+        model = item.kind if item is not None and item.kind else "item"
+        return any(_holds(user, f"participation.{action}_{model}") for action in actions)
 
     return predicate
 
@@ -162,19 +187,17 @@ class Permission:
         return None
 
 
-may_read_items = holds("participation.view_item") | holds("participation.change_item")
-
 PERMISSIONS = {
     # Read an item in the admin, and preview it (and its document) on the site while it is a draft.
-    "participation.view_item": Permission(((may_read_items, NOT_YOUR_ROLE), (any_entity, NOT_YOUR_ENTITY))),
+    "participation.view_item": Permission(
+        ((holds_on_kind("view", "change"), NOT_YOUR_ROLE), (any_entity, NOT_YOUR_ENTITY))
+    ),
     # Change an item (and its questions, options and sections while they are not frozen). Never "any_entity":
     # seeing every ministry's items (auditors) is not writing them.
-    "participation.change_item": Permission(
-        ((holds("participation.change_item"), NOT_YOUR_ROLE), (own_entity, NOT_YOUR_ENTITY))
-    ),
+    "participation.change_item": Permission(((holds_on_kind("change"), NOT_YOUR_ROLE), (own_entity, NOT_YOUR_ENTITY))),
     "participation.delete_item": Permission(
         (
-            (holds("participation.delete_item"), NOT_YOUR_ROLE),
+            (holds_on_kind("delete"), NOT_YOUR_ROLE),
             (own_entity, NOT_YOUR_ENTITY),
             (is_draft, _("Only drafts can be deleted: people may have seen the others.")),
         )
@@ -257,8 +280,10 @@ def require(user, permission, obj=None):
 def visible_items(user, queryset=None):
     """The items `view_item` allows the user, as a queryset (admin lists, comments, results)."""
     queryset = Item.objects.all() if queryset is None else queryset
-    if not may_read_items.test(user):
+    kinds = _kinds_held(user, ("view", "change"))
+    if not kinds:
         return queryset.none()
+    queryset = queryset.filter(kind__in=kinds)
     if sees_every_entity.test(user):
         return queryset
     return queryset.filter(entity__members=user)
@@ -267,8 +292,10 @@ def visible_items(user, queryset=None):
 def changeable_items(user, queryset=None):
     """The items `change_item` allows the user, whatever their state (choices for a new question)."""
     queryset = Item.objects.all() if queryset is None else queryset
-    if not holds("participation.change_item").test(user):
+    kinds = _kinds_held(user, ("change",))
+    if not kinds:
         return queryset.none()
+    queryset = queryset.filter(kind__in=kinds)
     if is_superuser.test(user):
         return queryset
     return queryset.filter(entity__members=user)

@@ -417,7 +417,8 @@ def probe(world, langs=("en",)):
 # 400 refused input, 403 refused, 404 not found (drafts, unpublished results), 405 wrong method.
 # W: the request wrote to the database (allowed writes only). A refused POST must write nothing.
 # Reviewed by hand against the intent (issue 10 part 8): drafts are 404 to everyone but the staff of their own
-# ministry, superusers and auditors (issue 14: whoever sees a draft in the admin may preview it, permissions.py); staff of A never see B's objects (302 to the admin index); auditors read everything
+# ministry, superusers and auditors (issue 14: whoever sees a draft in the admin may preview it, permissions.py;
+# a moderator sees consultations there, not polls, so previews neither a draft poll nor its document); staff of A never see B's objects (302 to the admin index); auditors read everything
 # and change nothing; only superusers touch users, groups, e-mail addresses and identity claims.
 
 TABLE = {
@@ -436,13 +437,13 @@ TABLE = {
     'Poll of B': "200 200 200 200 200 200 200 200 200 200",
     'Vote in poll of A': "403 302W 302W 302W 302W 403 403 403 403 403",
     'Poll results of A (not shown while open)': "200 200 200 200 200 200 200 200 200 200",
-    'Draft poll of A': "404 404 404 404 404 200 200 200 200 200",
+    'Draft poll of A': "404 404 404 404 404 200 200 404 200 200",
     'Draft poll of B': "404 404 404 404 404 404 404 404 200 200",
-    'Vote in draft poll of A': "404 404 404 404 404 403 403 403 403 403",
-    'Draft poll results of A': "404 404 404 404 404 200 200 200 200 200",
-    'Draft poll thanks of A': "404 404 404 404 404 302 302 302 302 302",
+    'Vote in draft poll of A': "404 404 404 404 404 403 403 404 403 403",
+    'Draft poll results of A': "404 404 404 404 404 200 200 404 200 200",
+    'Draft poll thanks of A': "404 404 404 404 404 302 302 404 302 302",
     'Attachment of poll of A': "200 200 200 200 200 200 200 200 200 200",
-    'Attachment of draft of A': "404 404 404 404 404 200 200 200 200 200",
+    'Attachment of draft of A': "404 404 404 404 404 200 200 404 200 200",
     'Attachment of draft of B': "404 404 404 404 404 404 404 404 200 200",
     'Attachment (POST)': "405 405 405 405 405 405 405 405 405 405",
     'Referendum of A': "200 200 200 200 200 200 200 200 200 200",
@@ -540,7 +541,7 @@ TABLE = {
     'Admin participation.question: add (POST)': "L L L L L 200 200 403 403 200",
     'Admin participation.question: change form of A': "L L L L L 200 200 403 200 200",
     'Admin participation.question: change (POST) of A': "L L L L L 403 403 403 403 403",
-    'Admin participation.question: history of A': "L L L L L 200 200 403 200 200",
+    'Admin participation.question: history of A': "L L L L L 200 200 302 200 200",
     'Admin participation.question: delete form of A': "L L L L L 403 403 403 403 403",
     'Admin participation.question: delete (POST) of A': "L L L L L 403 403 403 403 403",
     'Admin participation.question: change form of B': "L L L L L 302 302 403 200 200",
@@ -553,7 +554,7 @@ TABLE = {
     'Admin participation.poll: add (POST)': "L L L L L 200 200 403 403 200",
     'Admin participation.poll: change form of A': "L L L L L 200 200 403 200 200",
     'Admin participation.poll: change (POST) of A': "L L L L L 200 200 403 403 200",
-    'Admin participation.poll: history of A': "L L L L L 200 200 403 200 200",
+    'Admin participation.poll: history of A': "L L L L L 200 200 302 200 200",
     'Admin participation.poll: delete form of A': "L L L L L 403 403 403 403 403",
     'Admin participation.poll: delete (POST) of A': "L L L L L 403 403 403 403 403",
     'Admin participation.poll: action schedule of A': "L L L L L 200 302 403 200 302",
@@ -574,7 +575,7 @@ TABLE = {
     'Admin participation.referendum: add (POST)': "L L L L L 200 200 403 403 200",
     'Admin participation.referendum: change form of A': "L L L L L 200 200 403 200 200",
     'Admin participation.referendum: change (POST) of A': "L L L L L 200 200 403 403 200",
-    'Admin participation.referendum: history of A': "L L L L L 200 200 403 200 200",
+    'Admin participation.referendum: history of A': "L L L L L 200 200 302 200 200",
     'Admin participation.referendum: delete form of A': "L L L L L 403 403 403 403 403",
     'Admin participation.referendum: delete (POST) of A': "L L L L L 403 403 403 403 403",
     'Admin participation.referendum: action close_now of A': "L L L L L 200 302W 403 200 302W",
@@ -644,7 +645,7 @@ TABLE = {
     'Admin participation.result: add (POST)': "L L L L L 403 403 403 403 403",
     'Admin participation.result: change form of A': "L L L L L 403 200 403 200 200",
     'Admin participation.result: change (POST) of A': "L L L L L 403 403 403 403 403",
-    'Admin participation.result: history of A': "L L L L L 403 200 403 200 200",
+    'Admin participation.result: history of A': "L L L L L 403 200 302 200 200",
     'Admin participation.result: delete form of A': "L L L L L 403 403 403 403 403",
     'Admin participation.result: delete (POST) of A': "L L L L L 403 403 403 403 403",
     'Admin participation.result: change form of B': "L L L L L 403 302 403 200 200",
