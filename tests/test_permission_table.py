@@ -25,6 +25,7 @@ from django.contrib.messages import get_messages
 from django.db import transaction
 from django.test import Client
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Segment
 from participation import audit, permissions
@@ -509,3 +510,43 @@ def test_who_may_take_part_by_person_state_and_audience():
                 if got != BARRIERS[code]:
                     wrong.append(f"{kind} / {state} / {audience}: got {got}, table says {BARRIERS[code]}")
     assert not wrong, "\n".join(wrong)
+
+
+# ---------------------------------------------------------------------------
+# Identity verification: the verifiers' role, never on oneself (accounts.decide_verification)
+# ---------------------------------------------------------------------------
+
+OWN_IDENTITY = gettext_lazy("Nobody decides on their own identity: another verifier must.")
+
+
+@pytest.mark.django_db
+def test_verifiers_decide_on_other_people_never_on_themselves(client):
+    person = UserFactory(segment=Segment.CITIZEN)  # waits for a check
+    verifier = UserFactory(segment=Segment.CITIZEN, is_staff=True)  # a verifier who also waits for their own
+    verifier.groups.add(Group.objects.get(name="Verifiers"))
+    ministry_staff = StaffUserFactory()
+    ministry_staff.groups.add(Group.objects.get(name="Ministry staff"))
+    superuser = SuperUserFactory(identity_number=person.identity_number[:-1] + "9", segment=Segment.CITIZEN)
+    decide = "accounts.decide_verification"
+
+    assert permissions.refusal(verifier, decide, person) is None
+    assert str(permissions.refusal(verifier, decide, verifier)) == str(OWN_IDENTITY)
+    assert str(permissions.refusal(superuser, decide, superuser)) == str(OWN_IDENTITY)  # superusers too
+    assert str(permissions.refusal(ministry_staff, decide, person)) == str(permissions.NOT_YOUR_ROLE)
+    assert str(permissions.refusal(AnonymousUser(), decide, person)) == str(permissions.NOT_YOUR_ROLE)
+    assert verifier.has_perm(decide, person) and not verifier.has_perm(decide, verifier)
+
+    client.force_login(verifier)
+    queue = "/admin/accounts/pendingverification/"
+    assert client.get(f"{queue}{person.pk}/change/").context["has_change_permission"]
+    assert not client.get(f"{queue}{verifier.pk}/change/").context["has_change_permission"]  # read-only
+    response = client.post(
+        queue, {"action": "approve_selected", "_selected_action": [person.pk, verifier.pk], "index": "0"}, follow=True
+    )
+    person.refresh_from_db()
+    verifier.refresh_from_db()
+    assert person.is_verified and not verifier.is_verified
+    assert any(str(OWN_IDENTITY) in str(message) for message in response.context["messages"])
+
+    client.force_login(ministry_staff)
+    assert client.get(queue).status_code == 403
