@@ -672,9 +672,54 @@ def _expected(code):
     return (LOGIN if code == "L" else int(code)), writes
 
 
+# The first section of docs/security.md: where what staff may do is decided, and how it is tested.
+WHO_MAY_DO_WHAT = """# Who may do what
+
+Staff: `participation/permissions.py` is the one place that decides what a member of staff may do, to which
+item, and if not, why. Nothing else decides; everything that needs the answer asks it. Three things decide,
+always in this order, each with the message a person reads when it refuses:
+
+1. the role: the staff groups (Ministry staff, Ministry admins, Moderators, Auditors, Verifiers) give Django
+   model permissions, made by the migrations `participation/migrations/0003_groups.py`,
+   `0006_audit_append_only_and_auditors.py`, `0014_staff_roles.py` and `accounts/migrations/0004_oidc_verification.py`.
+   For an item, the permission of its kind is asked (`view_poll`, `change_consultation` ...), as the admin does;
+2. the ministry: staff act on their own ministries' items only. Superusers act on every ministry's; holders of
+   `view_all_entities` (auditors) read every ministry's items and audit trail and write none of them;
+3. the item's state, by the clock: only drafts are scheduled or deleted, only open items closed, only closed
+   items published, corrections only once an item has opened.
+
+The permissions: `participation.view_item`, `change_item`, `delete_item`, `schedule_item`, `close_item`,
+`publish_item`, `correct_item`, `moderate_comment`, `export_results`, `view_auditentry`, and
+`accounts.decide_verification` (the verifiers' queue; nobody decides on their own identity). They are
+registered with django-rules, so `user.has_perm(name, obj)` answers from the same table.
+
+Who asks:
+
+- the admin (`participation/admin.py`, `accounts/admin.py`): its lists from `visible_items`, `visible_entities`,
+  `own_entities`, `changeable_items` and `entity_scope`; each object through `permissions.allows(user, name,
+  obj)`, which is `has_perm` without Django's "an active superuser may do anything" (the state binds superusers
+  too). An action applies to the chosen rows the permission allows and says how many it skipped, and why;
+- the public page of a draft and its document (`participation/views.py`, `participation/attachments.py`):
+  `view_item`, so whoever sees a draft in the admin can preview it, and nobody else;
+- the auditors' pages (`participation/audit_views.py`): `export_results`, `view_auditentry`, and the audit trail
+  rows of the ministries the auditor may read;
+- the role descriptions on the admin index (`participation/roles.py`);
+- the services, which call `permissions.require(actor, name, obj)` and refuse with `NotPermitted`.
+
+The people who take part: `Barrier` in `participation/rules.py` says who may vote or comment where, and why not.
+
+Tested by `tests/test_permission_table.py`: a table of (kind of user × action × item state), written out by hand,
+checked cell by cell against `permissions.refusal`, `has_perm`, the admin's pages and actions, and the draft's
+public page; and a table of (person × item state × audience) for `Barrier`. The access table below checks
+every address of the portal for every kind of user.
+
+"""
+
+
 def markdown():
-    """docs/security.md, generated from TABLE."""
+    """docs/security.md, generated from WHO_MAY_DO_WHAT and TABLE."""
     lines = [
+        *WHO_MAY_DO_WHAT.splitlines(),
         "# Access table",
         "",
         "Generated from `TABLE` in tests/test_access_table.py (`python -m tests.access_doc > docs/security.md`);",
