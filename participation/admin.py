@@ -753,7 +753,9 @@ class CommentAdmin(FilterGuardMixin, AuditedDeletionsMixin, admin.ModelAdmin):
     @admin.action(description=_("Approve and publish"), permissions=["change"])
     def approve(self, request, queryset):
         allowed, refused = allowed_and_refused(
-            request.user, "participation.moderate_comment", queryset.exclude(status=Comment.Status.PUBLISHED)
+            request.user,
+            "participation.moderate_comment",
+            queryset.exclude(status=Comment.Status.PUBLISHED).select_related("item__entity"),
         )
         report_skipped(self, request, refused)
         count = 0

@@ -64,11 +64,13 @@ def _item_of(obj):
 
 
 def _holds(user, permission):
-    return bool(user.is_active and user.is_staff and _roles.has_perm(user, permission))
+    # What Django's ModelBackend answers (active accounts only), so that `has_perm(name)` without an object, which
+    # Django also asks that backend, says the same as this module. The admin itself lets in is_staff accounts only.
+    return bool(user.is_active and _roles.has_perm(user, permission))
 
 
 def holds(permission):
-    """The role gives this Django permission (superusers hold every one). Active staff only."""
+    """The role gives this Django permission (superusers hold every one). Active accounts only."""
 
     @rules.predicate(name=f"holds {permission}")
     def predicate(user):
