@@ -211,7 +211,9 @@ class LockedOnceOpenMixin:
         return (
             content_frozen(item)
             or _has_ballots(item)
-            or (item is not None and item.pk and not permissions.allows(request.user, "participation.change_item", item))
+            or (
+                item is not None and item.pk and not permissions.allows(request.user, "participation.change_item", item)
+            )
         )
 
     def has_add_permission(self, request, obj=None):
@@ -316,8 +318,11 @@ class OptionCountFormSet(SelfNumberingFormSet):
     def _options_untouched(self):
         """A saved question whose options nobody changed keeps them as they are (and may be read-only here)."""
         question = self.instance
-        return question is not None and question.pk is not None and not self.deleted_forms and not any(
-            form.has_changed() for form in self.forms
+        return (
+            question is not None
+            and question.pk is not None
+            and not self.deleted_forms
+            and not any(form.has_changed() for form in self.forms)
         )
 
     def clean(self):
@@ -330,7 +335,8 @@ class OptionCountFormSet(SelfNumberingFormSet):
         kept = [f for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
         if not MIN_OPTIONS <= len(kept) <= self.max_options:
             raise forms.ValidationError(
-                _("A question needs between %(min)d and %(max)d options.") % {"min": MIN_OPTIONS, "max": self.max_options}
+                _("A question needs between %(min)d and %(max)d options.")
+                % {"min": MIN_OPTIONS, "max": self.max_options}
             )
 
 
@@ -370,7 +376,9 @@ class OptionInline(SelfNumberingInlineMixin, BilingualFieldsMixin, LockedOnceOpe
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
         item = _item_of(obj)
-        formset.max_options = MAX_REFERENDUM_OPTIONS if item is not None and item.kind == Kind.REFERENDUM else self.max_options
+        formset.max_options = (
+            MAX_REFERENDUM_OPTIONS if item is not None and item.kind == Kind.REFERENDUM else self.max_options
+        )
         return formset
 
     def _locked(self, request, obj):
@@ -432,7 +440,12 @@ class ItemCorrectionInline(BilingualFieldsMixin, NestedStackedInline):
 
 @admin.register(Question)
 class QuestionAdmin(
-    FilterGuardMixin, FrozenRefusalMixin, AuditedDeletionsMixin, BilingualFieldsMixin, LockedOnceOpenMixin, NestedModelAdmin
+    FilterGuardMixin,
+    FrozenRefusalMixin,
+    AuditedDeletionsMixin,
+    BilingualFieldsMixin,
+    LockedOnceOpenMixin,
+    NestedModelAdmin,
 ):
     inlines = [OptionInline]
     list_display = ("text_ar", "text_en", "item", "kind")
@@ -532,7 +545,9 @@ class ItemAdmin(FilterGuardMixin, FrozenRefusalMixin, AuditedDeletionsMixin, Bil
                         ("only_students", "only_tourists", "only_business_owners", "only_parents", "only_employees"),
                         "requires_verified_identity",
                     ),
-                    "description": _("Tick personas only to narrow the item to them; leave all unticked for everyone in the groups."),
+                    "description": _(
+                        "Tick personas only to narrow the item to them; leave all unticked for everyone in the groups."
+                    ),
                 },
             ),
             *self.extra_fieldsets,
@@ -635,7 +650,9 @@ class ItemAdmin(FilterGuardMixin, FrozenRefusalMixin, AuditedDeletionsMixin, Bil
             request,
             queryset,
             services.schedule_item,
-            lambda n: ngettext("%(count)d item has been scheduled.", "%(count)d items have been scheduled.", n) % {"count": n},
+            lambda n: (
+                ngettext("%(count)d item has been scheduled.", "%(count)d items have been scheduled.", n) % {"count": n}
+            ),
             "participation.schedule_item",
         )
 
@@ -645,7 +662,9 @@ class ItemAdmin(FilterGuardMixin, FrozenRefusalMixin, AuditedDeletionsMixin, Bil
             request,
             queryset,
             services.close_item_now,
-            lambda n: ngettext("%(count)d item has been closed.", "%(count)d items have been closed.", n) % {"count": n},
+            lambda n: (
+                ngettext("%(count)d item has been closed.", "%(count)d items have been closed.", n) % {"count": n}
+            ),
             "participation.close_item",
         )
 
@@ -655,7 +674,14 @@ class ItemAdmin(FilterGuardMixin, FrozenRefusalMixin, AuditedDeletionsMixin, Bil
             request,
             queryset,
             services.publish_results,
-            lambda n: ngettext("Results or outcome published for %(count)d item.", "Results or outcome published for %(count)d items.", n) % {"count": n},
+            lambda n: (
+                ngettext(
+                    "Results or outcome published for %(count)d item.",
+                    "Results or outcome published for %(count)d items.",
+                    n,
+                )
+                % {"count": n}
+            ),
             "participation.publish_item",
         )
 
@@ -729,11 +755,25 @@ class CommentModerationForm(forms.ModelForm):
 class CommentAdmin(FilterGuardMixin, AuditedDeletionsMixin, admin.ModelAdmin):
     form = CommentModerationForm
     list_display = ("body", "item", "section", "status", "created_at")
-    list_filter = ("status", ("item__entity", admin.RelatedOnlyFieldListFilter), ("item", admin.RelatedOnlyFieldListFilter))
+    list_filter = (
+        "status",
+        ("item__entity", admin.RelatedOnlyFieldListFilter),
+        ("item", admin.RelatedOnlyFieldListFilter),
+    )
     list_select_related = ("item", "section")
     search_fields = ("body",)
     readonly_fields = ("item", "section", "author", "body", "created_at", "moderated_by", "moderated_at")
-    fields = ("item", "section", "author", "body", "created_at", "status", "moderation_reason", "moderated_by", "moderated_at")
+    fields = (
+        "item",
+        "section",
+        "author",
+        "body",
+        "created_at",
+        "status",
+        "moderation_reason",
+        "moderated_by",
+        "moderated_at",
+    )
     actions = ["approve"]
 
     def get_queryset(self, request):
@@ -743,7 +783,9 @@ class CommentAdmin(FilterGuardMixin, AuditedDeletionsMixin, admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
-        return super().has_change_permission(request, obj) and permissions.allows(request.user, "participation.moderate_comment", obj)
+        return super().has_change_permission(request, obj) and permissions.allows(
+            request.user, "participation.moderate_comment", obj
+        )
 
     def save_model(self, request, obj, form, change):
         services.moderate_comment(
@@ -764,7 +806,8 @@ class CommentAdmin(FilterGuardMixin, AuditedDeletionsMixin, admin.ModelAdmin):
             count += 1
         self.message_user(
             request,
-            ngettext("%(count)d comment has been published.", "%(count)d comments have been published.", count) % {"count": count},
+            ngettext("%(count)d comment has been published.", "%(count)d comments have been published.", count)
+            % {"count": count},
             messages.SUCCESS,
         )
 
@@ -805,8 +848,6 @@ class PageFeedbackAdmin(FilterGuardMixin, admin.ModelAdmin):
         ]
         response.context_data["summary_title"] = _("Answers per page")
         return response
-
-
 
 
 class ReadOnlyAdmin(FilterGuardMixin, admin.ModelAdmin):

@@ -36,11 +36,20 @@ def audit_index(request):
 
 def _not_available(request, reason):
     messages = {
-        "not_closed": _("This item has not closed yet, so it cannot be exported. Exports are available once it has closed."),
-        "not_counted": _("The ballots of this item are still being counted. This export is available once the count is stored."),
+        "not_closed": _(
+            "This item has not closed yet, so it cannot be exported. Exports are available once it has closed."
+        ),
+        "not_counted": _(
+            "The ballots of this item are still being counted. This export is available once the count is stored."
+        ),
     }
     message = messages.get(reason, _("This export does not exist for this kind of item."))
-    return render(request, "error.html", {"title": _("Export not available"), "message": message}, status=409 if reason in messages else 404)
+    return render(
+        request,
+        "error.html",
+        {"title": _("Export not available"), "message": message},
+        status=409 if reason in messages else 404,
+    )
 
 
 def export_csv(request, kind, slug, name):
@@ -90,13 +99,24 @@ def audit_trail_csv(request):
     filters = AuditTrailFilterForm(request.GET)
     if not filters.is_valid():
         message = next(iter(filters.errors.values()))[0]
-        return render(request, "error.html", {"title": _("The audit trail cannot be filtered this way"), "message": message}, status=400)
+        return render(
+            request,
+            "error.html",
+            {"title": _("The audit trail cannot be filtered this way"), "message": message},
+            status=400,
+        )
     entries = AuditEntry.objects.filter(permissions.entity_scope(request.user))
     if filters.cleaned_data["action"]:
         entries = entries.filter(action=filters.cleaned_data["action"])
     if filters.cleaned_data["entity"]:
         entries = entries.filter(entity__slug=filters.cleaned_data["entity"])
-    audit.record(AuditEntry.Action.EXPORT, actor=request.user, details={"export": "audit_trail"}, request=request, object_repr="audit trail")
+    audit.record(
+        AuditEntry.Action.EXPORT,
+        actor=request.user,
+        details={"export": "audit_trail"},
+        request=request,
+        object_repr="audit trail",
+    )
     response = StreamingHttpResponse(
         exports.csv_chunks(exports.AUDIT_HEADER, exports.audit_rows(entries)), content_type="text/csv; charset=utf-8"
     )
