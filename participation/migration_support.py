@@ -1,8 +1,8 @@
 """What the data migrations that make the staff groups share: create the permissions, give them to a group.
 
-Migrations 0003_groups, 0006_audit_append_only_and_auditors and 0014_staff_roles import this module, so it is
-part of their history: never change what a function here does (a migration that has run must run the same on a
-new database); add a new function instead. It takes the historical `apps` of the migration, never real models.
+Migrations 0003_groups, 0006_audit_append_only_and_auditors, 0012_frozen_content and 0014_staff_roles import it,
+so it is part of their history: never change what a function here does (a migration that has run must run the same
+on a new database); add a new function instead. It takes the historical `apps` of the migration, never real models.
 What the roles then allow is decided in participation/permissions.py.
 """
 

@@ -3,17 +3,19 @@
 `Barrier` (rules.py) answers the same question for the people who take part; this module answers it for
 staff. Three things decide, always composed in the same order:
 
-1. the role: a staff group gives Django model permissions (migrations 0003_groups, 0014_staff_roles
-   and accounts 0004_oidc_verification), read here as capabilities;
+1. the role: a staff group gives Django model permissions (migrations 0003_groups, 0006_audit_append_only_and_auditors,
+   0014_staff_roles and accounts 0004_oidc_verification), read here as capabilities of an active account. On an
+   item, the permission of its kind is asked (view_poll, change_consultation ...), as the admin's pages do;
 2. the ministry: staff act on their own entities' items only; superusers, and for reading only the
    holders of view_all_entities (auditors), on every entity's;
 3. the item's state by the clock: only drafts are scheduled or deleted, only opened items closed, and so on.
 
 Each permission is a list of checks with the message a person reads when one fails. They are registered
-with django-rules, so `user.has_perm("participation.schedule_item", item)` answers from here (the admin
-asks that way); services call `require()`, which raises NotPermitted with the first failing check's message.
-Without an object (`has_perm(name)`) a permission asks the role alone: "may this person do this to some item?".
-The querysets at the bottom list what `view_item` allows, and the permission table test checks they agree.
+with django-rules, so `user.has_perm("participation.schedule_item", item)` answers from here, except that
+Django says yes to active superusers before asking: `allows()` is the same answer without that exception (the
+state binds superusers too), and services call `require()`, which raises NotPermitted with the first failing
+check's message. Without an object a permission asks the role alone: "may this person do this to some item?".
+The querysets at the bottom list what `view_item` and `change_item` allow.
 
 Who asks here, and how:
 - the admin (participation/admin.py, accounts/admin.py): querysets from `visible_items`, `visible_entities`,
