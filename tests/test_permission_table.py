@@ -550,3 +550,18 @@ def test_verifiers_decide_on_other_people_never_on_themselves(client):
 
     client.force_login(ministry_staff)
     assert client.get(queue).status_code == 403
+
+
+@pytest.mark.django_db
+def test_new_questions_are_offered_only_the_items_the_user_may_change(client):
+    """Reading every ministry (an auditor who also writes for B) is not writing every ministry: the item choices
+    for a new question are B's drafts, never A's (the "sees all" of the former ItemQuerySet.editable_by)."""
+    entities = {key: Entity.objects.create(slug=f"m-{key}", name_ar=key, name_en=key) for key in ("a", "b")}
+    auditor_writer = _person("auditor_writer", entities)
+    theirs = _item(Poll, "draft-of-a", entities["a"], "draft")
+    own = _item(Poll, "draft-of-b", entities["b"], "draft")
+    client.force_login(auditor_writer)
+    response = client.get("/admin/participation/question/add/")
+    offered = set(response.context["adminform"].form.fields["item"].queryset)
+    assert offered == {own}, offered
+    assert theirs in set(permissions.visible_items(auditor_writer))  # they may read it, all the same
