@@ -10,8 +10,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from participation import audit
-from participation.admin import FilterGuardMixin
+from participation import audit, permissions
+from participation.admin import FilterGuardMixin, allowed_and_refused, report_skipped
 from participation.audit import AuditedDeletionsMixin
 from participation.models import AuditEntry
 from participation.validators import validate_single_line
@@ -25,6 +25,10 @@ from .models import VERIFICATION_FIELDS, IdentityClaim, PendingVerification, Use
 for _model in (SocialApp, SocialAccount, SocialToken):
     if admin.site.is_registered(_model):
         admin.site.unregister(_model)
+
+
+# Who may decide on a person's identity (participation/permissions.py): the verifiers' role, never on themselves.
+DECIDE_VERIFICATION = "accounts.decide_verification"
 
 
 class UserCreationForm(DjangoUserCreationForm):
@@ -87,9 +91,14 @@ class UserAdmin(FilterGuardMixin, AuditedDeletionsMixin, DjangoUserAdmin):
 
     @admin.action(description=_("Mark identity as verified (checked by staff)"), permissions=["change"])
     def verify_identity(self, request, queryset):
-        """Each approval goes through verification.approve: record, decision, audit entry and e-mail together."""
+        """Each approval goes through verification.approve: record, decision, audit entry and e-mail together.
+
+        Only the people decide_verification allows (participation/permissions.py): never the staff member's own."""
+        waiting = queryset.exclude(identity_number="").exclude(verification=User.Verification.VERIFIED)
+        allowed, refused = allowed_and_refused(request.user, DECIDE_VERIFICATION, waiting)
+        report_skipped(self, request, refused)
         done = 0
-        for pk in queryset.exclude(identity_number="").exclude(verification=User.Verification.VERIFIED).values_list("pk", flat=True):
+        for pk in (person.pk for person in allowed):
             try:
                 verification.approve(pk, request.user, request=request)
             except verification.NotAwaitingVerification:
@@ -309,6 +318,10 @@ class PendingVerificationAdmin(FilterGuardMixin, admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        """Deciding is changing here: the role, and for one person, that it is not the verifier themselves."""
+        return super().has_change_permission(request, obj) and permissions.allows(request.user, DECIDE_VERIFICATION, obj)
+
     def has_delete_permission(self, request, obj=None):
         return False
 
@@ -341,8 +354,10 @@ class PendingVerificationAdmin(FilterGuardMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Verify the selected people"), permissions=["change"])
     def approve_selected(self, request, queryset):
+        allowed, refused = allowed_and_refused(request.user, DECIDE_VERIFICATION, queryset)
+        report_skipped(self, request, refused)
         done = 0
-        for pk in queryset.values_list("pk", flat=True):
+        for pk in (person.pk for person in allowed):
             try:
                 verification.approve(pk, request.user, request=request)
             except verification.NotAwaitingVerification:

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from nested_admin import NestedInlineFormSet, NestedModelAdmin, NestedStackedInline, NestedTabularInline
 
-from . import roles, services
+from . import permissions, roles, services
 from .audit import AuditedDeletionsMixin
 from .models import (
     FROZEN_ITEM_FIELDS,
@@ -45,13 +45,39 @@ admin.site.index_template = "admin/hukoomi_index.html"
 admin.site.index_title = _("Consultations, polls and referendums")
 
 
-def _sees_all(user):
-    return user.is_superuser or user.has_perm("participation.view_all_entities")
+# Who may do what is decided in participation/permissions.py, never here: this admin asks it for its lists
+# (visible_items, visible_entities, own_entities, changeable_items, entity_scope) and, object by object,
+# through permissions.allows(user, name, obj): user.has_perm(name, obj) of django-rules (whose
+# rules.contrib.admin.ObjectPermissionsModelAdmin is the model here), but without Django's "superusers may do
+# anything", so that the item's state binds superusers too.
+# Django's own model permissions (the role) still gate each page before the object is asked.
 
 
-def _may_edit(user, item):
-    """Staff change only their own entities' items; superusers any."""
-    return item is None or user.is_superuser or item.entity.members.filter(pk=user.pk).exists()
+def allowed_and_refused(user, permission, rows):
+    """Split the chosen rows of an admin action into those the permission allows and {reason: count} for the rest."""
+    allowed, refused = [], {}
+    for row in rows:
+        reason = permissions.refusal(user, permission, row)
+        if reason is None:
+            allowed.append(row)
+        else:
+            refused[str(reason)] = refused.get(str(reason), 0) + 1
+    return allowed, refused
+
+
+def report_skipped(model_admin, request, refused):
+    """One warning per reason: how many chosen rows were left alone, and why."""
+    for reason, count in refused.items():
+        model_admin.message_user(
+            request,
+            ngettext(
+                "%(count)d selected row was skipped: %(reason)s",
+                "%(count)d selected rows were skipped: %(reason)s",
+                count,
+            )
+            % {"count": count, "reason": reason},
+            messages.WARNING,
+        )
 
 
 # What a date hierarchy can be asked for: datetime computes the next year or month from these, so a year
@@ -170,8 +196,7 @@ class EntityAdmin(FilterGuardMixin, AuditedDeletionsMixin, BilingualFieldsMixin,
     fields = (("name_ar", "name_en"), "slug", "members")
 
     def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        return queryset if _sees_all(request.user) else queryset.filter(members=request.user)
+        return permissions.visible_entities(request.user, super().get_queryset(request))
 
 
 class LockedOnceOpenMixin:
@@ -186,7 +211,9 @@ class LockedOnceOpenMixin:
         return (
             content_frozen(item)
             or _has_ballots(item)
-            or (item is not None and item.pk and not _may_edit(request.user, item))
+            or (
+                item is not None and item.pk and not permissions.allows(request.user, "participation.change_item", item)
+            )
         )
 
     def has_add_permission(self, request, obj=None):
@@ -291,8 +318,11 @@ class OptionCountFormSet(SelfNumberingFormSet):
     def _options_untouched(self):
         """A saved question whose options nobody changed keeps them as they are (and may be read-only here)."""
         question = self.instance
-        return question is not None and question.pk is not None and not self.deleted_forms and not any(
-            form.has_changed() for form in self.forms
+        return (
+            question is not None
+            and question.pk is not None
+            and not self.deleted_forms
+            and not any(form.has_changed() for form in self.forms)
         )
 
     def clean(self):
@@ -305,7 +335,8 @@ class OptionCountFormSet(SelfNumberingFormSet):
         kept = [f for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
         if not MIN_OPTIONS <= len(kept) <= self.max_options:
             raise forms.ValidationError(
-                _("A question needs between %(min)d and %(max)d options.") % {"min": MIN_OPTIONS, "max": self.max_options}
+                _("A question needs between %(min)d and %(max)d options.")
+                % {"min": MIN_OPTIONS, "max": self.max_options}
             )
 
 
@@ -345,7 +376,9 @@ class OptionInline(SelfNumberingInlineMixin, BilingualFieldsMixin, LockedOnceOpe
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
         item = _item_of(obj)
-        formset.max_options = MAX_REFERENDUM_OPTIONS if item is not None and item.kind == Kind.REFERENDUM else self.max_options
+        formset.max_options = (
+            MAX_REFERENDUM_OPTIONS if item is not None and item.kind == Kind.REFERENDUM else self.max_options
+        )
         return formset
 
     def _locked(self, request, obj):
@@ -394,8 +427,7 @@ class ItemCorrectionInline(BilingualFieldsMixin, NestedStackedInline):
     def has_add_permission(self, request, obj=None):
         return (
             obj is not None
-            and content_frozen(obj)
-            and _may_edit(request.user, obj)
+            and permissions.allows(request.user, "participation.correct_item", obj)
             and super().has_add_permission(request, obj)
         )
 
@@ -408,7 +440,12 @@ class ItemCorrectionInline(BilingualFieldsMixin, NestedStackedInline):
 
 @admin.register(Question)
 class QuestionAdmin(
-    FilterGuardMixin, FrozenRefusalMixin, AuditedDeletionsMixin, BilingualFieldsMixin, LockedOnceOpenMixin, NestedModelAdmin
+    FilterGuardMixin,
+    FrozenRefusalMixin,
+    AuditedDeletionsMixin,
+    BilingualFieldsMixin,
+    LockedOnceOpenMixin,
+    NestedModelAdmin,
 ):
     inlines = [OptionInline]
     list_display = ("text_ar", "text_en", "item", "kind")
@@ -417,14 +454,13 @@ class QuestionAdmin(
     fields = ("item", "position", ("text_ar", "text_en"), "kind", ("min_choices", "max_choices"), "allow_abstain")
 
     def get_queryset(self, request):
-        items = Item.objects.editable_by(request.user)
-        return super().get_queryset(request).filter(item__in=items)
+        return super().get_queryset(request).filter(item__in=permissions.visible_items(request.user))
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "item":
             # Only items that have not opened: the questions of the others are frozen.
             kwargs["queryset"] = (
-                Item.objects.editable_by(request.user)
+                permissions.changeable_items(request.user)
                 .exclude(kind="consultation")
                 .filter(Q(state=State.DRAFT) | Q(state=State.SCHEDULED, opens_at__gt=timezone.now()))
                 .filter(poll_ballots__isnull=True, referendum_ballots__isnull=True)
@@ -509,7 +545,9 @@ class ItemAdmin(FilterGuardMixin, FrozenRefusalMixin, AuditedDeletionsMixin, Bil
                         ("only_students", "only_tourists", "only_business_owners", "only_parents", "only_employees"),
                         "requires_verified_identity",
                     ),
-                    "description": _("Tick personas only to narrow the item to them; leave all unticked for everyone in the groups."),
+                    "description": _(
+                        "Tick personas only to narrow the item to them; leave all unticked for everyone in the groups."
+                    ),
                 },
             ),
             *self.extra_fieldsets,
@@ -529,20 +567,30 @@ class ItemAdmin(FilterGuardMixin, FrozenRefusalMixin, AuditedDeletionsMixin, Bil
         return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', obj.get_absolute_url(), label)
 
     def get_queryset(self, request):
-        return Item.objects.editable_by(request.user).filter(kind=self.model.proxy_kind).select_related("entity")
+        items = Item.objects.filter(kind=self.model.proxy_kind).select_related("entity")
+        return permissions.visible_items(request.user, items)
+
+    # The role (Django's permission on the poll, referendum or consultation) first, then the object: ministry
+    # and state, from participation/permissions.py.
+    def has_view_permission(self, request, obj=None):
+        return super().has_view_permission(request, obj) and (
+            obj is None or permissions.allows(request.user, "participation.view_item", obj)
+        )
 
     def has_change_permission(self, request, obj=None):
-        return super().has_change_permission(request, obj) and (obj is None or _may_edit(request.user, obj))
+        return super().has_change_permission(request, obj) and (
+            obj is None or permissions.allows(request.user, "participation.change_item", obj)
+        )
 
     def has_delete_permission(self, request, obj=None):
-        # Only drafts: the database refuses deleting anything people may have seen.
+        # Only drafts (delete_item): the database refuses deleting anything people may have seen.
         return super().has_delete_permission(request, obj) and (
-            obj is None or (obj.state == State.DRAFT and _may_edit(request.user, obj))
+            obj is None or permissions.allows(request.user, "participation.delete_item", obj)
         )
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "entity" and not request.user.is_superuser:
-            kwargs["queryset"] = Entity.objects.filter(members=request.user)
+        if db_field.name == "entity":
+            kwargs["queryset"] = permissions.own_entities(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_prepopulated_fields(self, request, obj=None):
@@ -581,11 +629,12 @@ class ItemAdmin(FilterGuardMixin, FrozenRefusalMixin, AuditedDeletionsMixin, Bil
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
 
-    def _each(self, request, queryset, operation, done_message):
+    def _each(self, request, queryset, operation, done_message, permission):
+        """operation(item) on each chosen item the permission allows; the others are counted, with the reason."""
+        allowed, refused = allowed_and_refused(request.user, permission, queryset)
+        report_skipped(self, request, refused)
         done = 0
-        for item in queryset:
-            if not _may_edit(request.user, item):
-                continue
+        for item in allowed:
             try:
                 operation(item)
             except services.ParticipationError as error:
@@ -601,7 +650,10 @@ class ItemAdmin(FilterGuardMixin, FrozenRefusalMixin, AuditedDeletionsMixin, Bil
             request,
             queryset,
             services.schedule_item,
-            lambda n: ngettext("%(count)d item has been scheduled.", "%(count)d items have been scheduled.", n) % {"count": n},
+            lambda n: (
+                ngettext("%(count)d item has been scheduled.", "%(count)d items have been scheduled.", n) % {"count": n}
+            ),
+            "participation.schedule_item",
         )
 
     @admin.action(description=_("Close now"), permissions=["schedule"])
@@ -610,7 +662,10 @@ class ItemAdmin(FilterGuardMixin, FrozenRefusalMixin, AuditedDeletionsMixin, Bil
             request,
             queryset,
             services.close_item_now,
-            lambda n: ngettext("%(count)d item has been closed.", "%(count)d items have been closed.", n) % {"count": n},
+            lambda n: (
+                ngettext("%(count)d item has been closed.", "%(count)d items have been closed.", n) % {"count": n}
+            ),
+            "participation.close_item",
         )
 
     @admin.action(description=_("Publish results or outcome"), permissions=["schedule"])
@@ -619,11 +674,20 @@ class ItemAdmin(FilterGuardMixin, FrozenRefusalMixin, AuditedDeletionsMixin, Bil
             request,
             queryset,
             services.publish_results,
-            lambda n: ngettext("Results or outcome published for %(count)d item.", "Results or outcome published for %(count)d items.", n) % {"count": n},
+            lambda n: (
+                ngettext(
+                    "Results or outcome published for %(count)d item.",
+                    "Results or outcome published for %(count)d items.",
+                    n,
+                )
+                % {"count": n}
+            ),
+            "participation.publish_item",
         )
 
     def has_schedule_permission(self, request):
-        return request.user.has_perm("participation.schedule_item")
+        # The role alone (no object): the chosen rows are asked one by one in _each.
+        return permissions.allows(request.user, "participation.schedule_item")
 
     def changelist_view(self, request, extra_context=None):
         extra_context = dict(extra_context or {})
@@ -691,22 +755,37 @@ class CommentModerationForm(forms.ModelForm):
 class CommentAdmin(FilterGuardMixin, AuditedDeletionsMixin, admin.ModelAdmin):
     form = CommentModerationForm
     list_display = ("body", "item", "section", "status", "created_at")
-    list_filter = ("status", ("item__entity", admin.RelatedOnlyFieldListFilter), ("item", admin.RelatedOnlyFieldListFilter))
+    list_filter = (
+        "status",
+        ("item__entity", admin.RelatedOnlyFieldListFilter),
+        ("item", admin.RelatedOnlyFieldListFilter),
+    )
     list_select_related = ("item", "section")
     search_fields = ("body",)
     readonly_fields = ("item", "section", "author", "body", "created_at", "moderated_by", "moderated_at")
-    fields = ("item", "section", "author", "body", "created_at", "status", "moderation_reason", "moderated_by", "moderated_at")
+    fields = (
+        "item",
+        "section",
+        "author",
+        "body",
+        "created_at",
+        "status",
+        "moderation_reason",
+        "moderated_by",
+        "moderated_at",
+    )
     actions = ["approve"]
 
     def get_queryset(self, request):
-        items = Item.objects.editable_by(request.user)
-        return super().get_queryset(request).filter(item__in=items)
+        return super().get_queryset(request).filter(item__in=permissions.visible_items(request.user))
 
     def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
-        return request.user.has_perm("participation.moderate_comment") and super().has_change_permission(request, obj)
+        return super().has_change_permission(request, obj) and permissions.allows(
+            request.user, "participation.moderate_comment", obj
+        )
 
     def save_model(self, request, obj, form, change):
         services.moderate_comment(
@@ -715,13 +794,20 @@ class CommentAdmin(FilterGuardMixin, AuditedDeletionsMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Approve and publish"), permissions=["change"])
     def approve(self, request, queryset):
+        allowed, refused = allowed_and_refused(
+            request.user,
+            "participation.moderate_comment",
+            queryset.exclude(status=Comment.Status.PUBLISHED).select_related("item__entity"),
+        )
+        report_skipped(self, request, refused)
         count = 0
-        for comment in queryset.exclude(status=Comment.Status.PUBLISHED):
+        for comment in allowed:
             services.moderate_comment(request.user, comment, approve=True)
             count += 1
         self.message_user(
             request,
-            ngettext("%(count)d comment has been published.", "%(count)d comments have been published.", count) % {"count": count},
+            ngettext("%(count)d comment has been published.", "%(count)d comments have been published.", count)
+            % {"count": count},
             messages.SUCCESS,
         )
 
@@ -764,8 +850,6 @@ class PageFeedbackAdmin(FilterGuardMixin, admin.ModelAdmin):
         return response
 
 
-
-
 class ReadOnlyAdmin(FilterGuardMixin, admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
@@ -793,10 +877,12 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     list_select_related = ("entity",)
 
     def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        if _sees_all(request.user):
-            return queryset
-        return queryset.filter(entity__members=request.user)
+        return super().get_queryset(request).filter(permissions.entity_scope(request.user))
+
+    def has_view_permission(self, request, obj=None):
+        return super().has_view_permission(request, obj) and (
+            obj is None or permissions.allows(request.user, "participation.view_auditentry", obj)
+        )
 
 
 @admin.register(Result)
@@ -806,7 +892,7 @@ class ResultAdmin(ReadOnlyAdmin):
     search_fields = ("item__title_ar", "item__title_en", "item__slug")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(item__in=Item.objects.editable_by(request.user))
+        return super().get_queryset(request).filter(item__in=permissions.visible_items(request.user))
 
 
 # Groups are staff roles: their deletions belong on the audit trail too.

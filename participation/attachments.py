@@ -10,20 +10,20 @@ from django.shortcuts import get_object_or_404
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_safe
 
-from . import rules
 from .models import Item, State
 
 
 @require_safe
 def attachment(request, slug):
-    """The PDF of a public item, as a download. Drafts are 404, except to the staff who may preview them.
+    """The PDF of a public item, as a download. Drafts are 404, except to the staff who may preview them
+    (permissions.py, view_item, as the preview of the item's page).
 
     Headers: application/pdf, `attachment` with a plain ASCII file name (the slug), nosniff even if the
     setting is ever turned off. A staff preview of a draft is never cached.
     """
     item = get_object_or_404(Item.objects.select_related("entity"), slug=slug)
     is_preview = item.state == State.DRAFT
-    if is_preview and not (request.user.is_authenticated and rules.can_manage_entity(request.user, item.entity)):
+    if is_preview and not request.user.has_perm("participation.view_item", item):
         raise Http404
     if not item.attachment:
         raise Http404

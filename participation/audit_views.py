@@ -1,5 +1,9 @@
 """The auditors' pages: closed items with their CSV downloads, each with a .sha256 companion; and the public
-audit checkpoint, which anyone may keep to check the audit trail against later."""
+audit checkpoint, which anyone may keep to check the audit trail against later.
+
+Who may read what is asked of participation/permissions.py: export_results for every page here but the
+checkpoint, view_auditentry for the audit trail, whose rows are those of the entities the auditor may read
+(entity_scope: every entity with view_all_entities)."""
 
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -8,7 +12,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import audit, exports
+from . import audit, exports, permissions
 from .forms import AuditTrailFilterForm
 from .models import AuditEntry, Item, Kind
 
@@ -16,7 +20,7 @@ EXPORT_PERMISSION = "participation.export_results"
 
 
 def _require_auditor(request):
-    if not (request.user.is_authenticated and request.user.has_perm(EXPORT_PERMISSION)):
+    if permissions.refusal(request.user, EXPORT_PERMISSION) is not None:
         raise PermissionDenied(_("Only auditors may download exports."))
 
 
@@ -32,11 +36,20 @@ def audit_index(request):
 
 def _not_available(request, reason):
     messages = {
-        "not_closed": _("This item has not closed yet, so it cannot be exported. Exports are available once it has closed."),
-        "not_counted": _("The ballots of this item are still being counted. This export is available once the count is stored."),
+        "not_closed": _(
+            "This item has not closed yet, so it cannot be exported. Exports are available once it has closed."
+        ),
+        "not_counted": _(
+            "The ballots of this item are still being counted. This export is available once the count is stored."
+        ),
     }
     message = messages.get(reason, _("This export does not exist for this kind of item."))
-    return render(request, "error.html", {"title": _("Export not available"), "message": message}, status=409 if reason in messages else 404)
+    return render(
+        request,
+        "error.html",
+        {"title": _("Export not available"), "message": message},
+        status=409 if reason in messages else 404,
+    )
 
 
 def export_csv(request, kind, slug, name):
@@ -78,20 +91,32 @@ def export_sha256(request, kind, slug, name):
 def audit_trail_csv(request):
     """The whole audit trail (or the filtered part) as CSV, for auditors."""
     _require_auditor(request)
-    if not request.user.has_perm("participation.view_auditentry"):
-        raise PermissionDenied
+    reason = permissions.refusal(request.user, "participation.view_auditentry")
+    if reason is not None:
+        raise PermissionDenied(reason)
     # Checked before the export is recorded and the stream starts: a bad filter is a 400 page,
     # never an entry on the trail followed by a download that breaks off.
     filters = AuditTrailFilterForm(request.GET)
     if not filters.is_valid():
         message = next(iter(filters.errors.values()))[0]
-        return render(request, "error.html", {"title": _("The audit trail cannot be filtered this way"), "message": message}, status=400)
-    entries = AuditEntry.objects.all()
+        return render(
+            request,
+            "error.html",
+            {"title": _("The audit trail cannot be filtered this way"), "message": message},
+            status=400,
+        )
+    entries = AuditEntry.objects.filter(permissions.entity_scope(request.user))
     if filters.cleaned_data["action"]:
         entries = entries.filter(action=filters.cleaned_data["action"])
     if filters.cleaned_data["entity"]:
         entries = entries.filter(entity__slug=filters.cleaned_data["entity"])
-    audit.record(AuditEntry.Action.EXPORT, actor=request.user, details={"export": "audit_trail"}, request=request, object_repr="audit trail")
+    audit.record(
+        AuditEntry.Action.EXPORT,
+        actor=request.user,
+        details={"export": "audit_trail"},
+        request=request,
+        object_repr="audit trail",
+    )
     response = StreamingHttpResponse(
         exports.csv_chunks(exports.AUDIT_HEADER, exports.audit_rows(entries)), content_type="text/csv; charset=utf-8"
     )

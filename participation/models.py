@@ -155,12 +155,6 @@ class ItemQuerySet(models.QuerySet):
             query &= no_persona_limit | Q(**{ITEM_PERSONA_FIELDS[Persona(persona)]: True})
         return self.filter(query)
 
-    def editable_by(self, user):
-        """What a member of staff may see and change in admin: their entities' items."""
-        if user.is_superuser or user.has_perm("participation.view_all_entities"):
-            return self
-        return self.filter(entity__members=user)
-
 
 class Item(models.Model):
     """A consultation, poll or referendum. Type-specific behaviour lives in the proxies below."""

@@ -3,17 +3,30 @@
 `Barrier` (rules.py) answers the same question for the people who take part; this module answers it for
 staff. Three things decide, always composed in the same order:
 
-1. the role: a staff group gives Django model permissions (migrations 0003_groups, 0014_staff_roles
-   and accounts 0004_oidc_verification), read here as capabilities;
+1. the role: a staff group gives Django model permissions (migrations 0003_groups, 0006_audit_append_only_and_auditors,
+   0014_staff_roles and accounts 0004_oidc_verification), read here as capabilities of an active account. On an
+   item, the permission of its kind is asked (view_poll, change_consultation ...), as the admin's pages do;
 2. the ministry: staff act on their own entities' items only; superusers, and for reading only the
    holders of view_all_entities (auditors), on every entity's;
 3. the item's state by the clock: only drafts are scheduled or deleted, only opened items closed, and so on.
 
 Each permission is a list of checks with the message a person reads when one fails. They are registered
-with django-rules, so `user.has_perm("participation.schedule_item", item)` answers from here (the admin
-asks that way); services call `require()`, which raises NotPermitted with the first failing check's message.
-Without an object (`has_perm(name)`) a permission asks the role alone: "may this person do this to some item?".
-The querysets at the bottom list what `view_item` allows, and the permission table test checks they agree.
+with django-rules, so `user.has_perm("participation.schedule_item", item)` answers from here, except that
+Django says yes to active superusers before asking: `allows()` is the same answer without that exception (the
+state binds superusers too), and services call `require()`, which raises NotPermitted with the first failing
+check's message. Without an object a permission asks the role alone: "may this person do this to some item?".
+The querysets at the bottom list what `view_item` and `change_item` allow.
+
+Who asks here, and how:
+- the admin (participation/admin.py, accounts/admin.py): querysets from `visible_items`, `visible_entities`,
+  `own_entities`, `changeable_items` and `entity_scope`; object checks with `allows(user, name, obj)` (has_perm
+  but for superusers, see `allows`); actions apply only to the chosen rows the permission allows and say why the
+  others were skipped (`refusal`);
+- the preview of a draft (views._get_item) and its document (attachments.py): `view_item`;
+- the auditors' pages (audit_views.py): `export_results`, `view_auditentry` and `entity_scope`;
+- the role descriptions (roles.py): `entity_scope`;
+- the services: `require(actor, name, obj)`.
+tests/test_permission_table.py checks, row by row, that this module, the admin and the preview agree.
 """
 
 from dataclasses import dataclass
@@ -25,7 +38,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .errors import NotPermitted
-from .models import AuditEntry, Comment, Entity, Item, State, content_frozen
+from .models import AuditEntry, Comment, Entity, Item, Kind, State, content_frozen
 
 _roles = ModelBackend()
 
@@ -52,12 +65,39 @@ def _item_of(obj):
 # -- predicates ---------------------------------------------------------------
 
 
+def _holds(user, permission):
+    # What Django's ModelBackend answers (active accounts only), so that `has_perm(name)` without an object, which
+    # Django also asks that backend, says the same as this module. The admin itself lets in is_staff accounts only.
+    return bool(user.is_active and _roles.has_perm(user, permission))
+
+
 def holds(permission):
-    """The role gives this Django permission (superusers hold every one). Active staff only."""
+    """The role gives this Django permission (superusers hold every one). Active accounts only."""
 
     @rules.predicate(name=f"holds {permission}")
     def predicate(user):
-        return bool(user.is_active and user.is_staff and _roles.has_perm(user, permission))
+        return _holds(user, permission)
+
+    return predicate
+
+
+def _kinds_held(user, actions):
+    return [kind for kind in Kind.values if any(_holds(user, f"participation.{a}_{kind}") for a in actions)]
+
+
+def holds_on_kind(*actions):
+    """The role gives one of these Django permissions on the item's kind: view_poll, change_consultation ...
+
+    The admin's pages of polls, referendums and consultations ask their own model's permission, so this is what
+    makes a moderator (view_consultation, not view_poll) preview the consultations they see in the admin and not
+    the polls they do not. Without an item: the permission on items in general (view_item, change_item ...).
+    """
+
+    @rules.predicate(name=f"holds {' or '.join(actions)} on the item's kind")
+    def predicate(user, obj):
+        item = _item_of(obj)
+        model = item.kind if item is not None and item.kind else "item"
+        return any(_holds(user, f"participation.{action}_{model}") for action in actions)
 
     return predicate
 
@@ -77,6 +117,12 @@ def member_of_entity(user, obj):
         return True
     entity = _entity_of(obj)
     return entity is not None and entity.members.filter(pk=user.pk).exists()
+
+
+@rules.predicate
+def is_someone_else(user, obj):
+    """The object is not the user's own account (nobody decides on their own identity). Without an object: true."""
+    return obj is None or obj.pk != user.pk
 
 
 @rules.predicate
@@ -146,15 +192,16 @@ class Permission:
 
 
 PERMISSIONS = {
+    # Read an item in the admin, and preview it (and its document) on the site while it is a draft.
     "participation.view_item": Permission(
-        ((holds("participation.view_item"), NOT_YOUR_ROLE), (any_entity, NOT_YOUR_ENTITY))
+        ((holds_on_kind("view", "change"), NOT_YOUR_ROLE), (any_entity, NOT_YOUR_ENTITY))
     ),
-    "participation.change_item": Permission(
-        ((holds("participation.change_item"), NOT_YOUR_ROLE), (own_entity, NOT_YOUR_ENTITY))
-    ),
+    # Change an item (and its questions, options and sections while they are not frozen). Never "any_entity":
+    # seeing every ministry's items (auditors) is not writing them.
+    "participation.change_item": Permission(((holds_on_kind("change"), NOT_YOUR_ROLE), (own_entity, NOT_YOUR_ENTITY))),
     "participation.delete_item": Permission(
         (
-            (holds("participation.delete_item"), NOT_YOUR_ROLE),
+            (holds_on_kind("delete"), NOT_YOUR_ROLE),
             (own_entity, NOT_YOUR_ENTITY),
             (is_draft, _("Only drafts can be deleted: people may have seen the others.")),
         )
@@ -196,6 +243,13 @@ PERMISSIONS = {
     "participation.view_auditentry": Permission(
         ((holds("participation.view_auditentry"), NOT_YOUR_ROLE), (any_entity, NOT_YOUR_ENTITY))
     ),
+    # The verifiers' queue (accounts/admin.py): approve or turn down a person's identity number.
+    "accounts.decide_verification": Permission(
+        (
+            (holds("accounts.change_pendingverification"), NOT_YOUR_ROLE),
+            (is_someone_else, _("Nobody decides on their own identity: another verifier must.")),
+        )
+    ),
 }
 
 for _name, _permission in PERMISSIONS.items():
@@ -205,6 +259,16 @@ for _name, _permission in PERMISSIONS.items():
 def refusal(user, permission, obj=None):
     """Why the user may not do this (a translated message), or None when they may."""
     return PERMISSIONS[permission].refusal(user, obj)
+
+
+def allows(user, permission, obj=None):
+    """True when the user may do this to obj. What the admin asks, object by object.
+
+    The same answer as `user.has_perm(permission, obj)`, except for active superusers: Django answers True for
+    them before asking any backend, and the item's state (only drafts are deleted, only closed items published)
+    binds superusers too.
+    """
+    return refusal(user, permission, obj) is None
 
 
 def require(user, permission, obj=None):
@@ -218,16 +282,31 @@ def require(user, permission, obj=None):
 
 
 def visible_items(user, queryset=None):
-    """The items `view_item` allows the user, as a queryset (admin lists, choices, roles)."""
+    """The items `view_item` allows the user, as a queryset (admin lists, comments, results)."""
     queryset = Item.objects.all() if queryset is None else queryset
-    if not holds("participation.view_item").test(user):
+    kinds = _kinds_held(user, ("view", "change"))
+    if not kinds:
         return queryset.none()
+    queryset = queryset.filter(kind__in=kinds)
     if sees_every_entity.test(user):
         return queryset
     return queryset.filter(entity__members=user)
 
 
+def changeable_items(user, queryset=None):
+    """The items `change_item` allows the user, whatever their state (choices for a new question)."""
+    queryset = Item.objects.all() if queryset is None else queryset
+    kinds = _kinds_held(user, ("change",))
+    if not kinds:
+        return queryset.none()
+    queryset = queryset.filter(kind__in=kinds)
+    if is_superuser.test(user):
+        return queryset
+    return queryset.filter(entity__members=user)
+
+
 def visible_entities(user, queryset=None):
+    """The entities whose items the user may read (every one for superusers and auditors)."""
     queryset = Entity.objects.all() if queryset is None else queryset
     if sees_every_entity.test(user):
         return queryset

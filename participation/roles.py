@@ -12,6 +12,8 @@ from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from . import permissions
+
 MINISTRY_STAFF = "Ministry staff"
 MINISTRY_ADMINS = "Ministry admins"
 MODERATORS = "Moderators"
@@ -59,10 +61,8 @@ def role_name(group_name):
 
 
 def holders_near(user, group):
-    """Active holders of the role in the user's entities (in every entity for superusers and auditors)."""
-    people = group.user_set.filter(is_active=True, is_staff=True)
-    if not (user.is_superuser or user.has_perm("participation.view_all_entities")):
-        people = people.filter(entities__members=user)
+    """Active holders of the role in the entities the user may read (every entity for superusers and auditors)."""
+    people = group.user_set.filter(is_active=True, is_staff=True).filter(permissions.entity_scope(user, "entities"))
     return people.distinct().order_by("full_name", "email")
 
 

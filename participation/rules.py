@@ -1,4 +1,8 @@
-"""Who may take part where, and if not, why. Views, templates, admin and services all ask here."""
+"""Who may take part where, and if not, why. Views, templates, admin and services all ask here.
+
+This is the citizens' side. What staff may do (preview drafts, change, schedule, moderate, audit) is decided
+in participation/permissions.py.
+"""
 
 import enum
 
@@ -83,7 +87,3 @@ def can_see_results(item, now=None):
     if item.kind == Kind.POLL:
         return state in (State.CLOSED, State.PUBLISHED) or (item.live_results and state == State.OPEN)
     return False
-
-
-def can_manage_entity(user, entity):
-    return user.is_active and user.is_staff and (user.is_superuser or entity.members.filter(pk=user.pk).exists())

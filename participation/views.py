@@ -217,9 +217,10 @@ def participate(request):
 
 
 def _get_item(request, kind, slug):
-    """The item for its public page; drafts are 404 except as a preview for the staff who may edit them."""
+    """The item for its public page; drafts are 404 except as a preview for the staff who may read them in the
+    admin (permissions.py, view_item: the same people who see the draft in the admin's list)."""
     item = get_object_or_404(Item.objects.select_related("entity"), kind=kind, slug=slug)
-    if item.state == State.DRAFT and not (request.user.is_authenticated and rules.can_manage_entity(request.user, item.entity)):
+    if item.state == State.DRAFT and not request.user.has_perm("participation.view_item", item):
         raise Http404
     return item
 

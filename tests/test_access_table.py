@@ -417,7 +417,8 @@ def probe(world, langs=("en",)):
 # 400 refused input, 403 refused, 404 not found (drafts, unpublished results), 405 wrong method.
 # W: the request wrote to the database (allowed writes only). A refused POST must write nothing.
 # Reviewed by hand against the intent (issue 10 part 8): drafts are 404 to everyone but the staff of their own
-# ministry and superusers; staff of A never see B's objects (302 to the admin index); auditors read everything
+# ministry, superusers and auditors (issue 14: whoever sees a draft in the admin may preview it, permissions.py;
+# a moderator sees consultations there, not polls, so previews neither a draft poll nor its document); staff of A never see B's objects (302 to the admin index); auditors read everything
 # and change nothing; only superusers touch users, groups, e-mail addresses and identity claims.
 
 TABLE = {
@@ -436,14 +437,14 @@ TABLE = {
     'Poll of B': "200 200 200 200 200 200 200 200 200 200",
     'Vote in poll of A': "403 302W 302W 302W 302W 403 403 403 403 403",
     'Poll results of A (not shown while open)': "200 200 200 200 200 200 200 200 200 200",
-    'Draft poll of A': "404 404 404 404 404 200 200 200 404 200",
-    'Draft poll of B': "404 404 404 404 404 404 404 404 404 200",
-    'Vote in draft poll of A': "404 404 404 404 404 403 403 403 404 403",
-    'Draft poll results of A': "404 404 404 404 404 200 200 200 404 200",
-    'Draft poll thanks of A': "404 404 404 404 404 302 302 302 404 302",
+    'Draft poll of A': "404 404 404 404 404 200 200 404 200 200",
+    'Draft poll of B': "404 404 404 404 404 404 404 404 200 200",
+    'Vote in draft poll of A': "404 404 404 404 404 403 403 404 403 403",
+    'Draft poll results of A': "404 404 404 404 404 200 200 404 200 200",
+    'Draft poll thanks of A': "404 404 404 404 404 302 302 404 302 302",
     'Attachment of poll of A': "200 200 200 200 200 200 200 200 200 200",
-    'Attachment of draft of A': "404 404 404 404 404 200 200 200 404 200",
-    'Attachment of draft of B': "404 404 404 404 404 404 404 404 404 200",
+    'Attachment of draft of A': "404 404 404 404 404 200 200 404 200 200",
+    'Attachment of draft of B': "404 404 404 404 404 404 404 404 200 200",
     'Attachment (POST)': "405 405 405 405 405 405 405 405 405 405",
     'Referendum of A': "200 200 200 200 200 200 200 200 200 200",
     'Vote in referendum of A': "403 403 200W 200W 403 403 403 403 403 403",
@@ -540,7 +541,7 @@ TABLE = {
     'Admin participation.question: add (POST)': "L L L L L 200 200 403 403 200",
     'Admin participation.question: change form of A': "L L L L L 200 200 403 200 200",
     'Admin participation.question: change (POST) of A': "L L L L L 403 403 403 403 403",
-    'Admin participation.question: history of A': "L L L L L 200 200 403 200 200",
+    'Admin participation.question: history of A': "L L L L L 200 200 302 200 200",
     'Admin participation.question: delete form of A': "L L L L L 403 403 403 403 403",
     'Admin participation.question: delete (POST) of A': "L L L L L 403 403 403 403 403",
     'Admin participation.question: change form of B': "L L L L L 302 302 403 200 200",
@@ -553,7 +554,7 @@ TABLE = {
     'Admin participation.poll: add (POST)': "L L L L L 200 200 403 403 200",
     'Admin participation.poll: change form of A': "L L L L L 200 200 403 200 200",
     'Admin participation.poll: change (POST) of A': "L L L L L 200 200 403 403 200",
-    'Admin participation.poll: history of A': "L L L L L 200 200 403 200 200",
+    'Admin participation.poll: history of A': "L L L L L 200 200 302 200 200",
     'Admin participation.poll: delete form of A': "L L L L L 403 403 403 403 403",
     'Admin participation.poll: delete (POST) of A': "L L L L L 403 403 403 403 403",
     'Admin participation.poll: action schedule of A': "L L L L L 200 302 403 200 302",
@@ -574,7 +575,7 @@ TABLE = {
     'Admin participation.referendum: add (POST)': "L L L L L 200 200 403 403 200",
     'Admin participation.referendum: change form of A': "L L L L L 200 200 403 200 200",
     'Admin participation.referendum: change (POST) of A': "L L L L L 200 200 403 403 200",
-    'Admin participation.referendum: history of A': "L L L L L 200 200 403 200 200",
+    'Admin participation.referendum: history of A': "L L L L L 200 200 302 200 200",
     'Admin participation.referendum: delete form of A': "L L L L L 403 403 403 403 403",
     'Admin participation.referendum: delete (POST) of A': "L L L L L 403 403 403 403 403",
     'Admin participation.referendum: action close_now of A': "L L L L L 200 302W 403 200 302W",
@@ -644,7 +645,7 @@ TABLE = {
     'Admin participation.result: add (POST)': "L L L L L 403 403 403 403 403",
     'Admin participation.result: change form of A': "L L L L L 403 200 403 200 200",
     'Admin participation.result: change (POST) of A': "L L L L L 403 403 403 403 403",
-    'Admin participation.result: history of A': "L L L L L 403 200 403 200 200",
+    'Admin participation.result: history of A': "L L L L L 403 200 302 200 200",
     'Admin participation.result: delete form of A': "L L L L L 403 403 403 403 403",
     'Admin participation.result: delete (POST) of A': "L L L L L 403 403 403 403 403",
     'Admin participation.result: change form of B': "L L L L L 403 302 403 200 200",
@@ -671,9 +672,54 @@ def _expected(code):
     return (LOGIN if code == "L" else int(code)), writes
 
 
+# The first section of docs/security.md: where what staff may do is decided, and how it is tested.
+WHO_MAY_DO_WHAT = """# Who may do what
+
+Staff: `participation/permissions.py` is the one place that decides what a member of staff may do, to which
+item, and if not, why. Nothing else decides; everything that needs the answer asks it. Three things decide,
+always in this order, each with the message a person reads when it refuses:
+
+1. the role: the staff groups (Ministry staff, Ministry admins, Moderators, Auditors, Verifiers) give Django
+   model permissions, made by the migrations `participation/migrations/0003_groups.py`,
+   `0006_audit_append_only_and_auditors.py`, `0014_staff_roles.py` and `accounts/migrations/0004_oidc_verification.py`.
+   For an item, the permission of its kind is asked (`view_poll`, `change_consultation` ...), as the admin does;
+2. the ministry: staff act on their own ministries' items only. Superusers act on every ministry's; holders of
+   `view_all_entities` (auditors) read every ministry's items and audit trail and write none of them;
+3. the item's state, by the clock: only drafts are scheduled or deleted, only open items closed, only closed
+   items published, corrections only once an item has opened.
+
+The permissions: `participation.view_item`, `change_item`, `delete_item`, `schedule_item`, `close_item`,
+`publish_item`, `correct_item`, `moderate_comment`, `export_results`, `view_auditentry`, and
+`accounts.decide_verification` (the verifiers' queue; nobody decides on their own identity). They are
+registered with django-rules, so `user.has_perm(name, obj)` answers from the same table.
+
+Who asks:
+
+- the admin (`participation/admin.py`, `accounts/admin.py`): its lists from `visible_items`, `visible_entities`,
+  `own_entities`, `changeable_items` and `entity_scope`; each object through `permissions.allows(user, name,
+  obj)`, which is `has_perm` without Django's "an active superuser may do anything" (the state binds superusers
+  too). An action applies to the chosen rows the permission allows and says how many it skipped, and why;
+- the public page of a draft and its document (`participation/views.py`, `participation/attachments.py`):
+  `view_item`, so whoever sees a draft in the admin can preview it, and nobody else;
+- the auditors' pages (`participation/audit_views.py`): `export_results`, `view_auditentry`, and the audit trail
+  rows of the ministries the auditor may read;
+- the role descriptions on the admin index (`participation/roles.py`);
+- the services, which call `permissions.require(actor, name, obj)` and refuse with `NotPermitted`.
+
+The people who take part: `Barrier` in `participation/rules.py` says who may vote or comment where, and why not.
+
+Tested by `tests/test_permission_table.py`: a table of (kind of user × action × item state), written out by hand,
+checked cell by cell against `permissions.refusal`, `has_perm`, the admin's pages and actions, and the draft's
+public page; and a table of (person × item state × audience) for `Barrier`. The access table below checks
+every address of the portal for every kind of user.
+
+"""
+
+
 def markdown():
-    """docs/security.md, generated from TABLE."""
+    """docs/security.md, generated from WHO_MAY_DO_WHAT and TABLE."""
     lines = [
+        *WHO_MAY_DO_WHAT.splitlines(),
         "# Access table",
         "",
         "Generated from `TABLE` in tests/test_access_table.py (`python -m tests.access_doc > docs/security.md`);",

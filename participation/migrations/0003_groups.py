@@ -1,7 +1,8 @@
 """The four staff groups and their permissions."""
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
+
+from participation.migration_support import create_all_permissions, grant
 
 ITEM_MODELS = ["item", "poll", "referendum", "consultation", "question", "option", "section"]
 
@@ -17,19 +18,9 @@ GROUPS = {
 
 
 def create_groups(apps, schema_editor):
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
+    create_all_permissions(apps)
     for name, codenames in GROUPS.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        permissions = list(Permission.objects.filter(content_type__app_label="participation", codename__in=codenames))
-        missing = set(codenames) - {p.codename for p in permissions}
-        if missing:
-            raise RuntimeError(f"Permissions missing for group {name}: {sorted(missing)}")
-        group.permissions.set(permissions)
+        grant(apps, name, codenames, replace=True)
 
 
 def remove_groups(apps, schema_editor):

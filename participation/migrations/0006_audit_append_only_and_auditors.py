@@ -1,7 +1,8 @@
 """The audit trail is append-only in the database too (PostgreSQL trigger), and auditors may export."""
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
+
+from participation.migration_support import create_all_permissions
 
 FORBID_SQL = """
 CREATE OR REPLACE FUNCTION participation_audit_append_only() RETURNS trigger AS $$
@@ -30,10 +31,8 @@ def allow_changes(apps, schema_editor):
 
 
 def grant_auditors(apps, schema_editor):
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+    create_all_permissions(apps)
+    # Added without refusing a missing one, as this migration always did (grant() would refuse).
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     auditors, _ = Group.objects.get_or_create(name="Auditors")

@@ -19,8 +19,9 @@ switch them off.
 import django.db.models.deletion
 import django.utils.timezone
 from django.conf import settings
-from django.contrib.auth.management import create_permissions
 from django.db import migrations, models
+
+from participation.migration_support import create_all_permissions
 
 # The columns people saw when they took part (participation.models.FROZEN_ITEM_FIELDS, as of this migration).
 FROZEN_COLUMNS = (
@@ -267,10 +268,8 @@ CORRECTION_PERMISSIONS = {
 
 
 def grant_corrections(apps, schema_editor):
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+    create_all_permissions(apps)
+    # Added without refusing a missing one, as this migration always did (grant() would refuse).
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     for name, codenames in CORRECTION_PERMISSIONS.items():

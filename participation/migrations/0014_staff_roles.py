@@ -5,19 +5,14 @@ Nothing that has opened can lose them: the admin locks the inlines and the trigg
 
 from django.db import migrations
 
+from participation.migration_support import grant
+
 ADDED = {"Ministry staff": ["delete_question", "delete_option", "delete_section"]}
 
 
 def add_permissions(apps, schema_editor):
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
     for name, codenames in ADDED.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        permissions = list(Permission.objects.filter(content_type__app_label="participation", codename__in=codenames))
-        missing = set(codenames) - {p.codename for p in permissions}
-        if missing:
-            raise RuntimeError(f"Permissions missing for group {name}: {sorted(missing)}")
-        group.permissions.add(*permissions)
+        grant(apps, name, codenames)
 
 
 def remove_permissions(apps, schema_editor):

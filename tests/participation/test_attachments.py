@@ -5,10 +5,10 @@ import pytest
 from django.core.files.base import ContentFile
 
 from participation import services
-from tests.factories import StaffUserFactory, UserFactory
+from tests.factories import UserFactory
 
 from .conftest import url
-from .factories import make_consultation
+from .factories import MINISTRY_STAFF, EntityFactory, make_consultation, staff_in
 
 pytestmark = pytest.mark.django_db
 
@@ -55,15 +55,14 @@ def test_a_draft_is_404_to_the_public_and_to_residents(client, lang):
     assert download(client, lang, draft).status_code == 404
     client.force_login(UserFactory())
     assert download(client, lang, draft).status_code == 404
-    client.force_login(StaffUserFactory())  # staff of another ministry
+    client.force_login(staff_in(MINISTRY_STAFF, EntityFactory()))  # staff of another ministry
     assert download(client, lang, draft).status_code == 404
 
 
 def test_staff_of_the_entity_preview_a_draft_and_it_is_not_cached(client, lang):
     draft = consultation_with_pdf(schedule=False)
-    staff = StaffUserFactory()
-    draft.entity.members.add(staff)
-    client.force_login(staff)
+    # Whoever reads the draft in the admin (participation/permissions.py, view_item): here its ministry's staff.
+    client.force_login(staff_in(MINISTRY_STAFF, draft.entity))
     response = download(client, lang, draft)
     assert response.status_code == 200
     assert body(response) == PDF

@@ -1,4 +1,7 @@
-"""participation/rules.py: who may take part where, and if not, why; every kind of person for every rule."""
+"""participation/rules.py: who may take part where, and if not, why; every kind of person for every rule.
+
+What staff may do (formerly rules.can_manage_entity) is participation/permissions.py, tested in
+tests/test_permission_table.py."""
 
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -10,7 +13,7 @@ from accounts.models import Persona, Segment
 from participation import rules, services
 from participation.models import Item, State
 from participation.rules import Barrier
-from tests.factories import StaffUserFactory, SuperUserFactory, UserFactory, VerifiedUserFactory
+from tests.factories import StaffUserFactory, UserFactory, VerifiedUserFactory
 
 from .factories import PollFactory, make_consultation, make_poll, make_referendum, single_choices
 
@@ -220,24 +223,3 @@ def test_referendum_results_stay_hidden_even_if_live_results_were_forced_on():
     referendum = make_referendum(opens_at=OPENS, closes_at=CLOSES)
     referendum.live_results = True  # in memory only: the database refuses it
     assert not rules.can_see_results(referendum, DURING)
-
-
-# ---------------------------------------------------------------------------
-# Managing an entity's items
-# ---------------------------------------------------------------------------
-
-
-def test_who_manages_an_entitys_items(entity, other_entity):
-    member = StaffUserFactory()
-    entity.members.add(member)
-    outsider = StaffUserFactory()
-    other_entity.members.add(outsider)
-    inactive = StaffUserFactory(is_active=False)
-    entity.members.add(inactive)
-    not_staff = UserFactory()
-    entity.members.add(not_staff)
-    assert rules.can_manage_entity(member, entity)
-    assert not rules.can_manage_entity(outsider, entity)
-    assert not rules.can_manage_entity(inactive, entity)
-    assert not rules.can_manage_entity(not_staff, entity)
-    assert rules.can_manage_entity(SuperUserFactory(), entity)

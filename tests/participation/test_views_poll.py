@@ -10,10 +10,10 @@ from accounts.models import Persona, Segment
 from participation import services
 from participation.models import PollAnswer, PollBallot, Question
 from participation.rules import Barrier
-from tests.factories import StaffUserFactory, UserFactory, VerifiedUserFactory
+from tests.factories import UserFactory, VerifiedUserFactory
 
 from .conftest import assert_not_shown, assert_page_language, assert_shown, page, t, tn, url
-from .factories import add_question, make_poll, single_choices
+from .factories import MINISTRY_STAFF, add_question, make_poll, single_choices, staff_in
 
 pytestmark = pytest.mark.django_db
 
@@ -139,9 +139,7 @@ def test_a_draft_is_404_to_the_public(client, lang, other_entity, who):
     if who == "citizen":
         client.force_login(VerifiedUserFactory())
     elif who == "staff of another entity":
-        staff = StaffUserFactory()
-        other_entity.members.add(staff)
-        client.force_login(staff)
+        client.force_login(staff_in(MINISTRY_STAFF, other_entity))
     assert detail(client, lang, draft).status_code == 404
     assert client.get(url(lang, "poll_results", slug=draft.slug)).status_code == 404
     assert client.get(url(lang, "poll_thanks", slug=draft.slug)).status_code == 404
@@ -149,9 +147,8 @@ def test_a_draft_is_404_to_the_public(client, lang, other_entity, who):
 
 def test_staff_of_the_entity_preview_their_draft(client, lang, entity):
     draft = make_poll(schedule=False, entity=entity)
-    staff = StaffUserFactory()
-    entity.members.add(staff)
-    client.force_login(staff)
+    # Whoever reads the draft in the admin (participation/permissions.py, view_item): here its ministry's staff.
+    client.force_login(staff_in(MINISTRY_STAFF, entity))
     response = detail(client, lang, draft)
     assert response.status_code == 200
     assert_shown(response, t(lang, "Preview: this draft is not public yet."))
