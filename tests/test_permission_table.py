@@ -182,7 +182,11 @@ def _item(model, slug, entity, state, **fields):
             question.options.create(position=position, text_ar=f"خيار {position}", text_en=f"Choice {position}")
     else:
         item.sections.create(number=1, heading_ar="قسم", heading_en="Section", body_ar="نص", body_en="Text")
-    Item.objects.filter(pk=item.pk).update(state=stored)
+    outcome = {}
+    if model is not Poll and stored == State.PUBLISHED:  # published with its outcome, as the database insists
+        outcome = {f"outcome_{part}_{lang}": "." for part in ("heard", "changed") for lang in ("ar", "en")}
+        outcome["outcome_published_at"] = now
+    Item.objects.filter(pk=item.pk).update(state=stored, **outcome)
     item.refresh_from_db()
     return item
 
