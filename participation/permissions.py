@@ -116,7 +116,15 @@ def member_of_entity(user, obj):
     if obj is None:
         return True
     entity = _entity_of(obj)
-    return entity is not None and entity.members.filter(pk=user.pk).exists()
+    return entity is not None and entity.pk in _entity_ids(user)
+
+
+def _entity_ids(user):
+    """The ids of the user's entities, read once per user object (as ModelBackend caches permissions):
+    an admin list asks about every row, and a request loads its user afresh."""
+    if not hasattr(user, "_portal_entity_ids"):
+        user._portal_entity_ids = frozenset(user.entities.values_list("pk", flat=True)) if user.pk else frozenset()
+    return user._portal_entity_ids
 
 
 @rules.predicate
