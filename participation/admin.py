@@ -12,8 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from nested_admin import NestedInlineFormSet, NestedModelAdmin, NestedStackedInline, NestedTabularInline
 
-from . import roles, services
-from .audit import AuditedDeletionsMixin
+from . import roles
+from .errors import ParticipationError
 from .models import (
     FROZEN_ITEM_FIELDS,
     LIVE_STATES,
@@ -37,6 +37,8 @@ from .models import (
     State,
     content_frozen,
 )
+from .services import consultation, lifecycle, moderation
+from .signals import AuditedDeletionsMixin
 from .validators import breaks_a_line
 
 admin.site.site_header = _("Hukoomi e-participation administration")
@@ -573,7 +575,7 @@ class ItemAdmin(FilterGuardMixin, FrozenRefusalMixin, AuditedDeletionsMixin, Bil
         if formset.model is not ItemCorrection:
             return super().save_formset(request, form, formset, change)
         for correction in formset.save(commit=False):
-            services.publish_correction(request.user, form.instance, correction.note_ar, correction.note_en)
+            consultation.publish_correction(request.user, form.instance, correction.note_ar, correction.note_en)
         return None
 
     def save_model(self, request, obj, form, change):
@@ -588,7 +590,7 @@ class ItemAdmin(FilterGuardMixin, FrozenRefusalMixin, AuditedDeletionsMixin, Bil
                 continue
             try:
                 operation(item)
-            except services.ParticipationError as error:
+            except ParticipationError as error:
                 self.message_user(request, f"{item}: {error.message}", messages.ERROR)
             else:
                 done += 1
@@ -600,7 +602,7 @@ class ItemAdmin(FilterGuardMixin, FrozenRefusalMixin, AuditedDeletionsMixin, Bil
         self._each(
             request,
             queryset,
-            services.schedule_item,
+            lambda item: lifecycle.schedule_item(request.user, item),
             lambda n: ngettext("%(count)d item has been scheduled.", "%(count)d items have been scheduled.", n) % {"count": n},
         )
 
@@ -609,7 +611,7 @@ class ItemAdmin(FilterGuardMixin, FrozenRefusalMixin, AuditedDeletionsMixin, Bil
         self._each(
             request,
             queryset,
-            services.close_item_now,
+            lambda item: lifecycle.close_item_now(request.user, item),
             lambda n: ngettext("%(count)d item has been closed.", "%(count)d items have been closed.", n) % {"count": n},
         )
 
@@ -618,7 +620,7 @@ class ItemAdmin(FilterGuardMixin, FrozenRefusalMixin, AuditedDeletionsMixin, Bil
         self._each(
             request,
             queryset,
-            services.publish_results,
+            lambda item: lifecycle.publish_results(request.user, item),
             lambda n: ngettext("Results or outcome published for %(count)d item.", "Results or outcome published for %(count)d items.", n) % {"count": n},
         )
 
@@ -709,7 +711,7 @@ class CommentAdmin(FilterGuardMixin, AuditedDeletionsMixin, admin.ModelAdmin):
         return request.user.has_perm("participation.moderate_comment") and super().has_change_permission(request, obj)
 
     def save_model(self, request, obj, form, change):
-        services.moderate_comment(
+        moderation.moderate_comment(
             request.user, obj, approve=obj.status == Comment.Status.PUBLISHED, reason=obj.moderation_reason
         )
 
@@ -717,7 +719,7 @@ class CommentAdmin(FilterGuardMixin, AuditedDeletionsMixin, admin.ModelAdmin):
     def approve(self, request, queryset):
         count = 0
         for comment in queryset.exclude(status=Comment.Status.PUBLISHED):
-            services.moderate_comment(request.user, comment, approve=True)
+            moderation.moderate_comment(request.user, comment, approve=True)
             count += 1
         self.message_user(
             request,
