@@ -24,9 +24,10 @@ from kombu import pools
 
 from accounts.models import Segment
 from hukoomi_portal.celery import app
-from participation import notifications, outbox, services, tasks
+from participation import notifications, tasks
 from participation.models import Item, Notification, OutboxMessage, Result, State
-from participation.tally import tally
+from participation.services import counting, lifecycle, outbox
+from participation.services.counting import tally
 from tests.factories import SuperUserFactory
 from tests.participation.lifecycle_helpers import close, make_poll, make_referendum, person, vote, vote_referendum
 
@@ -130,7 +131,7 @@ def test_the_change_and_its_message_roll_back_together():
     poll, _q, _opts = make_poll()
     close(poll)
     with pytest.raises(RuntimeError), transaction.atomic():
-        assert services.close_due_items() == [poll.pk]
+        assert lifecycle.close_due_items() == [poll.pk]
         raise RuntimeError("the transaction fails after the close")
     assert Item.objects.get(pk=poll.pk).state == State.OPEN
     assert not OutboxMessage.objects.filter(item=poll).exists()
@@ -150,7 +151,7 @@ def test_close_now_with_the_broker_down_answers_then_the_sweep_tallies_and_mails
         vote(voter, poll, [first])
     client.force_login(SuperUserFactory())
 
-    with broker_down(), caplog.at_level(logging.WARNING, logger="participation.outbox"):
+    with broker_down(), caplog.at_level(logging.WARNING, logger="participation.services.outbox"):
         response = run_action(client, "poll", "close_now", poll, lang)
 
     assert response.status_code == 200
@@ -286,7 +287,7 @@ def published_poll_owing_results():
     close(poll)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(outbox, "nudge", lambda *args: None)  # the broker never took the nudge
-        services.tally_and_publish(poll.pk)
+        counting.tally_and_publish(poll.pk)
     assert pending(poll, outbox.RESULTS)
     return poll, voters
 

@@ -10,8 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import Persona, Segment
-from participation import services
 from participation.models import Consultation, Result, State
+from participation.services import voting
 from participation.tally import SMALL_CELL, NotClosedYet, digest_lines, eligible_count, tally
 from tests.participation.lifecycle_helpers import (
     add_question,
@@ -31,7 +31,7 @@ from tests.participation.lifecycle_helpers import (
 
 pytestmark = pytest.mark.django_db
 
-ABSTAIN = services.ABSTAIN
+ABSTAIN = voting.ABSTAIN
 
 
 def key(question, option):
