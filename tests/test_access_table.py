@@ -37,6 +37,7 @@ from participation.models import (
     Section,
     State,
 )
+from participation.services import consultation as consultation_service
 from participation.services import counting, voting
 
 LANGS = ("ar", "en")
@@ -162,7 +163,7 @@ def build_world():
         voting.cast_referendum_ballot(voter, published, str(published.questions.first().options.first().pk))
         Item.objects.filter(pk=published.pk).update(opens_at=timezone.now() - timedelta(days=3), closes_at=timezone.now() - timedelta(seconds=5))
         counting.tally_and_publish(published.pk)
-        comment = consultation.add_comment(world["users"]["resident"], consultation, f"Comment on {key}", section)
+        comment = consultation_service.add_comment(world["users"]["resident"], consultation, f"Comment on {key}", section)
         world |= {
             f"poll_{key}": poll, f"draft_{key}": draft, f"ref_{key}": referendum, f"done_{key}": published,
             f"cons_{key}": consultation, f"closed_{key}": closed, f"comment_{key}": comment,

@@ -114,7 +114,7 @@ def test_the_decision_the_record_and_the_trail_commit_together(monkeypatch, veri
     def broken_record(*args, **kwargs):
         raise RuntimeError("audit trail unavailable")
 
-    monkeypatch.setattr(verification.audit, "record", broken_record)
+    monkeypatch.setattr(decisions.trail, "record", broken_record)
     with pytest.raises(RuntimeError):
         decisions.approve(pending.pk, verifier)
     pending.refresh_from_db()
@@ -140,7 +140,7 @@ def test_an_email_that_could_not_go_is_sent_by_the_sweep(monkeypatch, django_cap
     def mail_server_down(*args, **kwargs):
         raise OSError("connection refused")
 
-    monkeypatch.setattr(verification, "send_mail", mail_server_down)
+    monkeypatch.setattr(decisions, "send_mail", mail_server_down)
     with django_capture_on_commit_callbacks(execute=True):
         decision = decisions.approve(pending.pk, verifier)
     decision.refresh_from_db()

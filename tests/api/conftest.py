@@ -69,7 +69,7 @@ def world(db):
     upcoming = make_poll(entity=health, slug="upcoming-poll", opens_at=timezone.now() + timedelta(days=2))
     open_consultation = make_consultation(entity=health, slug="open-consultation")
     commenter = UserFactory(segment=Segment.RESIDENT)
-    consultation.add_comment(commenter, open_consultation, "SECRET-PENDING-COMMENT")
+    consultation_service.add_comment(commenter, open_consultation, "SECRET-PENDING-COMMENT")
     draft = make_poll(entity=health, slug=SECRET_DRAFT_ENTITY_ITEM, schedule=False, title_en=SECRET_DRAFT, title_ar=SECRET_DRAFT)
     cache.clear()
     return {

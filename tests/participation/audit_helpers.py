@@ -31,6 +31,7 @@ from participation.models import (
     Section,
     State,
 )
+from participation.services import consultation as consultation_service
 from participation.services import counting, moderation, voting
 from tests.audit_guards import guard_statements
 from tests.factories import StaffUserFactory, SuperUserFactory, UserFactory, VerifiedUserFactory
@@ -257,11 +258,11 @@ def transport_consultation(slug="transport-law", entity=None):
         )
         consultation.entity.members.add(moderator)
     with at(VOTE_DAY):
-        published = consultation.add_comment(amal, consultation, 'Good idea, but "slow"', section=section)
+        published = consultation_service.add_comment(amal, consultation, 'Good idea, but "slow"', section=section)
     with at(VOTE_DAY.replace(minute=31)):
-        hidden = consultation.add_comment(badr, consultation, "=1+1")
+        hidden = consultation_service.add_comment(badr, consultation, "=1+1")
     with at(EARLY_HOURS):
-        pending = consultation.add_comment(carim, consultation, "- point one\n- point two")
+        pending = consultation_service.add_comment(carim, consultation, "- point one\n- point two")
     with at(MODERATED):
         moderation.moderate_comment(moderator, published, approve=True)
         moderation.moderate_comment(moderator, hidden, approve=False, reason="Not about the draft")

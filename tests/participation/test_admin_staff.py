@@ -17,7 +17,7 @@ from django.utils import timezone, translation
 from accounts.models import User
 from participation import roles
 from participation.models import Poll, State
-from participation.services import consultation
+from participation.services import consultation as consultation_service
 from tests.factories import SuperUserFactory
 
 from .conftest import admin_url, as_user, assert_not_shown, assert_shown, management, page, t, url
@@ -333,7 +333,7 @@ def two_ministries(entity, other_entity, citizen):
     theirs_draft = make_poll(entity=other_entity, schedule=False, title_en="Their draft poll", title_ar="استطلاعهم")
     also_ours = make_consultation(entity=entity, title_en="Our other strategy", title_ar="استراتيجيتنا الأخرى")
     for item in (ours, also_ours, theirs):
-        consultation.add_comment(citizen, item, f"About {item.title_en}")
+        consultation_service.add_comment(citizen, item, f"About {item.title_en}")
     return ours, theirs, theirs_draft
 
 

@@ -258,7 +258,7 @@ def test_notifications_go_out_in_batches_of_batch_size(monkeypatch, mailoutbox):
         calls.append(list(user_ids))
         return real_send_batch(item_id, kind, user_ids)
 
-    monkeypatch.setattr(notifications, "send_batch", spy)
+    monkeypatch.setattr(notification_service, "send_batch", spy)
     poll, _q, _opts = make_poll()
     users = people(5, notify_new_items=True)
 
@@ -300,7 +300,7 @@ def test_a_failed_sending_is_not_recorded_so_that_the_retry_sends(monkeypatch, m
         def send_messages(self, messages):
             raise ConnectionRefusedError("SMTP server down")
 
-    monkeypatch.setattr(notifications, "get_connection", lambda: Down())
+    monkeypatch.setattr(notification_service, "get_connection", lambda: Down())
     with pytest.raises(ConnectionRefusedError):
         notification_service.send_batch(poll.pk, notifications.OPENED, [user.pk])
     assert not Notification.objects.filter(item=poll).exists()

@@ -24,9 +24,10 @@ from kombu import pools
 
 from accounts.models import Segment
 from hukoomi_portal.celery import app
-from participation import notifications, tasks
+from participation import tasks
 from participation.models import Item, Notification, OutboxMessage, Result, State
 from participation.services import counting, lifecycle, outbox
+from participation.services import notifications as notification_service
 from participation.services.counting import tally
 from tests.factories import SuperUserFactory
 from tests.participation.lifecycle_helpers import close, make_poll, make_referendum, person, vote, vote_referendum
@@ -307,7 +308,7 @@ def test_a_crash_while_sending_loses_no_mail(published_poll_owing_results, monke
             raise Crash("the SMTP connection died before the server took the mail")
 
     with monkeypatch.context() as patch:
-        patch.setattr(notifications, "get_connection", DeadConnection)
+        patch.setattr(notification_service, "get_connection", DeadConnection)
         with pytest.raises(Crash):
             sweep_by_beat()
     assert mail.outbox == []
@@ -325,7 +326,7 @@ def test_a_crash_after_sending_before_the_claim_commits_sends_again_rather_than_
 ):
     """At least once: the server took the mail, the worker died before its transaction committed."""
     poll, voters = published_poll_owing_results
-    real = notifications.get_connection
+    real = notification_service.get_connection
 
     class DiesAfterSending:
         def __enter__(self):
@@ -340,7 +341,7 @@ def test_a_crash_after_sending_before_the_claim_commits_sends_again_rather_than_
             raise Crash("the worker died after the server took the mail")
 
     with monkeypatch.context() as patch:
-        patch.setattr(notifications, "get_connection", DiesAfterSending)
+        patch.setattr(notification_service, "get_connection", DiesAfterSending)
         with pytest.raises(Crash):
             sweep_by_beat()
     assert not Notification.objects.filter(item=poll).exists()  # the claims rolled back with the crash

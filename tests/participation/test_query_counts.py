@@ -13,6 +13,7 @@ import time_machine
 from django.utils import timezone
 
 from participation.models import PollAnswer, PollBallot
+from participation.services import consultation as consultation_service
 from participation.services import counting, voting
 from tests.factories import VerifiedUserFactory
 
@@ -176,11 +177,11 @@ def test_the_consultation_page(lang, size, viewer, django_assert_max_num_queries
     people = voters(size)
     for section in consultation.sections.all():
         for person in people:
-            consultation.add_comment(person, consultation, f"About {section.number}", section)
-            consultation.react_to_section(person, section, section.number % 2 == 0)
-    consultation.add_comment(people[0], consultation, "On the whole draft")
+            consultation_service.add_comment(person, consultation, f"About {section.number}", section)
+            consultation_service.react_to_section(person, section, section.number % 2 == 0)
+    consultation_service.add_comment(people[0], consultation, "On the whole draft")
     if user:
-        consultation.react_to_section(user, consultation.sections.first(), True)
+        consultation_service.react_to_section(user, consultation.sections.first(), True)
     response = get_within_bound(
         client,
         url(lang, "consultation_detail", slug=consultation.slug),

@@ -16,7 +16,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
 
-from participation import audit, tally, verification
+from participation import audit, verification
 from participation.models import AuditEntry, Result, State
 from participation.services import counting, trail
 from tests.factories import VerifiedUserFactory
@@ -156,7 +156,7 @@ def test_no_result_without_its_audit_entry(monkeypatch):
     referendum, _question, (yes, _no) = make_referendum()
     vote_referendum(VerifiedUserFactory(), referendum, yes)
     close(referendum)
-    monkeypatch.setattr(tally.audit, "record", refuse_tally)
+    monkeypatch.setattr(trail, "record", refuse_tally)
     with pytest.raises(DatabaseError):
         counting.tally(referendum.pk)
     assert not Result.objects.exists()

@@ -10,6 +10,7 @@ from accounts.models import Persona, Segment
 from participation import rules
 from participation.models import Item, State
 from participation.rules import Barrier
+from participation.services import consultation as consultation_service
 from participation.services import voting
 from tests.factories import StaffUserFactory, SuperUserFactory, UserFactory, VerifiedUserFactory
 
@@ -176,7 +177,7 @@ def test_has_taken_part_in_a_poll_and_a_referendum():
     assert not rules.has_taken_part(citizen, poll)
     voting.cast_poll_ballot(citizen, poll, single_choices(poll))
     voting.cast_referendum_ballot(citizen, referendum, referendum.questions.get().options.first().pk)
-    consultation.add_comment(citizen, consultation, "A comment is not a ballot")
+    consultation_service.add_comment(citizen, consultation, "A comment is not a ballot")
     assert rules.has_taken_part(citizen, poll)
     assert rules.has_taken_part(citizen, referendum)
     assert not rules.has_taken_part(citizen, consultation)

@@ -12,9 +12,9 @@ from participation.models import AuditEntry, Comment, SectionReaction, State
 from participation.rules import Barrier
 from participation.services import consultation as consultation_service
 from participation.services import lifecycle, moderation
-from tests.factories import StaffUserFactory, UserFactory
+from tests.factories import UserFactory
 
-from .factories import make_consultation, make_poll
+from .factories import MODERATORS, EntityFactory, make_consultation, make_poll, staff_in
 
 pytestmark = pytest.mark.django_db
 
@@ -168,8 +168,9 @@ def test_reactions_need_the_audience(consultation):
 
 
 @pytest.fixture
-def moderator():
-    return StaffUserFactory()
+def moderator(consultation):
+    """A moderator of the consultation's ministry: moderating asks participation.moderate_comment."""
+    return staff_in(MODERATORS, consultation.entity)
 
 
 def test_approving_publishes_and_records_who_and_when(consultation, citizen, moderator):
@@ -181,6 +182,16 @@ def test_approving_publishes_and_records_who_and_when(consultation, citizen, mod
     assert comment.moderated_at is not None
     entry = AuditEntry.objects.filter(action=AuditEntry.Action.MODERATE).get()
     assert (entry.actor, entry.details["status"]) == (moderator, "published")
+
+
+def test_a_moderator_of_another_ministry_is_refused_and_nothing_is_written(consultation, citizen):
+    comment = consultation_service.add_comment(citizen, consultation, "Not yours")
+    elsewhere = staff_in(MODERATORS, EntityFactory())
+    with pytest.raises(errors.NotPermitted):
+        moderation.moderate_comment(elsewhere, comment, approve=True)
+    comment.refresh_from_db()
+    assert comment.moderated_by is None
+    assert not AuditEntry.objects.filter(action=AuditEntry.Action.MODERATE).exists()
 
 
 def test_hiding_needs_a_reason(consultation, citizen, moderator):

@@ -12,7 +12,8 @@ from django.utils import timezone
 from accounts.models import Persona, Segment
 from participation.models import Consultation, Result, State
 from participation.services import voting
-from participation.tally import SMALL_CELL, NotClosedYet, digest_lines, eligible_count, tally
+from participation.services.counting import tally
+from participation.tally import SMALL_CELL, NotClosedYet, digest_lines, eligible_count
 from tests.participation.lifecycle_helpers import (
     add_question,
     close,
