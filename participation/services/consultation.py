@@ -70,10 +70,10 @@ def publish_correction(staff, item, note_ar, note_en):
     command). Written with its audit entry, naming the staff member, in one transaction. Add-only: the database refuses changing or
     deleting a correction (migration 0012_frozen_content). Before opening, staff correct the item itself.
     """
-    if staff is not None:
-        permissions.require(staff, "participation.correct_item", item)
     if not content_frozen(item):
         raise LifecycleError(_("This item has not opened yet: correct the item itself instead of adding a correction."))
+    if staff is not None:
+        permissions.require(staff, "participation.correct_item", item)
     with transaction.atomic():
         correction = ItemCorrection.objects.create(item=item, note_ar=note_ar, note_en=note_en, created_by=staff)
         trail.record_by(

@@ -56,9 +56,9 @@ def schedule_item(actor, item):
     Asks participation.schedule_item for the actor (None: the system, e.g. the demo seed). The
     state and its audit entry are written in one transaction.
     """
-    _require(actor, "participation.schedule_item", item)
     if item.state != State.DRAFT:
         raise LifecycleError(_("Only drafts can be scheduled."))
+    _require(actor, "participation.schedule_item", item)
     problems = readiness_problems(item)
     if problems:
         raise LifecycleError(" ".join(str(p) for p in problems))
@@ -72,7 +72,11 @@ def schedule_item(actor, item):
 
 
 def _require(actor, permission, item):
-    """Staff must hold the permission; the system (None) acts on its own authority."""
+    """Staff must hold the permission; the system (None) acts on its own authority.
+
+    Asked after the state checks, so that a refusal by state is the same LifecycleError whoever acts;
+    the permission's own state checks (permissions.py) then agree with them.
+    """
     if actor is not None:
         permissions.require(actor, permission, item)
 
@@ -115,11 +119,11 @@ def close_item(item_id, now=None, actor=None, nudge=True):
 
 def close_item_now(actor, item):
     """Admin's "close now": asks participation.close_item, which refuses items that have not opened or have closed."""
-    _require(actor, "participation.close_item", item)
     if item.current_state() == State.SCHEDULED:
         raise LifecycleError(_("This item has not opened yet, so it cannot be closed."))
     if item.state not in (State.SCHEDULED, State.OPEN):
         raise LifecycleError(_("This item is not open."))
+    _require(actor, "participation.close_item", item)
     if not close_item(item.pk, actor=actor):
         raise LifecycleError(_("This item has not opened yet, so it cannot be closed."))
     return True
@@ -133,12 +137,12 @@ def publish_results(actor, item, now=None):
     the item. The state, its audit entry naming the actor and the owed "results" mailing
     (outbox.py) commit together or not at all.
     """
-    _require(actor, "participation.publish_item", item)
     now = now or timezone.now()
     if not item.has_closed(now):
         raise LifecycleError(_("Results can be published only after the item has closed."))
     if item.state == State.PUBLISHED:
         raise LifecycleError(_("The results are already published."))
+    _require(actor, "participation.publish_item", item)
     extra = {}
     if item.kind == Kind.CONSULTATION:
         fields = ("outcome_heard_ar", "outcome_heard_en", "outcome_changed_ar", "outcome_changed_en")

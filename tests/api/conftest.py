@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts.models import Segment
 from participation.models import Item, State
+from participation.services import consultation as consultation_service
 from participation.services import lifecycle, voting
 from tests.factories import UserFactory, VerifiedUserFactory
 from tests.participation.audit_helpers import (

@@ -43,7 +43,7 @@ def trail_fails(monkeypatch):
                 raise TrailDown(action)
             return real(action, **kwargs)
 
-        monkeypatch.setattr(audit, "record", record)
+        monkeypatch.setattr(trail, "record", record)
 
     return fail
 

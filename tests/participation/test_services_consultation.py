@@ -206,10 +206,10 @@ def test_hiding_needs_a_reason(consultation, citizen, moderator):
     assert comment.moderation_reason == "Personal data of a third person"
 
 
-def test_a_published_comment_can_be_hidden_afterwards(citizen, moderator):
+def test_a_published_comment_can_be_hidden_afterwards(citizen):
     consultation = make_consultation(moderate_before_publishing=False)
     comment = consultation_service.add_comment(citizen, consultation, "Shown at once")
-    moderation.moderate_comment(moderator, comment, approve=False, reason="Off topic")
+    moderation.moderate_comment(staff_in(MODERATORS, consultation.entity), comment, approve=False, reason="Off topic")
     comment.refresh_from_db()
     assert comment.status == Comment.Status.HIDDEN
 

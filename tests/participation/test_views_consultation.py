@@ -14,10 +14,10 @@ from participation.models import Comment, Item, SectionReaction
 from participation.rules import Barrier
 from participation.services import consultation as consultation_service
 from participation.services import lifecycle, moderation
-from tests.factories import StaffUserFactory, UserFactory, VerifiedUserFactory
+from tests.factories import UserFactory, VerifiedUserFactory
 
 from .conftest import assert_not_shown, assert_page_language, assert_shown, page, t, tn, url
-from .factories import SectionFactory, make_consultation
+from .factories import MODERATORS, SectionFactory, make_consultation, staff_in
 
 pytestmark = pytest.mark.django_db
 
@@ -160,7 +160,7 @@ def test_a_comment_waits_for_moderation_then_appears(client, lang, consultation,
     assert "Please extend the timetable." not in page(
         client.get(url(lang, "consultation_detail", slug=consultation.slug))
     )
-    moderation.moderate_comment(StaffUserFactory(), written, approve=True)
+    moderation.moderate_comment(staff_in(MODERATORS, written.item.entity), written, approve=True)
     client.logout()
     assert "Please extend the timetable." in page(detail(client, lang, consultation))
 
@@ -181,7 +181,7 @@ def test_a_comment_on_a_section_is_published_at_once_when_moderation_comes_after
 def test_hidden_comments_are_not_shown(client, lang, citizen):
     consultation = make_consultation(moderate_before_publishing=False)
     written = consultation_service.add_comment(citizen, consultation, "Rude words here")
-    moderation.moderate_comment(StaffUserFactory(), written, approve=False, reason="Insulting")
+    moderation.moderate_comment(staff_in(MODERATORS, written.item.entity), written, approve=False, reason="Insulting")
     assert "Rude words here" not in page(detail(client, lang, consultation))
 
 
