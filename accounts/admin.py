@@ -85,7 +85,7 @@ class UserAdmin(FilterGuardMixin, AuditedDeletionsMixin, DjangoUserAdmin):
 
     @admin.action(description=_("Mark identity as verified (checked by staff)"), permissions=["change"])
     def verify_identity(self, request, queryset):
-        """Each approval goes through verification.approve: record, decision, audit entry and e-mail together."""
+        """Each approval goes through services/verification.approve: record, decision, audit entry and e-mail together."""
         done = 0
         for pk in queryset.exclude(identity_number="").exclude(verification=User.Verification.VERIFIED).values_list("pk", flat=True):
             try:

@@ -3,8 +3,11 @@
 A poll is counted in the database (one GROUP BY), and its ballots digest,
 which auditors recompute from the exported ballots (docs/exports.md), follows
 from the same groups. A referendum is counted from its opened ballot box
-(ballot_box.open_box), which also hashes the digest of exactly the rows it
-writes. digest_lines() reads the lines back from the tables, for checks.
+(services/counting.open_box), which also hashes the digest of exactly the rows
+it writes. digest_lines() reads the lines back from the tables, for checks.
+
+Everything here reads; the writes (the close, the Result, the opened box) are
+services/counting.py's. docs/results.md follows a result from the close to the auditor.
 """
 
 import hashlib
