@@ -24,7 +24,8 @@ def _clean_comment(body):
         raise InvalidComment(_("Write your comment before sending it."))
     if len(body) > COMMENT_MAX:
         raise InvalidComment(
-            _("Comments can be at most %(max)d characters; yours has %(count)d.") % {"max": COMMENT_MAX, "count": len(body)}
+            _("Comments can be at most %(max)d characters; yours has %(count)d.")
+            % {"max": COMMENT_MAX, "count": len(body)}
         )
     if HTML_RE.search(body):
         raise InvalidComment(_("Comments cannot contain HTML. Write plain text, without < and > around words."))
@@ -59,8 +60,6 @@ def react_to_section(user, section, agrees):
         section=section, user=user, defaults={"agrees": bool(agrees)}
     )
     return reaction
-
-
 
 
 def publish_correction(staff, item, note_ar, note_en):

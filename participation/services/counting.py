@@ -77,8 +77,14 @@ def _copy_in(item, lines, option_ids):
     """Write the ballots with one COPY, in the order of their lines: (random key, item, option, receipt) per row."""
     table = ReferendumBallot._meta.db_table
     item_id = str(item.pk).encode("ascii")
-    options = {position: b"\\N" if option_id is None else str(option_id).encode("ascii") for position, option_id in option_ids.items()}
-    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} (id, item_id, option_id, receipt) FROM STDIN") as copy:
+    options = {
+        position: b"\\N" if option_id is None else str(option_id).encode("ascii")
+        for position, option_id in option_ids.items()
+    }
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {table} (id, item_id, option_id, receipt) FROM STDIN") as copy,
+    ):
         for start in range(0, len(lines), WRITE_BATCH):
             batch = lines[start : start + WRITE_BATCH]
             keys = _random_uuids(len(batch))

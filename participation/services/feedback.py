@@ -25,9 +25,13 @@ def record_answer(session, raw_path, is_easy, now=None, client=None):
         raise feedback.FeedbackRefused(_("You have already answered for this page. Thank you."), status=409)
     recent = [t for t in state["log"] if now - t < feedback.THROTTLE_WINDOW_SECONDS]
     if len(recent) >= feedback.THROTTLE_MAX_ANSWERS:
-        raise feedback.FeedbackRefused(_("Too many answers in a short time. Please try again in a few minutes."), status=429)
+        raise feedback.FeedbackRefused(
+            _("Too many answers in a short time. Please try again in a few minutes."), status=429
+        )
     if client is not None and feedback.count_for_client(client, now) > feedback.CLIENT_MAX_ANSWERS:
-        raise feedback.FeedbackRefused(_("Too many answers in a short time. Please try again in a few minutes."), status=429)
+        raise feedback.FeedbackRefused(
+            _("Too many answers in a short time. Please try again in a few minutes."), status=429
+        )
     answer = PageFeedback.objects.create(path=path, language=language, is_easy=is_easy)
     state["log"] = [*recent, now]
     state["pages"][key] = {"state": "thanks" if is_easy else "reason", "id": answer.pk, "at": now}

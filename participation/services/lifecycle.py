@@ -177,7 +177,9 @@ def open_due_items(now=None):
     """
     now = now or timezone.now()
     opened = []
-    for pk in Item.objects.filter(state=State.SCHEDULED, opens_at__lte=now, closes_at__gt=now).values_list("pk", flat=True):
+    for pk in Item.objects.filter(state=State.SCHEDULED, opens_at__lte=now, closes_at__gt=now).values_list(
+        "pk", flat=True
+    ):
         with transaction.atomic():  # each item's state with its audit entry and its owed mailing
             if Item.objects.filter(pk=pk, state=State.SCHEDULED).update(state=State.OPEN):
                 _audit_state(None, Item.objects.get(pk=pk), State.SCHEDULED, State.OPEN)

@@ -55,7 +55,11 @@ def record(item_id, kind):
 # Tasks are queued by name (participation/tasks.py registers them), so the services never import the
 # tasks that call them. CELERY_TASK_ROUTES in settings routes by these names: tallies to "tally",
 # mailings to "email".
-TASK_NAMES = {TALLY: "participation.tally_item", OPENED: "participation.notify_item_opened", RESULTS: "participation.notify_results"}
+TASK_NAMES = {
+    TALLY: "participation.tally_item",
+    OPENED: "participation.notify_item_opened",
+    RESULTS: "participation.notify_results",
+}
 
 
 def queue(name, *args):
@@ -74,7 +78,9 @@ def send_now(kind, item_id):
     try:
         queue(TASK_NAMES[kind], item_id)
     except BROKER_ERRORS:
-        logger.warning("broker unavailable: %s for item %s stays in the outbox for the sweep", kind, item_id, exc_info=True)
+        logger.warning(
+            "broker unavailable: %s for item %s stays in the outbox for the sweep", kind, item_id, exc_info=True
+        )
         return False
     return True
 
@@ -105,7 +111,10 @@ def adopt_untallied(now=None):
     )
     untallied = untallied.exclude(Exists(OutboxMessage.objects.filter(item=OuterRef("pk"), kind=TALLY)))
     created = OutboxMessage.objects.bulk_create(
-        [OutboxMessage(item_id=pk, kind=TALLY, created_at=now or timezone.now()) for pk in untallied.values_list("pk", flat=True)],
+        [
+            OutboxMessage(item_id=pk, kind=TALLY, created_at=now or timezone.now())
+            for pk in untallied.values_list("pk", flat=True)
+        ],
         ignore_conflicts=True,
     )
     return len(created)

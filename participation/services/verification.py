@@ -60,9 +60,14 @@ def _decide(person_pk, verifier, outcome, reason, request):
         else:
             person.mark_rejected(reason)
             action = AuditEntry.Action.CHANGE
-            details = {"verification": {"from": User.Verification.UNVERIFIED.value, "to": person.verification}, "reason": reason}
+            details = {
+                "verification": {"from": User.Verification.UNVERIFIED.value, "to": person.verification},
+                "reason": reason,
+            }
         person.save(update_fields=VERIFICATION_FIELDS)
-        decision = VerificationDecision.objects.create(person=person, outcome=outcome, reason=reason, decided_by=verifier)
+        decision = VerificationDecision.objects.create(
+            person=person, outcome=outcome, reason=reason, decided_by=verifier
+        )
         trail.record(action, actor=verifier, obj=person, request=request, details={**details, "decision": decision.pk})
         transaction.on_commit(lambda: send_decision_email(decision.pk))
     return decision
@@ -97,7 +102,11 @@ def send_decision_email(decision_pk):
 
 def send_pending_decision_emails():
     """Send every decision e-mail that has not gone yet (beat and close_due); returns how many were sent."""
-    pending = VerificationDecision.objects.filter(notified_at__isnull=True).order_by("decided_at").values_list("pk", flat=True)
+    pending = (
+        VerificationDecision.objects.filter(notified_at__isnull=True)
+        .order_by("decided_at")
+        .values_list("pk", flat=True)
+    )
     return sum(1 for pk in list(pending) if send_decision_email(pk))
 
 
@@ -169,22 +178,34 @@ def resolve_claim(claim_pk, resolution, staff, request=None):
         if resolution == IdentityClaim.Resolution.GIVEN_TO_CLAIMANT:
             accounts = {
                 u.pk: u
-                for u in User.objects.select_for_update().filter(pk__in=[claim.claimant_id, claim.holder_id]).order_by("pk")
+                for u in User.objects.select_for_update()
+                .filter(pk__in=[claim.claimant_id, claim.holder_id])
+                .order_by("pk")
             }
             holder, claimant = accounts.get(claim.holder_id), accounts[claim.claimant_id]
             if holder is not None and holder.identity_number == claim.identity_number:
                 holder.identity_number = ""
                 holder.reset_verification()
                 holder.save(update_fields=["identity_number", *VERIFICATION_FIELDS])
-                trail.record(AuditEntry.Action.CHANGE, actor=staff, obj=holder, request=request,
-                             details={"identity_claim": claim.pk, "identity_number": "removed"})
+                trail.record(
+                    AuditEntry.Action.CHANGE,
+                    actor=staff,
+                    obj=holder,
+                    request=request,
+                    details={"identity_claim": claim.pk, "identity_number": "removed"},
+                )
             if User.objects.filter(identity_number=claim.identity_number).exclude(pk=claimant.pk).exists():
                 raise NumberHeldElsewhere
             claimant.identity_number = claim.identity_number
             claimant.reset_verification()
             claimant.save(update_fields=["identity_number", *VERIFICATION_FIELDS])
-            trail.record(AuditEntry.Action.CHANGE, actor=staff, obj=claimant, request=request,
-                         details={"identity_claim": claim.pk, "identity_number": "given"})
+            trail.record(
+                AuditEntry.Action.CHANGE,
+                actor=staff,
+                obj=claimant,
+                request=request,
+                details={"identity_claim": claim.pk, "identity_number": "given"},
+            )
         elif resolution != IdentityClaim.Resolution.KEPT_BY_HOLDER:
             raise ValueError(f"not a resolution: {resolution!r}")
         claim.resolution = resolution

@@ -17,6 +17,7 @@ from . import counting
 
 ABSTAIN = "abstain"
 
+
 def _lock_open_item(item):
     """Re-read the item inside the ballot's transaction and refuse unless it is open now.
 
@@ -33,10 +34,12 @@ def _lock_open_item(item):
         raise Refused(barrier)
     return fresh
 
+
 def _check_voter(user, item):
     barrier = participation_barrier(user, item, taken_part=False)
     if barrier:
         raise Refused(barrier)
+
 
 def validate_poll_choices(item, choices):
     """Turn raw form data {question_id: [option ids or "abstain"]} into [(question, option or None)].
@@ -91,6 +94,7 @@ def validate_poll_choices(item, choices):
         answers.extend((question, options[value]) for value in picked)
     return answers
 
+
 def cast_poll_ballot(user, item, choices):
     """Record one person's whole poll ballot, or nothing.
 
@@ -122,6 +126,7 @@ def cast_poll_ballot(user, item, choices):
         raise AlreadyVoted() from None
     return ballot
 
+
 def cast_referendum_ballot(user, item, choice):
     """Record a secret referendum ballot and return its receipt code.
 
@@ -144,6 +149,7 @@ def cast_referendum_ballot(user, item, choice):
         raise AlreadyVoted() from None
     return receipt
 
+
 def check_referendum_choice(user, item, choice):
     """Refuse what cast_referendum_ballot would refuse, and return the chosen option's id (None: blank vote).
 
@@ -163,6 +169,7 @@ def check_referendum_choice(user, item, choice):
         return None
     return _option_id(question, choice)
 
+
 def _option_id(question, choice):
     """The id of one of the question's options, from what the form sent; InvalidBallot for anything else.
 
@@ -172,4 +179,3 @@ def _option_id(question, choice):
     if choice not in option_ids:
         raise InvalidBallot(_("Choose one of the answers shown."))
     return option_ids[choice]
-
