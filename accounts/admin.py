@@ -89,7 +89,7 @@ class UserAdmin(FilterGuardMixin, AuditedDeletionsMixin, DjangoUserAdmin):
         done = 0
         for pk in queryset.exclude(identity_number="").exclude(verification=User.Verification.VERIFIED).values_list("pk", flat=True):
             try:
-                decisions.approve(pk, request.user, request=request)
+                decisions.approve(request.user, pk, request=request)
             except verification.NotAwaitingVerification:
                 continue
             done += 1
@@ -197,7 +197,7 @@ class IdentityClaimAdmin(admin.ModelAdmin):
         done, skipped = 0, 0
         for claim in queryset.filter(resolution=IdentityClaim.Resolution.OPEN).order_by("created_at"):
             try:
-                decisions.resolve_claim(claim.pk, resolution, request.user, request=request)
+                decisions.resolve_claim(request.user, claim.pk, resolution, request=request)
             except (claims.ClaimAlreadyResolved, claims.NumberHeldElsewhere):
                 skipped += 1
             else:
@@ -300,9 +300,9 @@ class PendingVerificationAdmin(FilterGuardMixin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         try:
             if form.cleaned_data["decision"] == VerificationDecisionForm.APPROVE:
-                decisions.approve(obj.pk, request.user, request=request)
+                decisions.approve(request.user, obj.pk, request=request)
             else:
-                decisions.reject(obj.pk, request.user, form.cleaned_data["reason"], request=request)
+                decisions.reject(request.user, obj.pk, form.cleaned_data["reason"], request=request)
         except verification.NotAwaitingVerification:
             request.verification_stale = True
         else:
@@ -329,7 +329,7 @@ class PendingVerificationAdmin(FilterGuardMixin, admin.ModelAdmin):
         done = 0
         for pk in queryset.values_list("pk", flat=True):
             try:
-                decisions.approve(pk, request.user, request=request)
+                decisions.approve(request.user, pk, request=request)
             except verification.NotAwaitingVerification:
                 continue
             done += 1

@@ -3,7 +3,9 @@
 Each changes a person's record together with its audit entry, naming who acted, in one transaction;
 a person's row is locked where two people may decide at once. What they share with the pages (the
 refusals, the e-mails' wording, where a person stands) stays in accounts/verification.py,
-accounts/claims.py and accounts/national_identity.py, which write nothing.
+accounts/claims.py and accounts/national_identity.py, which write nothing. Staff writes take the actor first (the verifier,
+the member of staff); who may decide is the admin's to ask today (the Verifiers' queue), and
+permissions.py's "accounts.decide_verification" once it exists.
 
 Why here and not in accounts: the issue makes the services the one place that writes what matters,
 and identity decisions gate who may vote; the accounts pages and admin call these.
@@ -30,12 +32,12 @@ logger = logging.getLogger(__name__)
 # -- staff decisions (the Verifiers' queue) -------------------------------------
 
 
-def approve(person_pk, verifier, request=None):
+def approve(verifier, person_pk, request=None):
     """Verify the person's identity (checked by staff). See `_decide` for what is locked and written."""
     return _decide(person_pk, verifier, VerificationDecision.Outcome.APPROVED, "", request)
 
 
-def reject(person_pk, verifier, reason, request=None):
+def reject(verifier, person_pk, reason, request=None):
     """Turn the person's identity number down, with a reason shown to them. See `_decide`."""
     reason = " ".join((reason or "").split())
     if not reason:
@@ -164,7 +166,7 @@ def give_identity_number(user, number):
     return claim
 
 
-def resolve_claim(claim_pk, resolution, staff, request=None):
+def resolve_claim(staff, claim_pk, resolution, request=None):
     """Close a case: GIVEN_TO_CLAIMANT moves the number (the holder loses it and its verification; the
     claimant gets it, unverified, to be checked like any other), KEPT_BY_HOLDER changes no account.
 

@@ -186,14 +186,14 @@ def test_a_resolved_case_is_not_resolved_again(superuser_client, lang, claim):
     assert claim.holder.identity_number == NUMBER
     assert "1" in response.content.decode()
     with pytest.raises(claims.ClaimAlreadyResolved):
-        decisions.resolve_claim(claim.pk, IdentityClaim.Resolution.GIVEN_TO_CLAIMANT, None)
+        decisions.resolve_claim(None, claim.pk, IdentityClaim.Resolution.GIVEN_TO_CLAIMANT)
 
 
 def test_a_number_now_held_by_a_third_account_is_not_given(superuser, claim):
     claim.holder.delete()
     VerifiedUserFactory(identity_number=NUMBER)
     with pytest.raises(claims.NumberHeldElsewhere):
-        decisions.resolve_claim(claim.pk, IdentityClaim.Resolution.GIVEN_TO_CLAIMANT, superuser)
+        decisions.resolve_claim(superuser, claim.pk, IdentityClaim.Resolution.GIVEN_TO_CLAIMANT)
     claim.refresh_from_db()
     assert claim.is_open
 

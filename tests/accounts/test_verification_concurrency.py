@@ -20,8 +20,8 @@ def test_an_approval_and_a_rejection_at_once_leave_exactly_one_decision(postgres
     person = UserFactory()
     first, second = StaffUserFactory(), StaffUserFactory()
     outcomes = race(
-        lambda: decisions.approve(person.pk, first),
-        lambda: decisions.reject(person.pk, second, "the digits do not match"),
+        lambda: decisions.approve(first, person.pk),
+        lambda: decisions.reject(second, person.pk, "the digits do not match"),
     )
     refused = [o for o in outcomes if isinstance(o, verification.NotAwaitingVerification)]
     decided = [o for o in outcomes if isinstance(o, VerificationDecision)]
