@@ -3,9 +3,10 @@
 Each changes a person's record together with its audit entry, naming who acted, in one transaction;
 a person's row is locked where two people may decide at once. What they share with the pages (the
 refusals, the e-mails' wording, where a person stands) stays in accounts/verification.py,
-accounts/claims.py and accounts/national_identity.py, which write nothing. Staff writes take the actor first (the verifier,
-the member of staff); who may decide is the admin's to ask today (the Verifiers' queue), and
-permissions.py's "accounts.decide_verification" once it exists.
+accounts/claims.py and accounts/national_identity.py, which write nothing.
+
+Staff writes take the actor first (the verifier, the member of staff). Who may decide is asked by
+the accounts admin (the Verifiers' queue) before calling these.
 
 Why here and not in accounts: the issue makes the services the one place that writes what matters,
 and identity decisions gate who may vote; the accounts pages and admin call these.

@@ -339,7 +339,7 @@ def test_two_copies_of_a_batch_at_once_send_each_e_mail_once(monkeypatch, mailou
     users = people(3, notify_new_items=True)
     ids = [u.pk for u in users]
     barrier = threading.Barrier(2, timeout=20)
-    real_atomic = notifications.transaction.atomic
+    real_atomic = notification_service.transaction.atomic
 
     waited = threading.local()
 
@@ -353,7 +353,7 @@ def test_two_copies_of_a_batch_at_once_send_each_e_mail_once(monkeypatch, mailou
                 barrier.wait()
             return real_atomic(*args, **kwargs)
 
-    monkeypatch.setattr(notifications, "transaction", SyncedTransaction)
+    monkeypatch.setattr(notification_service, "transaction", SyncedTransaction)
     sent, errors = [], []
 
     def copy():
