@@ -10,8 +10,10 @@ from django.shortcuts import redirect
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from participation.services.verification import apply_claims
+
 from .models import Segment
-from .national_identity import InvalidIdentityClaims, apply_claims, claims_from_token, token_data
+from .national_identity import InvalidIdentityClaims, claims_from_token, token_data
 
 logger = logging.getLogger(__name__)
 

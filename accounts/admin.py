@@ -3,21 +3,20 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserCreationForm as DjangoUserCreationForm
-from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from participation import audit, permissions
+from participation import permissions
 from participation.admin import FilterGuardMixin, allowed_and_refused, report_skipped
-from participation.audit import AuditedDeletionsMixin
-from participation.models import AuditEntry
+from participation.services import verification as decisions
+from participation.signals import AuditedDeletionsMixin
 from participation.validators import validate_single_line
 
 from . import claims, verification
-from .models import VERIFICATION_FIELDS, IdentityClaim, PendingVerification, User, VerificationDecision
+from .models import IdentityClaim, PendingVerification, User, VerificationDecision
 
 # The national digital identity is configured in settings (no SocialApp rows), tokens are not stored, and a
 # linked account's stored claims hold the person's Qatar ID number: none of allauth's social models belong
@@ -91,7 +90,7 @@ class UserAdmin(FilterGuardMixin, AuditedDeletionsMixin, DjangoUserAdmin):
 
     @admin.action(description=_("Mark identity as verified (checked by staff)"), permissions=["change"])
     def verify_identity(self, request, queryset):
-        """Each approval goes through verification.approve: record, decision, audit entry and e-mail together.
+        """Each approval goes through services/verification.approve: record, decision, audit entry and e-mail together.
 
         Only the people decide_verification allows (participation/permissions.py): never the staff member's own."""
         waiting = queryset.exclude(identity_number="").exclude(verification=User.Verification.VERIFIED)
@@ -100,7 +99,7 @@ class UserAdmin(FilterGuardMixin, AuditedDeletionsMixin, DjangoUserAdmin):
         done = 0
         for pk in (person.pk for person in allowed):
             try:
-                verification.approve(pk, request.user, request=request)
+                decisions.approve(request.user, pk, request=request)
             except verification.NotAwaitingVerification:
                 continue
             done += 1
@@ -127,10 +126,7 @@ class UserAdmin(FilterGuardMixin, AuditedDeletionsMixin, DjangoUserAdmin):
         """Each reset and its audit entry, naming the staff member, commit together (one person at a time)."""
         count = 0
         for user in queryset.exclude(verification=User.Verification.UNVERIFIED):
-            with transaction.atomic():
-                _record_reset(request, user, "reset by staff")
-                user.reset_verification()
-                user.save(update_fields=VERIFICATION_FIELDS)
+            decisions.reset_verification(request.user, user, "reset by staff", request=request)
             count += 1
         self.message_user(
             request,
@@ -143,24 +139,14 @@ class UserAdmin(FilterGuardMixin, AuditedDeletionsMixin, DjangoUserAdmin):
         if change and {"segment", "identity_number"} & set(form.changed_data):
             if obj.verification != User.Verification.UNVERIFIED:
                 # The admin's change view runs in one transaction: the reset and its entry commit together.
-                _record_reset(request, obj, "segment or identity number changed by staff")
-            obj.reset_verification()
+                decisions.reset_verification(
+                    request.user, obj, "segment or identity number changed by staff", request=request, save=False
+                )
+            else:
+                obj.reset_verification()
         super().save_model(request, obj, form, change)
 
 
-def _record_reset(request, user, reason):
-    """A verification reset is a change of the person's record (the trail's "verify" means verified)."""
-    audit.record(
-        AuditEntry.Action.CHANGE,
-        actor=request.user,
-        obj=user,
-        request=request,
-        details={
-            "verification": {"from": user.verification, "to": User.Verification.UNVERIFIED},
-            "method": user.verification_method,
-            "reason": reason,
-        },
-    )
 @admin.register(IdentityClaim)
 class IdentityClaimAdmin(admin.ModelAdmin):
     """Cases "identity number claimed by two accounts": both accounts with their dates, and two ways to resolve.
@@ -221,7 +207,7 @@ class IdentityClaimAdmin(admin.ModelAdmin):
         done, skipped = 0, 0
         for claim in queryset.filter(resolution=IdentityClaim.Resolution.OPEN).order_by("created_at"):
             try:
-                claims.resolve_claim(claim.pk, resolution, request.user, request=request)
+                decisions.resolve_claim(request.user, claim.pk, resolution, request=request)
             except (claims.ClaimAlreadyResolved, claims.NumberHeldElsewhere):
                 skipped += 1
             else:
@@ -328,9 +314,9 @@ class PendingVerificationAdmin(FilterGuardMixin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         try:
             if form.cleaned_data["decision"] == VerificationDecisionForm.APPROVE:
-                verification.approve(obj.pk, request.user, request=request)
+                decisions.approve(request.user, obj.pk, request=request)
             else:
-                verification.reject(obj.pk, request.user, form.cleaned_data["reason"], request=request)
+                decisions.reject(request.user, obj.pk, form.cleaned_data["reason"], request=request)
         except verification.NotAwaitingVerification:
             request.verification_stale = True
         else:
@@ -359,7 +345,7 @@ class PendingVerificationAdmin(FilterGuardMixin, admin.ModelAdmin):
         done = 0
         for pk in (person.pk for person in allowed):
             try:
-                verification.approve(pk, request.user, request=request)
+                decisions.approve(request.user, pk, request=request)
             except verification.NotAwaitingVerification:
                 continue
             done += 1

@@ -5,9 +5,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from participation.services.verification import give_identity_number
 from participation.validators import validate_single_line
 
-from .claims import give_identity_number
 from .models import Persona, Segment, User, persona_error, personas_allowed, validate_identity_number
 
 # People type Qatar IDs on Arabic keyboards too: ٢٨٤٦٣٤٠٠٠٠١ is 28463400001.

@@ -248,6 +248,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @property
     def verification_status(self):
+        # accounts.verification imports this module's models: a module-level import would be a cycle.
         from .verification import status_for
 
         return status_for(self)

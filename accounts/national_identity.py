@@ -8,20 +8,16 @@ once: a Qatari national is a citizen, anyone else a resident, and the Qatar ID n
 What the token says never silently replaces what a profile already holds. A profile with another
 number or another segment is left as it is, unverified by this sign-in, and the person is told what
 differs (`Contradiction`). A number that another account holds is not given twice and not revealed:
-as at sign-up, it becomes a case for staff (accounts/claims.py).
+as at sign-up, it becomes a case for staff (accounts/claims.py). What a sign-in writes (apply_claims)
+is participation/services/verification.py's.
 """
 
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
 
-from participation import audit
-from participation.models import AuditEntry
-
-from .claims import give_identity_number
-from .models import VERIFICATION_FIELDS, Segment, User, validate_identity_number
+from .models import Segment, validate_identity_number
 
 QATARI_NATIONALITY = {"QAT", "QA", "634"}
 
@@ -82,37 +78,3 @@ class Outcome:
     verified: bool = False
     case_opened: bool = False
     contradictions: tuple = ()
-
-
-def apply_claims(user_pk, claims, request=None):
-    """Fill what the profile lacks from the token and verify the person, unless the profile disagrees.
-
-    Locks the person's row. Disagreement (another number, another segment): nothing is written and
-    the Outcome lists what differs. A number held by another account: the case for staff is opened
-    (give_identity_number) and the person stays unverified. Otherwise the person is verified by the
-    national digital identity, with the entry on the audit trail, in the same transaction.
-    """
-    with transaction.atomic():
-        user = User.objects.select_for_update().get(pk=user_pk)
-        found = contradictions(user, claims)
-        if found:
-            return Outcome(contradictions=tuple(found))
-        if not user.full_name and claims.full_name:
-            user.full_name = claims.full_name
-        if not user.segment:
-            user.segment = claims.segment
-        if user.identity_number != claims.number and give_identity_number(user, claims.number) is not None:
-            return Outcome(case_opened=True)
-        user.save(update_fields=["full_name", "segment"])
-        if user.is_verified:
-            return Outcome(verified=True)
-        user.mark_verified(User.VerificationMethod.NATIONAL_SSO)
-        user.save(update_fields=VERIFICATION_FIELDS)
-        audit.record(
-            AuditEntry.Action.VERIFY,
-            actor=user,
-            obj=user,
-            request=request,
-            details={"method": User.VerificationMethod.NATIONAL_SSO.value},
-        )
-    return Outcome(verified=True)

@@ -14,6 +14,7 @@ from drf_spectacular.renderers import OpenApiJsonRenderer, OpenApiYamlRenderer
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
+from .routes import v1_patterns
 from .views import PublicReadView
 
 COMMITTED = Path(__file__).resolve().parent.parent / "docs" / "api" / "openapi-v1.yaml"
@@ -21,8 +22,6 @@ COMMITTED = Path(__file__).resolve().parent.parent / "docs" / "api" / "openapi-v
 
 @functools.cache
 def openapi_schema():
-    from .urls import v1_patterns
-
     with translation.override("en"):
         generator = SchemaGenerator(patterns=v1_patterns, title="Hukoomi e-participation API", version="1")
         return generator.get_schema(request=None, public=True)

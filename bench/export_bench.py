@@ -51,7 +51,7 @@ def seed(rows):
     """A closed referendum whose box is already open: N plaintext ballots written with COPY, and its Result."""
     from bench.tally_bench import choice, make_item
     from participation.models import Kind, ReferendumBallot, new_receipt_code
-    from participation.tally import tally
+    from participation.services.counting import tally
 
     item, _question, options = make_item(Kind.REFERENDUM, "bench-referendum")
     started = time.perf_counter()

@@ -208,11 +208,11 @@ def referendum_floor(item):
 
 
 def timed_tally(item, profile_dir=None, label=""):
-    from participation import ballot_box
-    from participation.tally import tally
+    from participation.services import counting
+    from participation.services.counting import tally
 
     phases = {}
-    original = ballot_box.open_box
+    original = counting.open_box
 
     def open_box(*args, **kwargs):
         started = time.perf_counter()
@@ -221,7 +221,7 @@ def timed_tally(item, profile_dir=None, label=""):
         finally:
             phases["open_box"] = time.perf_counter() - started
 
-    ballot_box.open_box = open_box
+    counting.open_box = open_box
     # The commit checks the deferred foreign keys of every row the box wrote: part of opening the box.
     original_commit = connection._commit
 
@@ -244,7 +244,7 @@ def timed_tally(item, profile_dir=None, label=""):
         result = tally(item.pk)
     finally:
         elapsed = time.perf_counter() - started
-        ballot_box.open_box = original
+        counting.open_box = original
         connection._commit = original_commit
         if profiler:
             profiler.stop()

@@ -90,8 +90,8 @@ def seed_portal(settings, cookies_file):
     from django.utils import timezone
 
     from accounts.models import Segment, User
-    from participation import services
     from participation.models import Entity, Item, Kind, Option, Question
+    from participation.services import lifecycle
 
     started = time.perf_counter()
     now = timezone.now()
@@ -125,11 +125,11 @@ def seed_portal(settings, cookies_file):
     poll = item(POLL_SLUG, Kind.POLL, "تشغيل المترو ليلاً في عطلة نهاية الأسبوع", "Night metro at weekends", 30,
                 live_results=True)
     questions(poll, 3, 4)
-    services.schedule_item(poll)
+    lifecycle.schedule_item(None, poll)
     for n in range(settings.open_items):
         other = item(f"open-poll-{n}", Kind.POLL, f"استطلاع رقم {n}", f"Poll number {n}", 5 + n)
         questions(other, 2, 3)
-        services.schedule_item(other)
+        lifecycle.schedule_item(None, other)
     referendum = item("healthy-schools-law", Kind.REFERENDUM, "استفتاء على قانون المدارس الصحية",
                       "Referendum on the healthy schools law", 9, requires_verified_identity=True)
     question = Question.objects.create(item=referendum, text_ar="هل توافق؟", text_en="Do you agree?", allow_abstain=True)
@@ -137,7 +137,7 @@ def seed_portal(settings, cookies_file):
         [Option(question=question, position=1, text_ar="نعم", text_en="Yes"),
          Option(question=question, position=2, text_ar="لا", text_en="No")]
     )
-    services.schedule_item(referendum)
+    lifecycle.schedule_item(None, referendum)
 
     voters = User.objects.bulk_create(
         (

@@ -21,6 +21,7 @@ def load_env_file(base_dir):
     .env never leaks into it); a DJANGO_ENV_FILE that names no file is an error,
     because the operator meant something by it.
     """
+    # Optional dependency: python-dotenv is needed only where a .env file is read (development).
     from dotenv import load_dotenv
 
     named = os.environ.get(ENV_FILE_VARIABLE)

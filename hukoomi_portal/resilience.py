@@ -116,6 +116,7 @@ class DegradingRedisCache(RedisCache):
 
     @staticmethod
     def _outage_errors():
+        # Optional dependency: only the Redis cache backends use this class, and they bring redis.
         import redis
 
         return (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)

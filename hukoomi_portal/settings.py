@@ -12,7 +12,9 @@ suite: tasks always go through a broker to a worker.
 """
 
 import re
+from copy import deepcopy
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -417,9 +419,6 @@ def allow_identity_provider_forms(policy, server_url):
     """
     if not server_url:
         return policy
-    from copy import deepcopy
-    from urllib.parse import urlsplit
-
     parts = urlsplit(server_url)
     widened = deepcopy(policy)
     widened["DIRECTIVES"]["form-action"] = [*widened["DIRECTIVES"]["form-action"], f"{parts.scheme}://{parts.netloc}"]

@@ -8,6 +8,7 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from .celery import app
 from .resilience import database_outage_in_flight, unavailable_response
 
 logger = logging.getLogger(__name__)
@@ -16,8 +17,6 @@ logger = logging.getLogger(__name__)
 def _broker_status():
     if not settings.CELERY_BROKER_URL:
         return "disabled"
-    from .celery import app
-
     try:
         with app.connection_for_read() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)

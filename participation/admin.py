@@ -12,8 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from nested_admin import NestedInlineFormSet, NestedModelAdmin, NestedStackedInline, NestedTabularInline
 
-from . import permissions, roles, services
-from .audit import AuditedDeletionsMixin
+from . import permissions, roles
+from .errors import ParticipationError
 from .models import (
     FROZEN_ITEM_FIELDS,
     LIVE_STATES,
@@ -37,6 +37,8 @@ from .models import (
     State,
     content_frozen,
 )
+from .services import consultation, lifecycle, moderation
+from .signals import AuditedDeletionsMixin
 from .validators import breaks_a_line
 
 admin.site.site_header = _("Hukoomi e-participation administration")
@@ -621,7 +623,7 @@ class ItemAdmin(FilterGuardMixin, FrozenRefusalMixin, AuditedDeletionsMixin, Bil
         if formset.model is not ItemCorrection:
             return super().save_formset(request, form, formset, change)
         for correction in formset.save(commit=False):
-            services.publish_correction(request.user, form.instance, correction.note_ar, correction.note_en)
+            consultation.publish_correction(request.user, form.instance, correction.note_ar, correction.note_en)
         return None
 
     def save_model(self, request, obj, form, change):
@@ -637,7 +639,7 @@ class ItemAdmin(FilterGuardMixin, FrozenRefusalMixin, AuditedDeletionsMixin, Bil
         for item in allowed:
             try:
                 operation(item)
-            except services.ParticipationError as error:
+            except ParticipationError as error:
                 self.message_user(request, f"{item}: {error.message}", messages.ERROR)
             else:
                 done += 1
@@ -649,7 +651,7 @@ class ItemAdmin(FilterGuardMixin, FrozenRefusalMixin, AuditedDeletionsMixin, Bil
         self._each(
             request,
             queryset,
-            services.schedule_item,
+            lambda item: lifecycle.schedule_item(request.user, item),
             lambda n: (
                 ngettext("%(count)d item has been scheduled.", "%(count)d items have been scheduled.", n) % {"count": n}
             ),
@@ -661,7 +663,7 @@ class ItemAdmin(FilterGuardMixin, FrozenRefusalMixin, AuditedDeletionsMixin, Bil
         self._each(
             request,
             queryset,
-            services.close_item_now,
+            lambda item: lifecycle.close_item_now(request.user, item),
             lambda n: (
                 ngettext("%(count)d item has been closed.", "%(count)d items have been closed.", n) % {"count": n}
             ),
@@ -673,7 +675,7 @@ class ItemAdmin(FilterGuardMixin, FrozenRefusalMixin, AuditedDeletionsMixin, Bil
         self._each(
             request,
             queryset,
-            services.publish_results,
+            lambda item: lifecycle.publish_results(request.user, item),
             lambda n: (
                 ngettext(
                     "Results or outcome published for %(count)d item.",
@@ -788,7 +790,7 @@ class CommentAdmin(FilterGuardMixin, AuditedDeletionsMixin, admin.ModelAdmin):
         )
 
     def save_model(self, request, obj, form, change):
-        services.moderate_comment(
+        moderation.moderate_comment(
             request.user, obj, approve=obj.status == Comment.Status.PUBLISHED, reason=obj.moderation_reason
         )
 
@@ -802,7 +804,7 @@ class CommentAdmin(FilterGuardMixin, AuditedDeletionsMixin, admin.ModelAdmin):
         report_skipped(self, request, refused)
         count = 0
         for comment in allowed:
-            services.moderate_comment(request.user, comment, approve=True)
+            moderation.moderate_comment(request.user, comment, approve=True)
             count += 1
         self.message_user(
             request,

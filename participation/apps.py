@@ -8,4 +8,5 @@ class ParticipationConfig(AppConfig):
 
     def ready(self):
         # Imported once the models are ready: connects the audit and cache receivers, registers the staff permissions.
+        # apps.ready: receivers and rules register once the models are loaded (Django's documented place).
         from . import item_cache, permissions, signals  # noqa: F401

@@ -1,5 +1,7 @@
 """The tamper-evident audit trail: who did what, to which object, when, from where.
 
+This module defines and checks the trail; entries are appended by services/trail.py, its one writer.
+
 Each entry's hash is an HMAC-SHA256, under a key that lives in the environment
 (settings.AUDIT_HMAC_KEY), of its fields and the previous entry's hash. Changing
 or removing any entry breaks the chain from there on (verify_audit_log finds
@@ -24,7 +26,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import connection
 from django.utils import timezone
 from django.utils.ipv6 import clean_ipv6_address
 
@@ -32,7 +34,6 @@ from .models import AuditEntry
 
 _request = contextvars.ContextVar("audit_request", default=None)
 _system = contextvars.ContextVar("audit_as_system", default=False)
-APPEND_ATTEMPTS = 5
 
 
 def client_address(request):
@@ -63,6 +64,16 @@ def as_system():
         yield
     finally:
         _system.reset(token)
+
+
+def acting_as_system():
+    """True inside as_system(): entries name no person and no address."""
+    return _system.get()
+
+
+def current_request():
+    """The request being served (AuditRequestMiddleware), or None in a worker or a command."""
+    return _request.get()
 
 
 class AuditRequestMiddleware:
@@ -100,44 +111,6 @@ def chain_hash(previous_hash, entry, key=None):
     """HMAC-SHA256(key = the audit key, message = previous_hash + "\n" + canonical JSON), in hex."""
     message = f"{previous_hash}\n{canonical(entry)}".encode()
     return hmac.new(key or settings.AUDIT_HMAC_KEY, message, hashlib.sha256).hexdigest()
-
-
-def record(action, *, actor=None, obj=None, entity=None, details=None, request=None, object_repr=None):
-    """Append one entry to the trail and return it.
-
-    Runs in its own savepoint; a concurrent append that took the same head
-    makes the unique previous_hash refuse ours, and we retry on the new head.
-    """
-    if _system.get():
-        actor, request = None, None
-    request = request or (None if _system.get() else _request.get())
-    if actor is None and request is not None and getattr(request, "user", None) and request.user.is_authenticated:
-        actor = request.user
-    if entity is None and obj is not None:
-        entity = getattr(obj, "entity", None) or (obj if obj.__class__.__name__ == "Entity" else None)
-    for attempt in range(APPEND_ATTEMPTS):
-        try:
-            with transaction.atomic():
-                head = AuditEntry.objects.order_by("-pk").values_list("entry_hash", flat=True).first()
-                entry = AuditEntry(
-                    actor=actor,
-                    actor_label=(actor.email if actor is not None else "system"),
-                    action=action,
-                    object_type=obj._meta.concrete_model._meta.label_lower if obj is not None else "",
-                    object_id=str(obj.pk) if obj is not None and obj.pk is not None else "",
-                    object_repr=(object_repr if object_repr is not None else str(obj) if obj is not None else "")[:300],
-                    entity=entity,
-                    details=json.loads(json.dumps(details or {}, default=str)),
-                    ip_address=client_address(request),
-                    previous_hash=head or AuditEntry.GENESIS,
-                )
-                entry.entry_hash = chain_hash(entry.previous_hash, entry)
-                entry.save()
-                return entry
-        except IntegrityError:
-            if attempt == APPEND_ATTEMPTS - 1:
-                raise
-    return None
 
 
 def verify_chain(entries, on_entry=None):
@@ -227,28 +200,3 @@ def checkpoint_comment_lines(point):
         f"# taken-at: {point.taken_at.isoformat() if point.taken_at else ''}",
         f"# verify: python manage.py verify_audit_log --checkpoint {point}",
     ]
-
-
-class AuditedDeletionsMixin:
-    """Admin "delete selected" logs several objects with one bulk insert, which sends no post_save:
-    put each of those log entries on the trail too.
-
-    Django runs that action outside a transaction, logging first and deleting second: here the
-    deletions and their audit entries commit together, so a refused deletion leaves no entry behind.
-    """
-
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        if "delete_selected" in actions:
-            func, name, description = actions["delete_selected"]
-            actions["delete_selected"] = (transaction.atomic(func), name, description)
-        return actions
-
-    def log_deletions(self, request, queryset):
-        from .signals import audit_admin_change
-
-        entries = super().log_deletions(request, queryset)
-        if len(entries) > 1:
-            for entry in entries:
-                audit_admin_change(sender=type(entry), instance=entry, created=True)
-        return entries

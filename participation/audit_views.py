@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from . import audit, exports, permissions
 from .forms import AuditTrailFilterForm
 from .models import AuditEntry, Item, Kind
+from .services import trail
 
 EXPORT_PERMISSION = "participation.export_results"
 
@@ -62,7 +63,7 @@ def export_csv(request, kind, slug, name):
         filename, chunks = exports.export_stream(item, name)
     except exports.ExportNotAvailable as reason:
         return _not_available(request, str(reason))
-    audit.record(AuditEntry.Action.EXPORT, actor=request.user, obj=item, details={"export": name}, request=request)
+    trail.record(AuditEntry.Action.EXPORT, actor=request.user, obj=item, details={"export": name}, request=request)
     response = StreamingHttpResponse(chunks, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "no-store"
@@ -110,7 +111,7 @@ def audit_trail_csv(request):
         entries = entries.filter(action=filters.cleaned_data["action"])
     if filters.cleaned_data["entity"]:
         entries = entries.filter(entity__slug=filters.cleaned_data["entity"])
-    audit.record(
+    trail.record(
         AuditEntry.Action.EXPORT,
         actor=request.user,
         details={"export": "audit_trail"},

@@ -11,8 +11,10 @@ ciphertext says nothing about the choice, and the item's id is bound in as
 associated data, so a sealed ballot cannot be moved to another referendum.
 
 Referendums have no live results, so the box stays sealed until the close.
-The tally (open_box) decrypts every sealed ballot of the item, puts them in
-the byte order of their random receipts (a shuffle: see open_box), writes them
+This module seals and opens; the writes are the services' (services/counting.py:
+drop_in at the vote, open_box at the tally). The tally (open_box) decrypts every
+sealed ballot of the item (opened_lines here), puts them in the byte order of
+their random receipts (a shuffle: see open_box), writes them
 in plaintext as ReferendumBallot rows in the tally's own transaction, which
 contains no participation, and deletes the sealed rows. The plaintext rows
 then share the tally's xmin and lie in that random order; their keys and
@@ -29,7 +31,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.db import connection
 
-from .models import ReferendumBallot, SealedBallot
+from .models import SealedBallot
 
 NONCE_BYTES = 12
 # option id (20 digits, 0 = blank) | receipt (32, padded) | segment (10, padded): 64 bytes, whatever the choice.
@@ -87,12 +89,6 @@ def unseal(item_id, nonce, ciphertext):
     return OpenedBallot(option_id=int(option) or None, receipt=receipt.strip(), segment=segment.strip())
 
 
-def drop_in(item, option_id, receipt, segment):
-    """Put one ballot into the item's sealed box (inside the vote's transaction)."""
-    nonce, ciphertext = seal(item.pk, option_id, receipt, segment)
-    return SealedBallot.objects.create(item=item, nonce=nonce, ciphertext=ciphertext)
-
-
 def _opened_plaintexts(item):
     """Every sealed ballot of the item, decrypted: a list of 64-byte plaintexts, in the order they were read.
 
@@ -116,51 +112,30 @@ def _opened_plaintexts(item):
     return opened
 
 
-def open_box(item, option_positions):
-    """Open the item's sealed box: plaintext ballots in, in random order, sealed rows out.
+def opened_lines(item, option_positions):
+    """Every sealed ballot of the item, opened: ({(segment, option id or None): ballots}, digest lines in byte order).
 
-    Must run inside the tally's transaction, with the item row locked, so that either every sealed
-    ballot becomes a plaintext ballot or none does. `option_positions` maps each option id of the
-    question (None for a blank vote) to its position (the digest's OOO).
-
-    The order of the written rows: the sealed rows lie in the order people voted (which the
-    participations share), so the plaintext rows must not. They are written in the byte order of
-    their digest lines ("R|<receipt>|<OOO>"), that is of their receipts: receipts are 128 random
-    bits from the operating system's source (secrets.token_bytes), drawn independently of the
-    voter and of the moment, so this order is a uniformly random permutation of the voting order,
-    and it says nothing that the receipts on the public list do not already say. One sort gives
-    both this shuffle and the order in which the ballots digest is hashed. On PostgreSQL the rows go
-    in with one COPY in that order; elsewhere with bulk inserts in that order. Nothing is ever
-    written in the sealed order.
-
-    Returns an OpenedBox: how many ballots there were of each (segment, option id or None), for
-    the breakdown (the plaintext rows no longer carry the segment), and the ballots digest of
-    exactly the rows written (tally.referendum_digest_lines recomputes it from the table).
+    Reads and decrypts only; the tally's open_box (services/counting.py) writes what this returns. The
+    lines are sorted (bytes against bytes): the canonical order of the ballots digest, and the shuffle
+    that open_box writes the plaintext ballots in.
     """
-    if not connection.in_atomic_block:
-        raise RuntimeError("open_box must run inside the tally's transaction.")
     opened = _opened_plaintexts(item)
     cells = Counter(plaintext[:20] + plaintext[54:] for plaintext in opened)
     lines = _digest_lines(opened, option_positions)
     del opened
-    lines.sort()  # bytes against bytes: the canonical order, and the shuffle
-    digest = hashlib.sha256()
-    for start in range(0, len(lines), WRITE_BATCH):
-        digest.update(b"".join(lines[start : start + WRITE_BATCH]))
-    option_ids = {f"{position:03d}".encode(): option_id for option_id, position in option_positions.items()}
-    if connection.vendor == "postgresql":
-        _copy_in(item, lines, option_ids)
-    else:
-        for start in range(0, len(lines), WRITE_BATCH):
-            ReferendumBallot.objects.bulk_create(
-                ReferendumBallot(item=item, option_id=option_ids[line[-4:-1]], receipt=line[2:-5].decode("ascii"))
-                for line in lines[start : start + WRITE_BATCH]
-            )
-    SealedBallot.objects.filter(item=item).delete()
+    lines.sort()
     counts = Counter()
     for key, n in cells.items():
         counts[key[20:].decode("ascii").strip(), int(key[:20]) or None] += n
-    return OpenedBox(cells=counts, digest=digest.hexdigest(), ballots=len(lines))
+    return counts, lines
+
+
+def lines_digest(lines):
+    """SHA-256 of the sorted digest lines, hashed in batches: the referendum's ballots digest."""
+    digest = hashlib.sha256()
+    for start in range(0, len(lines), WRITE_BATCH):
+        digest.update(b"".join(lines[start : start + WRITE_BATCH]))
+    return digest.hexdigest()
 
 
 def _digest_lines(opened, option_positions):
@@ -170,31 +145,6 @@ def _digest_lines(opened, option_positions):
         return [b"R|" + p[21:53].rstrip(b" ") + b"|" + positions[p[:20]] + b"\n" for p in opened]
     except KeyError as exc:
         raise BallotBoxError(f"A sealed ballot names an option that is not in this referendum's question: {exc}") from exc
-
-
-def _random_uuids(count):
-    """`count` random (version 4) UUIDs as 32 hex digits each, from one read of the system's random source."""
-    raw = bytearray(os.urandom(16 * count))
-    raw[6::16] = bytes(b & 0x0F | 0x40 for b in raw[6::16])  # version 4
-    raw[8::16] = bytes(b & 0x3F | 0x80 for b in raw[8::16])  # RFC 4122 variant
-    return raw.hex().encode("ascii")
-
-
-def _copy_in(item, lines, option_ids):
-    """Write the ballots with one COPY, in the order of their lines: (random key, item, option, receipt) per row."""
-    table = ReferendumBallot._meta.db_table
-    item_id = str(item.pk).encode("ascii")
-    options = {position: b"\\N" if option_id is None else str(option_id).encode("ascii") for position, option_id in option_ids.items()}
-    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} (id, item_id, option_id, receipt) FROM STDIN") as copy:
-        for start in range(0, len(lines), WRITE_BATCH):
-            batch = lines[start : start + WRITE_BATCH]
-            keys = _random_uuids(len(batch))
-            copy.write(
-                b"".join(
-                    b"%s\t%s\t%s\t%s\n" % (keys[32 * n : 32 * n + 32], item_id, options[line[-4:-1]], line[2:-5])
-                    for n, line in enumerate(batch)
-                )
-            )
 
 
 def sealed_count(item):

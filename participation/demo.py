@@ -7,8 +7,9 @@ from django.utils import timezone
 
 from accounts.models import Segment
 
-from . import roles, services
-from .models import Entity, Item, Kind, Option, Question, Section, State
+from . import roles
+from .models import Entity, Item, Kind, Option, Question, Section
+from .services import consultation, counting, lifecycle, moderation, voting
 
 ENTITIES = [
     ("transport", "وزارة المواصلات", "Ministry of Transport"),
@@ -118,10 +119,10 @@ def seed(accounts):
             created_by=staff,
         )
         _questions(item)
-        services.schedule_item(item)
+        lifecycle.schedule_item(None, item)  # the seed acts as the system
         if timing == "closed":
             _cast_sample_ballots(item, accounts, opens_at)
-            Item.objects.filter(pk=item.pk).update(state=State.CLOSED)
+            lifecycle.close_item(item.pk, nudge=False)  # the seed does the count itself, below
             if kind == Kind.CONSULTATION:
                 Item.objects.filter(pk=item.pk).update(
                     outcome_heard_ar="تلقينا 120 تعليقاً، أغلبها يطلب بطاقات أوضح.",
@@ -131,10 +132,10 @@ def seed(accounts):
                 )
             item.refresh_from_db()
             if kind == Kind.CONSULTATION:
-                services.publish_results(item)
+                lifecycle.publish_results(None, item)
             else:
                 # A command, not a request: it may count, as the worker would at the close.
-                services.tally_and_publish(item.pk)
+                counting.tally_and_publish(item.pk)
 
 
 def _cast_sample_ballots(item, accounts, when):
@@ -147,13 +148,13 @@ def _cast_sample_ballots(item, accounts, when):
         if item.kind == Kind.POLL and (user.segment != Segment.VISITOR or item.for_visitors):
             first, second = item.questions.all()[:2]
             options = list(first.options.all())
-            services.cast_poll_ballot(
+            voting.cast_poll_ballot(
                 user, item, {first.pk: [str(options[index % 2].pk)], second.pk: [str(second.options.first().pk)]}
             )
         elif item.kind == Kind.REFERENDUM and user.segment != Segment.VISITOR:
             option = item.questions.first().options.all()[index % 2]
-            services.cast_referendum_ballot(user, item, option.pk)
+            voting.cast_referendum_ballot(user, item, option.pk)
         elif item.kind == Kind.CONSULTATION and user.segment != Segment.VISITOR:
-            comment = services.add_comment(user, item, "أقترح توضيح المصطلحات في القسم الأول." if index % 2 else "Please make the labels larger.")
-            services.moderate_comment(accounts[0], comment, approve=True)
+            comment = consultation.add_comment(user, item, "أقترح توضيح المصطلحات في القسم الأول." if index % 2 else "Please make the labels larger.")
+            moderation.moderate_comment(accounts[0], comment, approve=True)
     Item.objects.filter(pk=item.pk).update(closes_at=closes_at)

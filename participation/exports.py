@@ -195,6 +195,7 @@ def _ballots_copy_sql(item):
 
 def copied_ballots_chunks(item, chunk_rows=None):
     """The ballots CSV as bytes, streamed from PostgreSQL's COPY: BOM and header first, then chunk_rows rows a chunk."""
+    # Optional dependency: psycopg is installed only where the database is PostgreSQL (this path's only caller).
     from psycopg import ClientCursor
 
     chunk_rows = chunk_rows or CHUNK_ROWS

@@ -1,10 +1,12 @@
-"""The "Is this easy to understand?" widget: path normalising, throttling, storing."""
+"""The "Is this easy to understand?" widget: path normalising and throttling.
+
+Storing an answer is services/feedback.py's.
+"""
 
 import hashlib
 import hmac
 import ipaddress
 import re
-import time
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -14,7 +16,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from .audit import client_address
-from .models import PageFeedback
+from .models import Item
 
 SESSION_KEY = "page_feedback"
 THROTTLE_WINDOW_SECONDS = 10 * 60
@@ -75,13 +77,11 @@ def normalise_path(raw):
 def _object_exists(match):
     """A public item page whose slug matches no public item is not a page of ours."""
     if match.namespace == "participation" and "slug" in match.kwargs:
-        from .models import Item
-
         return Item.objects.public().filter(slug=match.kwargs["slug"]).exists()
     return True
 
 
-def _state(session):
+def session_state(session):
     return session.setdefault(SESSION_KEY, {"log": [], "pages": {}})
 
 
@@ -105,7 +105,7 @@ def client_key(request):
     return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
 
 
-def _count_for_client(client, now):
+def count_for_client(client, now):
     """Count one answer for this client in the current window; return the window's count.
 
     A fixed window in Django's cache (shared by all web processes when the cache is Redis):
@@ -118,39 +118,3 @@ def _count_for_client(client, now):
     except ValueError:  # the window expired between add and incr
         cache.set(key, 1, timeout=CLIENT_WINDOW_SECONDS)
         return 1
-
-
-def record_answer(session, raw_path, is_easy, now=None, client=None):
-    """Store a Yes/No answer for a page, at most once per page and session.
-
-    At most THROTTLE_MAX_ANSWERS per session and CLIENT_MAX_ANSWERS per `client` (client_key) in their
-    windows; refused answers of a client count too, so a script that keeps posting stays refused.
-    """
-    now = now or time.time()
-    language, path = normalise_path(raw_path)
-    state = _state(session)
-    key = f"{language}:{path}"
-    if key in state["pages"]:
-        raise FeedbackRefused(_("You have already answered for this page. Thank you."), status=409)
-    recent = [t for t in state["log"] if now - t < THROTTLE_WINDOW_SECONDS]
-    if len(recent) >= THROTTLE_MAX_ANSWERS:
-        raise FeedbackRefused(_("Too many answers in a short time. Please try again in a few minutes."), status=429)
-    if client is not None and _count_for_client(client, now) > CLIENT_MAX_ANSWERS:
-        raise FeedbackRefused(_("Too many answers in a short time. Please try again in a few minutes."), status=429)
-    feedback = PageFeedback.objects.create(path=path, language=language, is_easy=is_easy)
-    state["log"] = [*recent, now]
-    state["pages"][key] = {"state": "thanks" if is_easy else "reason", "id": feedback.pk, "at": now}
-    session.modified = True
-    return feedback
-
-
-def record_reason(session, raw_path, reason, reason_text, now=None):
-    """Add the optional reason to this session's own "No" answer for the page."""
-    now = now or time.time()
-    language, path = normalise_path(raw_path)
-    entry = _state(session)["pages"].get(f"{language}:{path}")
-    if not entry or entry["state"] != "reason" or now - entry["at"] > REASON_WINDOW_SECONDS:
-        raise FeedbackRefused(_("Answer “No” first; then you can tell us why."), status=409)
-    PageFeedback.objects.filter(pk=entry["id"], is_easy=False).update(reason=reason, reason_text=reason_text)
-    entry["state"] = "thanks"
-    session.modified = True

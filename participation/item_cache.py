@@ -3,7 +3,7 @@
 - Questions with their options: cached only once the item's content is frozen (models.content_frozen; from then
   on the database's triggers refuse every change to them, migration 0012), so no invalidation is needed.
   Drafts and scheduled items are always read from the database: staff are still editing them.
-- Corrections: published after the opening by services.publish_correction, so the cached list is dropped
+- Corrections: published after the opening by services/consultation.publish_correction, so the cached list is dropped
   whenever a correction is saved or deleted (the receivers below).
 
 Nothing about a visitor or a voter is ever cached here: only what every visitor of the page sees. With Redis

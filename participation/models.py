@@ -729,7 +729,7 @@ class Result(models.Model):
     """The immutable tally of a closed poll or referendum: every page and export reads this.
 
     `counts` holds per-option votes, totals, turnout and the breakdowns;
-    `ballots_digest` is the SHA-256 of the canonical ballot lines (docs/results.md).
+    `ballots_digest` is the SHA-256 of the canonical ballot lines (docs/results.md, docs/exports.md).
     Written once: a database trigger refuses any UPDATE or DELETE, even in raw SQL
     (migration 0010), and the same counts and digest are on the audit trail.
     """
@@ -849,7 +849,7 @@ class AuditEntry(models.Model):
 
 
 class OutboxMessage(models.Model):
-    """Work owed after a change, written in the same transaction as the change (participation/outbox.py).
+    """Work owed after a change, written in the same transaction as the change (participation/services/outbox.py).
 
     One row per item and kind of work: a tally to run, an "opened" or a "results" mailing to send.
     The row commits with the state change that causes it, or not at all, so a broker that is down

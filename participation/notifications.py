@@ -3,20 +3,22 @@
 Each e-mail is in the person's preferred language and carries an unsubscribe
 link that works without logging in (a signed token). A Notification row per
 person and item makes sending idempotent. That a mailing is owed at all is
-recorded in the outbox (outbox.py) by the change that causes it.
+recorded in the outbox (services/outbox.py) by the change that causes it. Who to write to and what
+is read here; the writes (a Notification claimed per e-mail sent, an unsubscribe) are the services'
+(services/notifications.py).
 """
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
-from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import IntegrityError, transaction
+from django.core.mail import EmailMultiAlternatives
 from django.db.models import Exists, OuterRef
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
 from .models import Item, Kind, Notification
+from .tally import eligible_users
 
 OPENED = Notification.Kind.OPENED.value
 RESULTS = Notification.Kind.RESULTS.value
@@ -37,16 +39,14 @@ def batches(ids, size=None):
         yield batch
 
 
-def _already_notified(item, kind):
+def already_notified(item, kind):
     """People with a Notification for this very item and kind (one row, both conditions)."""
     return Exists(Notification.objects.filter(user=OuterRef("pk"), item=item, kind=kind))
 
 
 def _opened_people(item):
-    from .tally import eligible_users
-
     users = eligible_users(item).filter(notify_new_items=True)
-    return users.exclude(_already_notified(item, OPENED))
+    return users.exclude(already_notified(item, OPENED))
 
 
 def _results_people(item):
@@ -55,7 +55,7 @@ def _results_people(item):
     else:
         voters = item.referendum_participations.values("voter_id")
     users = get_user_model().objects.filter(pk__in=voters, is_active=True, notify_results=True)
-    return users.exclude(_already_notified(item, RESULTS))
+    return users.exclude(already_notified(item, RESULTS))
 
 
 def _people_left(item_id, kind):
@@ -93,7 +93,7 @@ def _absolute(path):
     return settings.PORTAL_BASE_URL.rstrip("/") + path
 
 
-def _message(item, user, kind):
+def message(item, user, kind):
     language = user.preferred_language or settings.LANGUAGE_CODE
     with translation.override(language):
         url = item.get_results_url() if kind == RESULTS else item.get_absolute_url()
@@ -111,34 +111,3 @@ def _message(item, user, kind):
         "Content-Language": language,
     }
     return message
-
-
-def send_batch(item_id, kind, user_ids):
-    """Send one batch; people already notified about this item are skipped. Returns the number sent."""
-    item = Item.objects.select_related("entity").get(pk=item_id)
-    field = UNSUBSCRIBE_FIELDS[kind]
-    users = list(
-        get_user_model()
-        .objects.filter(pk__in=user_ids, is_active=True, **{field: True})
-        .exclude(_already_notified(item, kind))
-    )
-    if not users:
-        return 0
-    with transaction.atomic():
-        # Rows first, inside the transaction: if sending fails they roll back and a retry sends again.
-        # A copy of this batch running at the same time waits on the unique key, then finds the rows
-        # taken, so each person is e-mailed by exactly one copy.
-        claimed = [user for user in users if _claim(item, user, kind)]
-        if claimed:
-            with get_connection() as connection:
-                connection.send_messages([_message(item, user, kind) for user in claimed])
-    return len(claimed)
-
-
-def _claim(item, user, kind):
-    try:
-        with transaction.atomic():
-            Notification.objects.create(item=item, user=user, kind=kind)
-    except IntegrityError:
-        return False
-    return True

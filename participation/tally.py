@@ -3,23 +3,25 @@
 A poll is counted in the database (one GROUP BY), and its ballots digest,
 which auditors recompute from the exported ballots (docs/exports.md), follows
 from the same groups. A referendum is counted from its opened ballot box
-(ballot_box.open_box), which also hashes the digest of exactly the rows it
-writes. digest_lines() reads the lines back from the tables, for checks.
+(services/counting.open_box), which also hashes the digest of exactly the rows
+it writes. digest_lines() reads the lines back from the tables, for checks.
+
+Everything here reads; the writes (the close, the Result, the opened box) are
+services/counting.py's. docs/results.md follows a result from the close to the auditor.
 """
 
 import hashlib
 from collections import Counter
 
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, connection, transaction
+from django.db import connection
 from django.db.models import Count, F, Q, Value
 from django.db.models.functions import Coalesce, Collate
-from django.utils import timezone
 
 from accounts.models import PERSONA_FIELDS, Persona, Segment
 
-from . import audit, ballot_box, suppression, verification
-from .models import AuditEntry, Item, Kind, PollAnswer, Result, State
+from . import suppression
+from .models import Kind, PollAnswer
 
 # Referendum breakdown cells under this many ballots are hidden, with complementary cells (suppression.py).
 SMALL_CELL = 10
@@ -98,7 +100,7 @@ def ballots_digest(lines):
     return digest.hexdigest()
 
 
-def _option_rows(question, counts, ballots):
+def option_rows(question, counts, ballots):
     rows = []
     for option in question.options.all():
         votes = counts.get((question.pk, option.pk), 0)
@@ -110,7 +112,7 @@ def _option_rows(question, counts, ballots):
     return rows
 
 
-def _poll_counts(item, questions):
+def poll_counts(item, questions):
     """A poll's counts, breakdowns and ballots digest from two GROUP BYs; no ballot is read one by one.
 
     The digest needs no ballot either: a poll's canonical lines carry only the question, the option
@@ -196,77 +198,3 @@ def referendum_breakdown(question, counts, segments=()):
         "determined": determined,
     }
     return sum(segment_ballots.values()), per_option, breakdown
-
-
-def _referendum_counts(item, question, cells):
-    """Counts of a referendum from its opened ballot box: cells are {(segment, option id or None): ballots}."""
-    return referendum_breakdown(question, cells, item.segments)
-
-
-def tally(item_id, now=None):
-    """Count a closed item once; return its Result.
-
-    Idempotent: tallying twice, or two tallies at once, leaves one identical
-    Result (the item row is locked FOR UPDATE; the OneToOne key refuses a second).
-    The Result and its audit entries are written in one transaction.
-    Marks a live item whose closes_at has passed as closed on the way.
-    """
-    now = now or timezone.now()
-    try:
-        with transaction.atomic():
-            item = Item.objects.select_for_update().get(pk=item_id)
-            existing = Result.objects.filter(item=item).first()
-            if existing:
-                return existing
-            if item.kind == Kind.CONSULTATION:
-                raise NotClosedYet("Consultations have an outcome, not a tally.")
-            if not item.has_closed(now):
-                raise NotClosedYet(f"{item.slug} closes at {item.closes_at.isoformat()}")
-            if item.state in (State.SCHEDULED, State.OPEN):
-                Item.objects.filter(pk=item.pk).update(state=State.CLOSED)
-                audit.record(AuditEntry.Action.STATE, obj=item, details={"from": item.state, "to": State.CLOSED})
-                item.state = State.CLOSED
-            questions = list(item.questions.prefetch_related("options"))
-            if item.kind == Kind.POLL:
-                ballots, per_option, breakdown, digest = _poll_counts(item, questions)
-            else:
-                # Opened here, in the tally's transaction: all sealed ballots become plaintext, or none do.
-                # The digest is that of exactly the rows open_box wrote (referendum_digest_lines reads them back).
-                positions = {option.pk: option.position for option in questions[0].options.all()} | {None: 0}
-                box = ballot_box.open_box(item, positions)
-                ballots, per_option, breakdown = _referendum_counts(item, questions[0], box.cells)
-                digest = box.digest
-            counts = {
-                "kind": item.kind,
-                "questions": [
-                    {
-                        "id": q.pk,
-                        "position": q.position,
-                        "ar": q.text_ar,
-                        "en": q.text_en,
-                        "multiple": q.is_multiple,
-                        "options": _option_rows(q, per_option, ballots),
-                    }
-                    for q in questions
-                ],
-                "breakdown": breakdown,
-            }
-            result = Result.objects.create(
-                item=item,
-                tallied_at=now,
-                ballots=ballots,
-                eligible=eligible_count(item),
-                counts=counts,
-                ballots_digest=digest,
-            )
-            # The same numbers on the trail, in the Result's transaction: changing the Result
-            # afterwards (even with the trigger dropped) no longer matches this entry (verify_export).
-            audit.record(AuditEntry.Action.TALLY, obj=item, details=verification.tally_details(result))
-    except IntegrityError:
-        # Another tally committed first (SQLite has no row locks): theirs is the result.
-        return Result.objects.get(item_id=item_id)
-    return result
-
-
-
-

@@ -6,7 +6,7 @@ Tallies go to the "tally" queue, e-mail to the "email" queue, so that a long
 mailing never holds up a result (Helios #407).
 
 Nothing here depends on a .delay() succeeding: the work is owed in the outbox
-(outbox.py) by the transaction that caused it, a task marks it done only when
+(services/outbox.py) by the transaction that caused it, a task marks it done only when
 it is complete, and open_and_close_due sweeps what is not done every minute.
 """
 
@@ -18,8 +18,10 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.utils import timezone
 
-from . import notifications, outbox, services
+from . import notifications
 from .models import Item, Kind, State
+from .services import counting, lifecycle, outbox
+from .services import notifications as notification_service
 from .tally import NotClosedYet
 
 logger = logging.getLogger(__name__)
@@ -42,13 +44,10 @@ def open_and_close_due():
     Opening and closing record the owed mailing or tally in the outbox with the state; the
     nudges after that are best effort, and the sweep hands out anything a broker lost before.
     """
-    opened = services.open_due_items()
-    closed = services.close_due_items()
+    opened = lifecycle.open_due_items()
+    closed = lifecycle.close_due_items()  # each close nudges its own tally (lifecycle.close_item)
     for item_id in opened:
         outbox.nudge(item_id, outbox.OPENED)
-    for item_id in closed:
-        if services.needs_tally(item_id):
-            outbox.nudge(item_id, outbox.TALLY)
     swept = outbox.sweep()
     return {"opened": opened, "closed": closed, "swept": swept, "wake_at": wake_at_next_close()}
 
@@ -91,7 +90,7 @@ def run_tally(item_id):
     """Count and publish (tally_and_publish), then mark the owed tally done; the Result's pk or None."""
     outbox.mark_attempt(item_id, outbox.TALLY)
     try:
-        result = services.tally_and_publish(item_id)
+        result = counting.tally_and_publish(item_id)
     except NotClosedYet:
         return None
     # After the count and the publication: a crash before this line only makes the sweep run an
@@ -141,6 +140,6 @@ def notify_results(item_id):
 
 @shared_task(name="participation.send_notifications", **RETRY)
 def send_notifications(item_id, kind, user_ids):
-    sent = notifications.send_batch(item_id, kind, user_ids)
+    sent = notification_service.send_batch(item_id, kind, user_ids)
     finish_mailing(item_id, kind)
     return sent

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import audience as audiences
-from . import feedback, headlines, notifications, results, rules, services
+from . import errors, feedback, headlines, notifications, results, rules
 from .forms import CommentForm, FeedbackAnswerForm, FeedbackReasonForm, ParticipateFilterForm, ReceiptCheckForm
 from .item_cache import questions_of, with_corrections
 from .models import (
@@ -29,6 +29,9 @@ from .models import (
     SectionReaction,
     State,
 )
+from .services import consultation, voting
+from .services import feedback as feedback_service
+from .services import notifications as notification_service
 
 HOME_ITEMS = 6
 
@@ -104,8 +107,8 @@ def _widget_json(request, raw_path, state):
 
 
 def _first_error(form):
-    for errors in form.errors.values():
-        return errors[0]
+    for messages_of_field in form.errors.values():
+        return messages_of_field[0]
     return _("Something in your answer was not right.")
 
 
@@ -119,7 +122,7 @@ def feedback_answer(request):
         # A bot filled the honeypot: answer as if all went well, keep nothing.
         return _widget_json(request, raw_path, "thanks") if _wants_json(request) else redirect(_back_to(request, raw_path))
     try:
-        answer = feedback.record_answer(
+        answer = feedback_service.record_answer(
             request.session, raw_path, form.cleaned_data["answer"] == "yes", client=feedback.client_key(request)
         )
     except feedback.FeedbackRefused as refusal:
@@ -138,7 +141,7 @@ def feedback_reason(request):
     raw_path = form.cleaned_data["path"]
     if not form.cleaned_data["website"]:
         try:
-            feedback.record_reason(
+            feedback_service.record_reason(
                 request.session, raw_path, form.cleaned_data["reason"], form.cleaned_data["reason_text"]
             )
         except feedback.FeedbackRefused as refusal:
@@ -251,8 +254,8 @@ def poll_detail(request, slug):
         prefix = "question-"
         choices = {key[len(prefix) :]: request.POST.getlist(key) for key in request.POST if key.startswith(prefix)}
         try:
-            services.cast_poll_ballot(request.user, item, choices)
-        except services.ParticipationError as refusal:
+            voting.cast_poll_ballot(request.user, item, choices)
+        except errors.ParticipationError as refusal:
             error, status = refusal.message, refusal.status
             selected = {q.pk: choices.get(str(q.pk), []) for q in questions}
         else:
@@ -326,8 +329,7 @@ def unsubscribe(request, token):
         )
     done = False
     if request.method == "POST":
-        setattr(user, notifications.UNSUBSCRIBE_FIELDS[kind], False)
-        user.save(update_fields=[notifications.UNSUBSCRIBE_FIELDS[kind]])
+        notification_service.unsubscribe(user, kind)
         done = True
     return render(request, "participation/unsubscribe.html", {"kind": kind, "done": done})
 
@@ -361,9 +363,9 @@ def referendum_detail(request, slug):
             elif step == "check":
                 return _referendum_check(request, item, question, choice, context)
             else:
-                receipt = services.cast_referendum_ballot(request.user, item, choice)
+                receipt = voting.cast_referendum_ballot(request.user, item, choice)
                 return _receipt_response(request, item, receipt)
-        except services.ParticipationError as error:
+        except errors.ParticipationError as error:
             context = _detail_context(request, item, now) | {"question": question, "error": error.message, "chosen": choice}
             status = error.status
     context["results"] = _results_for(item, now, [question] if question else [])
@@ -374,8 +376,8 @@ def referendum_detail(request, slug):
 def _referendum_check(request, item, question, choice, context):
     """GOV.UK's "check your answer": the choice in words, "Change" and "Cast my vote"; nothing is stored."""
     if context["taken_part"]:
-        raise services.AlreadyVoted()
-    option_id = services.check_referendum_choice(request.user, item, choice)
+        raise errors.AlreadyVoted()
+    option_id = voting.check_referendum_choice(request.user, item, choice)
     chosen_text = _("Blank vote") if option_id is None else next(o.text for o in question.options.all() if o.pk == option_id)
     return render(
         request,
@@ -476,9 +478,9 @@ def consultation_comment(request, slug):
     if not form.is_valid():
         return _consultation_page(request, item, form, status=400)
     try:
-        comment = services.add_comment(request.user, item, form.cleaned_data["body"], form.cleaned_data["section"])
-    except services.ParticipationError as error:
-        form.add_error("body" if isinstance(error, services.InvalidComment) else None, error.message)
+        comment = consultation.add_comment(request.user, item, form.cleaned_data["body"], form.cleaned_data["section"])
+    except errors.ParticipationError as error:
+        form.add_error("body" if isinstance(error, errors.InvalidComment) else None, error.message)
         return _consultation_page(request, item, form, status=error.status)
     if comment.status == Comment.Status.PENDING:
         messages.success(request, _("Thank you. Your comment will appear once a moderator has approved it."))
@@ -495,8 +497,8 @@ def consultation_react(request, slug, number):
     if agrees not in ("yes", "no"):
         return _refused(request, _("Choose “Agree” or “Disagree”."), 400)
     try:
-        services.react_to_section(request.user, section, agrees == "yes")
-    except services.ParticipationError as error:
+        consultation.react_to_section(request.user, section, agrees == "yes")
+    except errors.ParticipationError as error:
         return _refused(request, error.message, error.status)
     messages.success(request, _("Thank you. Your view on section %(number)d has been saved.") % {"number": section.number})
     return redirect(f"{item.get_absolute_url()}#section-{section.number}")

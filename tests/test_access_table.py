@@ -23,7 +23,6 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import IdentityClaim, PendingVerification, Segment, User, VerificationDecision
-from participation import services
 from participation.models import (
     AuditEntry,
     Comment,
@@ -38,6 +37,8 @@ from participation.models import (
     Section,
     State,
 )
+from participation.services import consultation as consultation_service
+from participation.services import counting, voting
 
 LANGS = ("ar", "en")
 
@@ -159,10 +160,10 @@ def build_world():
         section = consultation.sections.get()
         closed = _item(Consultation, f"closed-{key}", entity, opens=-20, closes=-10, state=State.CLOSED, content=_section)
         voter = world["users"]["citizen"]
-        services.cast_referendum_ballot(voter, published, str(published.questions.first().options.first().pk))
+        voting.cast_referendum_ballot(voter, published, str(published.questions.first().options.first().pk))
         Item.objects.filter(pk=published.pk).update(opens_at=timezone.now() - timedelta(days=3), closes_at=timezone.now() - timedelta(seconds=5))
-        services.tally_and_publish(published.pk)
-        comment = services.add_comment(world["users"]["resident"], consultation, f"Comment on {key}", section)
+        counting.tally_and_publish(published.pk)
+        comment = consultation_service.add_comment(world["users"]["resident"], consultation, f"Comment on {key}", section)
         world |= {
             f"poll_{key}": poll, f"draft_{key}": draft, f"ref_{key}": referendum, f"done_{key}": published,
             f"cons_{key}": consultation, f"closed_{key}": closed, f"comment_{key}": comment,

@@ -26,10 +26,10 @@ from django.utils import translation
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from participation import services
 from participation.admin import changelist_parameter_problem
 from participation.forms import ReceiptCheckForm
 from participation.models import AuditEntry, Item, PollBallot, ReferendumBallot, State
+from participation.services import counting, lifecycle, voting
 from participation.validators import breaks_a_line, validate_single_line
 from tests.factories import PASSWORD, SuperUserFactory, VerifiedUserFactory
 from tests.participation.audit_helpers import auditor
@@ -79,11 +79,11 @@ def world(db):
     consultation = make_consultation(entity=entity, slug="draft-law", moderate_before_publishing=False)
     published = make_referendum(entity=entity, slug="old-law")
     voter = VerifiedUserFactory()
-    services.cast_referendum_ballot(voter, published, str(published.questions.get().options.first().pk))
-    services.close_item(published.pk)
+    voting.cast_referendum_ballot(voter, published, str(published.questions.get().options.first().pk))
+    lifecycle.close_item(published.pk)
     published.refresh_from_db()
     if published.state != State.PUBLISHED:
-        services.tally_and_publish(published.pk)  # the worker's count, then publication
+        counting.tally_and_publish(published.pk)  # the worker's count, then publication
     return {
         "entity": entity,
         "poll": poll,

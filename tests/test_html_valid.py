@@ -23,8 +23,8 @@ from django.utils import translation
 
 from accounts.models import User
 from hukoomi_portal import views as project_views
-from participation import services
 from participation.models import Item
+from participation.services import voting
 from tests.conftest import LANGS, service_missing
 from tests.factories import VerifiedUserFactory
 
@@ -142,7 +142,7 @@ def _render_everything():
         voter = Client()
         user = VerifiedUserFactory()
         voter.force_login(user)
-        services.cast_poll_ballot(user, poll, choices)
+        voting.cast_poll_ballot(user, poll, choices)
         _get(voter, f"/{lang}/polls/metro-night-service/thanks/", 200, pages)
         # The referendum's "check your answer" step, "Change", and a comment refused beside its form.
         for step in ("check", "change"):

@@ -28,9 +28,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Segment
-from participation import audit, permissions
+from participation import permissions
 from participation.models import AuditEntry, Comment, Consultation, Entity, Item, ItemCorrection, Poll, Question, State
 from participation.rules import Barrier, participation_barrier
+from participation.services import trail
 from tests.factories import StaffUserFactory, SuperUserFactory, UserFactory, VerifiedUserFactory
 
 # ---------------------------------------------------------------------------
@@ -235,7 +236,7 @@ def build_world():
             body=f"A comment on the {state} consultation.",
             status=Comment.Status.PENDING,
         )
-        world[("entry", state)] = audit.record(AuditEntry.Action.CHANGE, obj=poll, details={"table": state})
+        world[("entry", state)] = trail.record(AuditEntry.Action.CHANGE, obj=poll, details={"table": state})
     return world
 
 

@@ -11,6 +11,7 @@ from django.utils import translation
 from accounts import claims
 from accounts.models import IdentityClaim, Segment, User
 from participation.models import AuditEntry
+from participation.services import verification as decisions
 from tests.factories import UserFactory, VerifiedUserFactory
 
 pytestmark = pytest.mark.django_db
@@ -106,7 +107,7 @@ def test_a_number_taken_between_the_check_and_the_save_opens_a_case(holder, monk
         return User.objects.none()
 
     monkeypatch.setattr(User.objects, "filter", blind_first_check)
-    claim = claims.give_identity_number(claimant, NUMBER)
+    claim = decisions.give_identity_number(claimant, NUMBER)
     claimant.refresh_from_db()
     assert claimant.identity_number == ""
     assert (claim.holder, claim.is_open) == (holder, True)
@@ -120,7 +121,7 @@ def test_a_number_taken_between_the_check_and_the_save_opens_a_case(holder, monk
 @pytest.fixture
 def claim(holder):
     claimant = UserFactory(identity_number="", email="claimant@example.qa")
-    return claims.give_identity_number(claimant, NUMBER)
+    return decisions.give_identity_number(claimant, NUMBER)
 
 
 def changelist(lang):
@@ -185,14 +186,14 @@ def test_a_resolved_case_is_not_resolved_again(superuser_client, lang, claim):
     assert claim.holder.identity_number == NUMBER
     assert "1" in response.content.decode()
     with pytest.raises(claims.ClaimAlreadyResolved):
-        claims.resolve_claim(claim.pk, IdentityClaim.Resolution.GIVEN_TO_CLAIMANT, None)
+        decisions.resolve_claim(None, claim.pk, IdentityClaim.Resolution.GIVEN_TO_CLAIMANT)
 
 
 def test_a_number_now_held_by_a_third_account_is_not_given(superuser, claim):
     claim.holder.delete()
     VerifiedUserFactory(identity_number=NUMBER)
     with pytest.raises(claims.NumberHeldElsewhere):
-        claims.resolve_claim(claim.pk, IdentityClaim.Resolution.GIVEN_TO_CLAIMANT, superuser)
+        decisions.resolve_claim(superuser, claim.pk, IdentityClaim.Resolution.GIVEN_TO_CLAIMANT)
     claim.refresh_from_db()
     assert claim.is_open
 

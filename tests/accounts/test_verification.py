@@ -12,6 +12,7 @@ from django.utils import timezone, translation
 from accounts import verification
 from accounts.models import IdentityClaim, Segment, User, VerificationDecision
 from participation.models import AuditEntry
+from participation.services import verification as decisions
 from tests.factories import StaffUserFactory, UserFactory, VerifiedUserFactory
 from tests.participation.factories import EntityFactory, make_referendum
 
@@ -113,18 +114,18 @@ def test_the_decision_the_record_and_the_trail_commit_together(monkeypatch, veri
     def broken_record(*args, **kwargs):
         raise RuntimeError("audit trail unavailable")
 
-    monkeypatch.setattr(verification.audit, "record", broken_record)
+    monkeypatch.setattr(decisions.trail, "record", broken_record)
     with pytest.raises(RuntimeError):
-        verification.approve(pending.pk, verifier)
+        decisions.approve(verifier, pending.pk)
     pending.refresh_from_db()
     assert pending.awaits_verification
     assert not VerificationDecision.objects.exists()
 
 
 def test_a_second_decision_on_the_same_person_is_refused(verifier, pending):
-    verification.approve(pending.pk, verifier)
+    decisions.approve(verifier, pending.pk)
     with pytest.raises(verification.NotAwaitingVerification):
-        verification.reject(pending.pk, verifier, "too late")
+        decisions.reject(verifier, pending.pk, "too late")
     assert VerificationDecision.objects.count() == 1
 
 
@@ -139,16 +140,16 @@ def test_an_email_that_could_not_go_is_sent_by_the_sweep(monkeypatch, django_cap
     def mail_server_down(*args, **kwargs):
         raise OSError("connection refused")
 
-    monkeypatch.setattr(verification, "send_mail", mail_server_down)
+    monkeypatch.setattr(decisions, "send_mail", mail_server_down)
     with django_capture_on_commit_callbacks(execute=True):
-        decision = verification.approve(pending.pk, verifier)
+        decision = decisions.approve(verifier, pending.pk)
     decision.refresh_from_db()
     assert decision.notified_at is None
     monkeypatch.undo()
-    assert verification.send_pending_decision_emails() == 1
+    assert decisions.send_pending_decision_emails() == 1
     decision.refresh_from_db()
     assert decision.notified_at is not None and len(mail.outbox) == 1
-    assert verification.send_pending_decision_emails() == 0 and len(mail.outbox) == 1
+    assert decisions.send_pending_decision_emails() == 0 and len(mail.outbox) == 1
 
 
 def test_approve_selected_in_the_queue(client, django_capture_on_commit_callbacks, verifier):
@@ -197,7 +198,7 @@ def test_the_profile_says_since_when_who_decides_when_and_what_to_do(client, lan
 @pytest.mark.parametrize("lang", LANGS)
 def test_a_turned_down_person_sees_the_reason_and_the_way_to_correct_it(client, lang, verifier):
     person = UserFactory()
-    verification.reject(person.pk, verifier, "Digits 4 and 5 are swapped")
+    decisions.reject(verifier, person.pk, "Digits 4 and 5 are swapped")
     client.force_login(person)
     body = client.get(f"/{lang}/profile/").content.decode()
     assert "Digits 4 and 5 are swapped" in body
@@ -206,7 +207,7 @@ def test_a_turned_down_person_sees_the_reason_and_the_way_to_correct_it(client, 
 
 def test_correcting_the_number_after_a_rejection_puts_the_person_back_in_the_queue(client, verifier):
     person = UserFactory(segment=Segment.CITIZEN)
-    verification.reject(person.pk, verifier, "wrong number")
+    decisions.reject(verifier, person.pk, "wrong number")
     client.force_login(person)
     response = client.post(
         "/en/profile/",
@@ -250,7 +251,7 @@ def test_seed_demo_gives_a_verifier_and_someone_to_verify(client, settings, veri
     assert waiting.awaits_verification and waiting.verification_requested_at is not None
     assert client.login(email="verifier@demo.hukoomi.qa", password=settings.DEMO_PASSWORD)
     assert waiting.email in client.get(QUEUE).content.decode()
-    verification.approve(waiting.pk, demo_verifier)
+    decisions.approve(demo_verifier, waiting.pk)
     call_command("seed_demo", verbosity=0)
     waiting.refresh_from_db()
     assert waiting.is_verified

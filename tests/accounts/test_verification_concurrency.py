@@ -9,6 +9,7 @@ import pytest
 from accounts import verification
 from accounts.models import VerificationDecision
 from participation.models import AuditEntry
+from participation.services import verification as decisions
 from tests.factories import StaffUserFactory, UserFactory
 from tests.participation.test_concurrency import race
 
@@ -19,8 +20,8 @@ def test_an_approval_and_a_rejection_at_once_leave_exactly_one_decision(postgres
     person = UserFactory()
     first, second = StaffUserFactory(), StaffUserFactory()
     outcomes = race(
-        lambda: verification.approve(person.pk, first),
-        lambda: verification.reject(person.pk, second, "the digits do not match"),
+        lambda: decisions.approve(first, person.pk),
+        lambda: decisions.reject(second, person.pk, "the digits do not match"),
     )
     refused = [o for o in outcomes if isinstance(o, verification.NotAwaitingVerification)]
     decided = [o for o in outcomes if isinstance(o, VerificationDecision)]

@@ -11,8 +11,9 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from accounts.models import Segment
-from participation import services
 from participation.models import Item, State
+from participation.services import consultation as consultation_service
+from participation.services import lifecycle, voting
 from tests.factories import UserFactory, VerifiedUserFactory
 from tests.participation.audit_helpers import (
     TALLIED,
@@ -45,7 +46,7 @@ def world(db):
     counting_poll, _people = bus_poll(slug="bus-counting", tally=False)
     referendum, receipts = new_law_referendum()
     # Counted, but waiting for a ministry admin's approval: nothing of it is public yet.
-    with mock.patch.object(services, "publish_results", lambda *args, **kwargs: None):
+    with mock.patch.object(lifecycle, "publish_results", lambda *args, **kwargs: None):
         unapproved, unapproved_receipts = new_law_referendum(slug="awaiting-approval", known_receipts=False)
     assert unapproved.state == State.CLOSED and unapproved.result
     consultation, comments, _moderator = transport_consultation()
@@ -55,21 +56,21 @@ def world(db):
     )
     answered.refresh_from_db()
     with at(TALLIED):
-        services.publish_results(answered)
+        lifecycle.publish_results(None, answered)
     # A closed consultation whose outcome is written but not published.
     Item.objects.filter(pk=consultation.pk).update(outcome_heard_en=SECRET_OUTCOME, outcome_changed_ar=SECRET_OUTCOME)
 
     live = make_poll(entity=health, slug="live-poll", live_results=True, for_visitors=True)
     quiet = make_poll(entity=health, slug="quiet-poll")
     voter = VerifiedUserFactory(segment=Segment.CITIZEN, email=SECRET_EMAIL, full_name=SECRET_NAME)
-    services.cast_poll_ballot(voter, live, single_choices(live))
-    services.cast_poll_ballot(voter, quiet, single_choices(quiet))
+    voting.cast_poll_ballot(voter, live, single_choices(live))
+    voting.cast_poll_ballot(voter, quiet, single_choices(quiet))
     sealed = make_referendum(entity=health, slug="open-referendum")
-    services.cast_referendum_ballot(voter, sealed, sealed.questions.get().options.first().pk)
+    voting.cast_referendum_ballot(voter, sealed, sealed.questions.get().options.first().pk)
     upcoming = make_poll(entity=health, slug="upcoming-poll", opens_at=timezone.now() + timedelta(days=2))
     open_consultation = make_consultation(entity=health, slug="open-consultation")
     commenter = UserFactory(segment=Segment.RESIDENT)
-    services.add_comment(commenter, open_consultation, "SECRET-PENDING-COMMENT")
+    consultation_service.add_comment(commenter, open_consultation, "SECRET-PENDING-COMMENT")
     draft = make_poll(entity=health, slug=SECRET_DRAFT_ENTITY_ITEM, schedule=False, title_en=SECRET_DRAFT, title_ar=SECRET_DRAFT)
     cache.clear()
     return {

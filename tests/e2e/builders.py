@@ -8,8 +8,8 @@ from django.contrib.auth.models import Permission
 from django.utils import timezone
 
 from accounts.models import Segment
-from participation import services
 from participation.models import Consultation, Entity, Option, Poll, Question, Referendum, Section
+from participation.services import lifecycle
 from tests.factories import PASSWORD, StaffUserFactory, UserFactory, VerifiedUserFactory
 
 _serial = itertools.count(1)
@@ -84,7 +84,7 @@ def open_poll(title_ar="استطلاع النقل الليلي", title_en="Night
         poll, 2, "ما الأوقات التي تناسبك؟", "Which times suit you?",
         [("المساء", "Evening"), ("منتصف الليل", "Midnight"), ("الفجر", "Dawn")], multiple=True,
     )
-    services.schedule_item(poll)
+    lifecycle.schedule_item(None, poll)
     return poll
 
 
@@ -94,7 +94,7 @@ def open_referendum(title_ar="استفتاء على قانون المدارس ا
         referendum, 1, "هل توافق على منع المشروبات السكرية في المقاصف؟", "Do you agree to ban sugary drinks in canteens?",
         [("نعم", "Yes"), ("لا", "No")], allow_abstain=True,
     )
-    services.schedule_item(referendum)
+    lifecycle.schedule_item(None, referendum)
     return referendum
 
 
@@ -105,7 +105,7 @@ def open_consultation(title_ar="مسودة استراتيجية السلامة �
             item=consultation, number=number, heading_ar=ar, heading_en=en,
             body_ar=f"نص القسم {number}: {ar}.", body_en=f"Text of section {number}: {en}.",
         )
-    services.schedule_item(consultation)
+    lifecycle.schedule_item(None, consultation)
     return consultation
 
 

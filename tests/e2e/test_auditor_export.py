@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from participation import services
 from participation.models import AuditEntry, Result
+from participation.services import lifecycle, voting
 from tests.e2e import builders
 from tests.e2e.ui import expect
 
@@ -21,10 +21,10 @@ def test_auditor_downloads_the_results_csv_with_arabic_intact(lang, page, a11y, 
     support, oppose = first.options.order_by("position")
     evening, midnight, _dawn = second.options.order_by("position")
     for chosen, times in ((support, [evening]), (support, [evening, midnight]), (oppose, [midnight])):
-        services.cast_poll_ballot(
+        voting.cast_poll_ballot(
             builders.citizen(), poll, {first.pk: [str(chosen.pk)], second.pk: [str(o.pk) for o in times]}
         )
-    assert services.close_item(poll.pk)
+    assert lifecycle.close_item(poll.pk)
     result = Result.objects.get(item=poll)
     auditor = builders.auditor(full_name="Khalid Al-Sulaiti")
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from participation import services
 from participation.models import ReferendumParticipation, Result, SealedBallot, State
+from participation.services import lifecycle, voting
 from tests.e2e import builders
 from tests.e2e.ui import VIEWPORT, expect
 
@@ -161,8 +161,8 @@ def test_results_say_who_won_and_keep_the_digest_for_auditors(lang, viewport, ne
     referendum = builders.open_referendum()
     yes, no = referendum.questions.get().options.order_by("position")
     for option in (yes, yes, no, None):
-        services.cast_referendum_ballot(builders.verified_citizen(), referendum, services.ABSTAIN if option is None else option.pk)
-    assert services.close_item(referendum.pk)
+        voting.cast_referendum_ballot(builders.verified_citizen(), referendum, voting.ABSTAIN if option is None else option.pk)
+    assert lifecycle.close_item(referendum.pk)
     referendum.refresh_from_db()
     assert referendum.state == State.PUBLISHED
     digest = Result.objects.get(item=referendum).ballots_digest
@@ -249,8 +249,8 @@ DOT_BEFORE_NAME = """el => {
 def test_the_auditors_page_shows_sha256_file_names_the_right_way_round(lang, viewport, new_context, a11y, t):
     poll = builders.open_poll()
     first_options = {q.pk: [q.options.order_by("position").first().pk] for q in poll.questions.all()}
-    services.cast_poll_ballot(builders.citizen(), poll, first_options)
-    assert services.close_item(poll.pk)
+    voting.cast_poll_ballot(builders.citizen(), poll, first_options)
+    assert lifecycle.close_item(poll.pk)
     page = new_context(lang, viewport=viewport).new_page()
     builders.sign_in(page, lang, builders.auditor(), next_path=f"/{lang}/audit/")
     expect(page.locator("main h1")).to_have_text(t("Audit exports"))

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from participation import services
 from participation.models import ReferendumBallot, Result, State
+from participation.services import lifecycle, voting
 from tests.e2e import builders
 from tests.e2e.ui import assert_mirrored, expect
 
@@ -22,7 +22,7 @@ def test_verified_citizen_votes_keeps_the_receipt_and_finds_it_after_the_tally(l
     yes, no = question.options.order_by("position")
     voter = builders.verified_citizen()
     for other, option in ((builders.verified_citizen(), no), (builders.verified_citizen(), None)):
-        services.cast_referendum_ballot(other, referendum, services.ABSTAIN if option is None else option.pk)
+        voting.cast_referendum_ballot(other, referendum, voting.ABSTAIN if option is None else option.pk)
     title = referendum.title_ar if lang == "ar" else referendum.title_en
 
     builders.sign_in(page, lang, voter, next_path=f"/{lang}/referendums/{referendum.slug}/")
@@ -57,7 +57,7 @@ def test_verified_citizen_votes_keeps_the_receipt_and_finds_it_after_the_tally(l
     a11y.check(page, "receipt list (not yet)")
 
     # The referendum closes; the tally runs (Celery runs eagerly in tests), opens the box and publishes the results.
-    assert services.close_item(referendum.pk)
+    assert lifecycle.close_item(referendum.pk)
     referendum.refresh_from_db()
     assert referendum.state == State.PUBLISHED
     result = Result.objects.get(item=referendum)

@@ -12,8 +12,9 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from django.utils import timezone, translation
 
-from participation import roles, services
+from participation import roles
 from participation.models import Poll, State
+from participation.services import consultation as consultation_service
 from tests.e2e import builders
 from tests.e2e.ui import expect
 from tests.factories import SuperUserFactory
@@ -151,7 +152,7 @@ def test_phone_arabic_staff_edit_options_moderate_and_read_arabic_messages(lang,
     theirs = builders.open_consultation(title_ar="مسودة الصحة السرية", title_en="Secret health draft", entity=other)
     citizen = builders.verified_citizen()
     for item in (ours, theirs):
-        services.add_comment(citizen, item, "تعليق")
+        consultation_service.add_comment(citizen, item, "تعليق")
 
     builders.admin_sign_in(page, staff)
     assert_branded(page)

@@ -9,8 +9,9 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from participation import services
 from participation.models import Consultation, Section, State
+from participation.services import consultation as consultation_service
+from participation.services import lifecycle
 
 from .audit_helpers import CLOSES, OPENS, QATAR, _texts, at, opened, transport_ministry, voters
 
@@ -45,14 +46,14 @@ def consultation(slug, *, entity=None, closes_at=CLOSES, due_at=None, published_
         people = voters()[:took_part]
     with at(opens_at + timedelta(days=1)):
         for person in people:
-            services.add_comment(person, item, f"A comment on {slug}", section=section)
+            consultation_service.add_comment(person, item, f"A comment on {slug}", section=section)
         if people:
-            services.react_to_section(people[0], section, True)
+            consultation_service.react_to_section(people[0], section, True)
     if state != State.OPEN:
         opened(item, State.CLOSED)
     if published_at is not None:
         with at(published_at):
-            services.publish_results(item, now=timezone.now())
+            lifecycle.publish_results(None, item, now=timezone.now())
     item.refresh_from_db()
     return item
 

@@ -19,7 +19,6 @@ from django.db import connection, transaction
 from django.utils import timezone, translation
 
 from accounts.models import Segment, User
-from participation import services
 from participation.models import (
     AuditEntry,
     Consultation,
@@ -32,6 +31,8 @@ from participation.models import (
     Section,
     State,
 )
+from participation.services import consultation as consultation_service
+from participation.services import counting, moderation, voting
 from tests.audit_guards import guard_statements
 from tests.factories import StaffUserFactory, SuperUserFactory, UserFactory, VerifiedUserFactory
 
@@ -183,13 +184,13 @@ def bus_poll(slug="bus-routes", entity=None, tally=True):
         people = voters()
     amal, badr, carim = people
     with at(VOTE_DAY):
-        services.cast_poll_ballot(amal, poll, {question.pk: [line_1.pk]})
-        services.cast_poll_ballot(badr, poll, {question.pk: [formula.pk]})
+        voting.cast_poll_ballot(amal, poll, {question.pk: [line_1.pk]})
+        voting.cast_poll_ballot(badr, poll, {question.pk: [formula.pk]})
     with at(EARLY_HOURS):
-        services.cast_poll_ballot(carim, poll, {question.pk: [services.ABSTAIN]})
+        voting.cast_poll_ballot(carim, poll, {question.pk: [voting.ABSTAIN]})
     if tally:
         with at(TALLIED):
-            services.tally_and_publish(poll.pk, now=timezone.now())
+            counting.tally_and_publish(poll.pk, now=timezone.now())
     poll.refresh_from_db()
     return poll, people
 
@@ -220,14 +221,14 @@ def new_law_referendum(slug="new-law", entity=None, known_receipts=True):
         amal, badr, carim = voters()
     # Known receipts (in reverse order of casting, so the export's order is not the casting order).
     codes = iter(reversed(RECEIPTS)) if known_receipts else None
-    with mock.patch.object(services, "new_receipt_code", lambda: next(codes)) if known_receipts else nullcontext():
+    with mock.patch.object(voting, "new_receipt_code", lambda: next(codes)) if known_receipts else nullcontext():
         with at(VOTE_DAY):
-            services.cast_referendum_ballot(amal, referendum, yes.pk)
-            services.cast_referendum_ballot(badr, referendum, no.pk)
+            voting.cast_referendum_ballot(amal, referendum, yes.pk)
+            voting.cast_referendum_ballot(badr, referendum, no.pk)
         with at(EARLY_HOURS):
-            services.cast_referendum_ballot(carim, referendum, services.ABSTAIN)
+            voting.cast_referendum_ballot(carim, referendum, voting.ABSTAIN)
     with at(TALLIED):
-        services.tally_and_publish(referendum.pk, now=timezone.now())
+        counting.tally_and_publish(referendum.pk, now=timezone.now())
     referendum.refresh_from_db()
     ballots = ReferendumBallot.objects.filter(item=referendum).select_related("option")
     return referendum, {ballot.receipt: ballot.option.position if ballot.option else 0 for ballot in ballots}
@@ -257,14 +258,14 @@ def transport_consultation(slug="transport-law", entity=None):
         )
         consultation.entity.members.add(moderator)
     with at(VOTE_DAY):
-        published = services.add_comment(amal, consultation, 'Good idea, but "slow"', section=section)
+        published = consultation_service.add_comment(amal, consultation, 'Good idea, but "slow"', section=section)
     with at(VOTE_DAY.replace(minute=31)):
-        hidden = services.add_comment(badr, consultation, "=1+1")
+        hidden = consultation_service.add_comment(badr, consultation, "=1+1")
     with at(EARLY_HOURS):
-        pending = services.add_comment(carim, consultation, "- point one\n- point two")
+        pending = consultation_service.add_comment(carim, consultation, "- point one\n- point two")
     with at(MODERATED):
-        services.moderate_comment(moderator, published, approve=True)
-        services.moderate_comment(moderator, hidden, approve=False, reason="Not about the draft")
+        moderation.moderate_comment(moderator, published, approve=True)
+        moderation.moderate_comment(moderator, hidden, approve=False, reason="Not about the draft")
     consultation.refresh_from_db()
     return consultation, [published, hidden, pending], moderator
 
@@ -275,9 +276,9 @@ def ten_ballot_poll(slug="ten-ballots"):
     with at(VOTE_DAY):
         for n in range(10):
             voter = UserFactory(segment=Segment.CITIZEN if n % 2 else Segment.RESIDENT)
-            services.cast_poll_ballot(voter, poll, {question.pk: [options[n % len(options)].pk]})
+            voting.cast_poll_ballot(voter, poll, {question.pk: [options[n % len(options)].pk]})
     with at(TALLIED):
-        services.tally_and_publish(poll.pk, now=timezone.now())
+        counting.tally_and_publish(poll.pk, now=timezone.now())
     poll.refresh_from_db()
     return poll
 

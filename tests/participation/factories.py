@@ -2,7 +2,7 @@
 
 Factories make drafts (both languages filled in, open from yesterday for a week
 once scheduled); `make_poll`, `make_referendum` and `make_consultation` add the
-questions, options or sections and schedule through `services.schedule_item`, as
+questions, options or sections and schedule through `lifecycle.schedule_item`, as
 the admin does. Ballots and comments are always written through the services.
 """
 
@@ -12,8 +12,8 @@ import factory
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from participation import services
 from participation.models import Consultation, Entity, Option, Poll, Question, Referendum, Section
+from participation.services import lifecycle
 from tests.factories import StaffUserFactory
 
 MINISTRY_STAFF = "Ministry staff"
@@ -120,7 +120,7 @@ def make_poll(questions=1, options=3, schedule=True, question_kwargs=None, **kwa
     for _ in range(questions):
         add_question(poll, options, **(question_kwargs or {}))
     if schedule:
-        services.schedule_item(poll)
+        lifecycle.schedule_item(None, poll)
     return poll
 
 
@@ -135,7 +135,7 @@ def make_referendum(options=YES_NO, schedule=True, allow_abstain=True, **kwargs)
     for position, (ar, en) in enumerate(pairs, start=1):
         OptionFactory(question=question, position=position, text_ar=ar, text_en=en)
     if schedule:
-        services.schedule_item(referendum)
+        lifecycle.schedule_item(None, referendum)
     return referendum
 
 
@@ -144,7 +144,7 @@ def make_consultation(sections=2, schedule=True, **kwargs):
     for number in range(1, sections + 1):
         SectionFactory(item=consultation, number=number)
     if schedule:
-        services.schedule_item(consultation)
+        lifecycle.schedule_item(None, consultation)
     return consultation
 
 

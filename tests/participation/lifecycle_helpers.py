@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 from django.utils import timezone
 
 from accounts.models import Segment
-from participation import services
 from participation.models import Entity, Item, Option, Poll, Question, Referendum, State
+from participation.services import counting, voting
 from tests.factories import UserFactory, VerifiedUserFactory
 
 _serial = itertools.count(1)
@@ -106,9 +106,8 @@ def close(item, seconds_ago=1):
 
 def count(item):
     """What the worker does once the clock passes the close: count, then publish unless approval is needed."""
-    from participation import services
 
-    services.tally_and_publish(item.pk)
+    counting.tally_and_publish(item.pk)
     item.refresh_from_db()
     return item
 
@@ -134,18 +133,18 @@ def people(count, segment=Segment.CITIZEN, **fields):
 
 
 def vote(user, poll, *choices_per_question):
-    """Cast a poll ballot: one list of options (or services.ABSTAIN) per question, in question order."""
+    """Cast a poll ballot: one list of options (or voting.ABSTAIN) per question, in question order."""
     questions = list(poll.questions.all())
     choices = {
-        q.pk: [services.ABSTAIN if c == services.ABSTAIN else c.pk for c in chosen]
+        q.pk: [voting.ABSTAIN if c == voting.ABSTAIN else c.pk for c in chosen]
         for q, chosen in zip(questions, choices_per_question, strict=True)
     }
-    return services.cast_poll_ballot(user, poll, choices)
+    return voting.cast_poll_ballot(user, poll, choices)
 
 
 def vote_referendum(user, referendum, option):
     """Cast a referendum ballot (option None = blank vote); returns the receipt."""
-    return services.cast_referendum_ballot(user, referendum, services.ABSTAIN if option is None else option.pk)
+    return voting.cast_referendum_ballot(user, referendum, voting.ABSTAIN if option is None else option.pk)
 
 
 # ---------------------------------------------------------------------------

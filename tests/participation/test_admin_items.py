@@ -10,9 +10,10 @@ import pytest
 from django.contrib.auth.models import Group
 from django.utils import timezone, translation
 
-from participation import services
 from participation.models import Comment, Item, Poll, Question, Result, State
-from participation.tally import tally
+from participation.services import consultation as consultation_service
+from participation.services import voting
+from participation.services.counting import tally
 from tests.factories import SuperUserFactory, VerifiedUserFactory
 
 from .conftest import admin_url, as_user, assert_not_shown, assert_shown, management, page, t
@@ -336,7 +337,7 @@ def test_questions_can_change_until_the_item_opens_then_are_locked(client, lang,
 
 
 def test_no_question_can_be_added_to_a_poll_with_ballots_from_the_question_admin(client, lang, admin_a, poll_a):
-    services.cast_poll_ballot(VerifiedUserFactory(), poll_a, single_choices(poll_a))
+    voting.cast_poll_ballot(VerifiedUserFactory(), poll_a, single_choices(poll_a))
     question = poll_a.questions.get()
     response = as_user(client, admin_a, lang).post(admin_url("question_add"), question_form(poll_a, 2, position="5"))
     assert response.status_code in (200, 403)
@@ -344,7 +345,7 @@ def test_no_question_can_be_added_to_a_poll_with_ballots_from_the_question_admin
 
 
 def test_no_question_can_be_added_inline_to_a_poll_with_ballots(client, lang, admin_a, poll_a):
-    services.cast_poll_ballot(VerifiedUserFactory(), poll_a, single_choices(poll_a))
+    voting.cast_poll_ballot(VerifiedUserFactory(), poll_a, single_choices(poll_a))
     data = change_form(poll_a)
     data.update(management("questions", total=1))
     data.update(
@@ -384,7 +385,7 @@ def test_ministry_admins_schedule_close_and_publish(client, lang, admin_a, entit
     assert Item.objects.get(pk=draft.pk).state == State.SCHEDULED
 
     scheduled = Item.objects.get(pk=draft.pk)
-    services.cast_poll_ballot(VerifiedUserFactory(), scheduled, single_choices(scheduled))
+    voting.cast_poll_ballot(VerifiedUserFactory(), scheduled, single_choices(scheduled))
     response = run_action(client, "poll", "close_now", scheduled)
     with translation.override(lang):
         assert_shown(
@@ -478,7 +479,7 @@ def test_each_type_has_its_own_list(client, lang, entity):
 
 @pytest.fixture
 def pending(entity, citizen):
-    return services.add_comment(citizen, make_consultation(entity=entity), "Please add night buses")
+    return consultation_service.add_comment(citizen, make_consultation(entity=entity), "Please add night buses")
 
 
 @pytest.fixture

@@ -15,8 +15,9 @@ from django.core.management import call_command
 from django.utils import timezone, translation
 
 from accounts.models import User
-from participation import roles, services
+from participation import roles
 from participation.models import Poll, State
+from participation.services import consultation as consultation_service
 from tests.factories import SuperUserFactory
 
 from .conftest import admin_url, as_user, assert_not_shown, assert_shown, management, page, t, url
@@ -332,7 +333,7 @@ def two_ministries(entity, other_entity, citizen):
     theirs_draft = make_poll(entity=other_entity, schedule=False, title_en="Their draft poll", title_ar="استطلاعهم")
     also_ours = make_consultation(entity=entity, title_en="Our other strategy", title_ar="استراتيجيتنا الأخرى")
     for item in (ours, also_ours, theirs):
-        services.add_comment(citizen, item, f"About {item.title_en}")
+        consultation_service.add_comment(citizen, item, f"About {item.title_en}")
     return ours, theirs, theirs_draft
 
 

@@ -4,7 +4,7 @@ public items only, with debug off, with download headers; never from MEDIA_URL."
 import pytest
 from django.core.files.base import ContentFile
 
-from participation import services
+from participation.services import lifecycle
 from tests.factories import UserFactory
 
 from .conftest import url
@@ -26,7 +26,7 @@ def consultation_with_pdf(content=PDF, schedule=True):
     item = make_consultation(schedule=False)
     item.attachment.save("draft law.pdf", ContentFile(content), save=True)
     if schedule:
-        services.schedule_item(item)
+        lifecycle.schedule_item(None, item)
     return item
 
 

@@ -23,6 +23,7 @@ from django.urls import reverse
 
 from participation import audit
 from participation.models import AuditEntry
+from participation.services import trail as audit_trail
 from tests.audit_guards import AUDIT_TABLE
 
 from .audit_helpers import auditor, body_of, bus_poll, export_url, message_in, run_command, sha256_url
@@ -38,7 +39,7 @@ CHECKPOINT_IN_TEXT = re.compile(r"\b([0-9]+:[0-9a-f]{64})\b")
 def trail(db):
     """Ten entries with Arabic text, a formula, an address and nested details."""
     for n in range(10):
-        audit.record(
+        audit_trail.record(
             Action.EXPORT if n % 2 else Action.CHANGE,
             object_repr=f"تصدير {n}" if n % 3 else f"=SUM({n})",
             details={"n": n, "nested": {"list": [n, "x"]}},
@@ -363,7 +364,7 @@ def test_the_checkpoint_json_is_public(client, lang, trail):
 
 def test_the_published_checkpoint_is_cached_briefly(client, trail, django_assert_num_queries):
     client.get("/en/audit/checkpoint.json")
-    audit.record(Action.CHANGE, object_repr="later")
+    audit_trail.record(Action.CHANGE, object_repr="later")
     with django_assert_num_queries(0):
         stale = client.get("/en/audit/checkpoint.json").json()
     assert stale["count"] == 10  # still a true checkpoint: the trail passed through it

@@ -1,7 +1,7 @@
 """One transaction for a change and its record (issue 9, part 7).
 
 Every state change, moderation, verification change and tally is written in the same transaction
-as its audit entry: when the entry cannot be written (audit.record raises), the change is not in
+as its audit entry: when the entry cannot be written (trail.record raises), the change is not in
 the database either. And each entry names who acted: the staff member, or "system" for the clock.
 """
 
@@ -14,9 +14,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Segment, User
-from participation import audit, services
+from participation import audit
 from participation.models import AuditEntry, Comment, Item, Result, State
-from participation.tally import tally
+from participation.services import lifecycle, moderation, trail
+from participation.services.counting import tally
 from tests.factories import SuperUserFactory, VerifiedUserFactory
 
 from .audit_helpers import bus_poll, entries, staff_member, transport_consultation, transport_ministry
@@ -33,8 +34,8 @@ class TrailDown(Exception):
 
 @pytest.fixture
 def trail_fails(monkeypatch):
-    """Make audit.record raise, for every entry or for the ones `when(action, kwargs)` picks."""
-    real = audit.record
+    """Make trail.record raise, for every entry or for the ones `when(action, kwargs)` picks."""
+    real = trail.record
 
     def fail(when=lambda action, kwargs: True):
         def record(action, **kwargs):
@@ -42,7 +43,7 @@ def trail_fails(monkeypatch):
                 raise TrailDown(action)
             return real(action, **kwargs)
 
-        monkeypatch.setattr(audit, "record", record)
+        monkeypatch.setattr(trail, "record", record)
 
     return fail
 
@@ -60,7 +61,7 @@ def test_scheduling_is_not_written_without_its_entry(trail_fails):
     draft = make_poll(schedule=False)
     trail_fails()
     with pytest.raises(TrailDown):
-        services.schedule_item(draft)
+        lifecycle.schedule_item(None, draft)
     assert state_of(draft) == State.DRAFT
 
 
@@ -69,7 +70,7 @@ def test_opening_by_the_clock_is_not_written_without_its_entry(trail_fails):
     assert state_of(poll) == State.SCHEDULED
     trail_fails()
     with pytest.raises(TrailDown):
-        services.open_due_items()
+        lifecycle.open_due_items()
     assert state_of(poll) == State.SCHEDULED
 
 
@@ -77,7 +78,7 @@ def test_closing_by_the_clock_is_not_written_without_its_entry(trail_fails):
     poll, _people = bus_poll(tally=False)
     trail_fails()
     with pytest.raises(TrailDown):
-        services.close_due_items()
+        lifecycle.close_due_items()
     assert state_of(poll) == State.OPEN
 
 
@@ -85,7 +86,7 @@ def test_closing_now_is_not_written_without_its_entry(trail_fails):
     poll, _people = bus_poll(tally=False)
     trail_fails()
     with pytest.raises(TrailDown):
-        services.close_item(poll.pk)
+        lifecycle.close_item(poll.pk)
     assert state_of(poll) == State.OPEN
 
 
@@ -93,7 +94,7 @@ def test_a_moderation_is_not_written_without_its_entry(trail_fails):
     _consultation, (_published, _hidden, pending), moderator = transport_consultation()
     trail_fails()
     with pytest.raises(TrailDown):
-        services.moderate_comment(moderator, Comment.objects.get(pk=pending.pk), approve=False, reason="Off topic")
+        moderation.moderate_comment(moderator, Comment.objects.get(pk=pending.pk), approve=False, reason="Off topic")
     assert Comment.objects.filter(pk=pending.pk).values_list("status", "moderated_by").get() == (
         Comment.Status.PENDING,
         None,
@@ -116,7 +117,7 @@ def test_publishing_is_not_written_without_its_entry(trail_fails):
     before = AuditEntry.objects.count()
     trail_fails(lambda action, kwargs: (kwargs.get("details") or {}).get("to") == State.PUBLISHED)
     with pytest.raises(TrailDown):
-        services.publish_results(Item.objects.get(pk=poll.pk))
+        lifecycle.publish_results(None, Item.objects.get(pk=poll.pk))
     assert state_of(poll) == State.CLOSED
     assert AuditEntry.objects.count() == before
 

@@ -10,8 +10,10 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
-from participation import audit, exports, services
+from participation import exports
 from participation.models import AuditEntry, Comment, Entity, Item, State
+from participation.services import counting, lifecycle
+from participation.services import trail as audit_trail
 from tests.factories import PASSWORD, StaffUserFactory, SuperUserFactory, UserFactory
 
 from .audit_helpers import (
@@ -203,10 +205,10 @@ def test_deleting_several_objects_at_once_in_admin_records_each(client, lang):
 
 def test_each_state_change_of_an_item_is_recorded():
     poll = make_poll(schedule=False)
-    services.schedule_item(poll)
-    services.open_due_items()
-    assert services.close_item(poll.pk)
-    services.tally_and_publish(poll.pk)  # the worker, after the close
+    lifecycle.schedule_item(None, poll)
+    lifecycle.open_due_items()
+    assert lifecycle.close_item(poll.pk)
+    counting.tally_and_publish(poll.pk)  # the worker, after the close
     changes = entries(Action.STATE, object_id=str(poll.pk))
     assert [(e.details["from"], e.details["to"]) for e in changes] == [
         ("draft", "scheduled"),
@@ -221,11 +223,11 @@ def test_one_item_is_one_object_on_the_trail(client):
     """Filtering the trail by object must find every entry about an item, whichever proxy class
     (Poll, or the Item that exports and the clock jobs load) the code happened to hold."""
     poll = make_poll(schedule=False)
-    services.schedule_item(poll)  # a Poll instance
-    services.open_due_items()  # an Item instance
+    lifecycle.schedule_item(None, poll)  # a Poll instance
+    lifecycle.open_due_items()  # an Item instance
     client.force_login(auditor())
-    services.close_item(poll.pk)
-    services.tally_and_publish(poll.pk)  # an Item again, in the worker
+    lifecycle.close_item(poll.pk)
+    counting.tally_and_publish(poll.pk)  # an Item again, in the worker
     body_of(client.get(export_url("en", Item.objects.get(pk=poll.pk), "ballots")))
     about = [e for e in entries() if e.object_id == str(poll.pk) and e.object_type]
     assert len(about) == 6  # scheduled, opened, closed, counted, published, exported
@@ -247,7 +249,7 @@ def test_a_state_change_from_an_admin_action_names_who_did_it(client, lang):
 
 def test_closing_by_the_clock_is_recorded():
     poll, _people = bus_poll(tally=False)
-    assert services.close_due_items() == [poll.pk]
+    assert lifecycle.close_due_items() == [poll.pk]
     entry = only(Action.STATE, object_id=str(poll.pk))
     assert entry.details == {"from": "open", "to": "closed"}
 
@@ -327,7 +329,7 @@ def test_a_failed_staff_log_in_is_not_a_log_in(client, lang):
 
 
 def test_an_entry_cannot_be_saved_again_or_deleted():
-    entry = audit.record(Action.EXPORT, object_repr="something")
+    entry = audit_trail.record(Action.EXPORT, object_repr="something")
     entry.object_repr = "something else"
     with pytest.raises(ValidationError):
         entry.save()
@@ -339,7 +341,7 @@ def test_an_entry_cannot_be_saved_again_or_deleted():
 
 
 def test_the_chain_cannot_fork():
-    first = audit.record(Action.EXPORT, object_repr="first")
+    first = audit_trail.record(Action.EXPORT, object_repr="first")
     fork = AuditEntry(actor_label="x", action=Action.EXPORT, previous_hash=first.previous_hash, entry_hash="f" * 64)
     with pytest.raises(IntegrityError), transaction.atomic():
         fork.save()
@@ -354,14 +356,14 @@ def test_the_chain_cannot_fork():
     ids=["update", "delete"],
 )
 def test_the_database_refuses_update_and_delete(statement):
-    entry = audit.record(Action.EXPORT, object_repr="kept")
+    entry = audit_trail.record(Action.EXPORT, object_repr="kept")
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(statement, [entry.pk])
     assert AuditEntry.objects.get(pk=entry.pk).object_repr == "kept"
 
 
 def test_the_database_refuses_queryset_update_and_delete():
-    entry = audit.record(Action.EXPORT, object_repr="kept")
+    entry = audit_trail.record(Action.EXPORT, object_repr="kept")
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         AuditEntry.objects.filter(pk=entry.pk).update(object_repr="x")
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
@@ -380,8 +382,8 @@ def trail(db):
     bus_poll()
     transport_consultation()
     with at(EARLY_HOURS):
-        audit.record(Action.LOGIN, actor=auditor(), object_repr="auditor@audit.example.qa")
-    audit.record(Action.EXPORT, object_repr="تصدير", details={"export": "ballots", "n": 1.5})
+        audit_trail.record(Action.LOGIN, actor=auditor(), object_repr="auditor@audit.example.qa")
+    audit_trail.record(Action.EXPORT, object_repr="تصدير", details={"export": "ballots", "n": 1.5})
     return entries()
 
 
@@ -583,7 +585,7 @@ def test_the_trail_csv_filters_by_action_and_entity(client, lang, trail):
     moderations = trail_rows(client, lang, "?action=moderate")
     assert [row["action"] for row in moderations] == ["moderate", "moderate"]
     other = EntityFactory(slug="elsewhere")
-    audit.record(Action.STATE, entity=other, object_repr="elsewhere")
+    audit_trail.record(Action.STATE, entity=other, object_repr="elsewhere")
     transport = trail_rows(client, lang, "?entity=transport")
     assert transport and {row["entity"] for row in transport} == {"transport"}
     assert [row["object"] for row in trail_rows(client, lang, "?entity=elsewhere")] == ["elsewhere"]
@@ -592,7 +594,7 @@ def test_the_trail_csv_filters_by_action_and_entity(client, lang, trail):
 def test_the_trail_csv_neutralises_formulas(client, lang):
     client.force_login(auditor())
     for text in ("=cmd|' /C calc'!A0", "+1", "-1", "@SUM(A1)", "\tx", "\rx"):
-        audit.record(Action.CHANGE, object_repr=text)
+        audit_trail.record(Action.CHANGE, object_repr=text)
     objects = [row["object"] for row in trail_rows(client, lang, "?action=change")]
     assert objects == ["'=cmd|' /C calc'!A0", "'+1", "'-1", "'@SUM(A1)", "'\tx", "'\rx"]
 
@@ -600,7 +602,7 @@ def test_the_trail_csv_neutralises_formulas(client, lang):
 def test_the_trail_csv_timestamps_carry_the_offset(client, lang):
     client.force_login(auditor())
     with at(datetime(2026, 6, 30, 21, 15, 30, tzinfo=UTC)):
-        audit.record(Action.STATE, object_repr="late")
+        audit_trail.record(Action.STATE, object_repr="late")
     row = trail_rows(client, lang, "?action=state")[0]
     assert row["created_at"] == "2026-07-01T00:15:30+03:00"
 
@@ -608,7 +610,7 @@ def test_the_trail_csv_timestamps_carry_the_offset(client, lang):
 def test_the_trail_csv_is_streamed_in_chunks(client, lang, monkeypatch):
     client.force_login(auditor())
     for n in range(7):
-        audit.record(Action.CHANGE, object_repr=f"entry {n}")
+        audit_trail.record(Action.CHANGE, object_repr=f"entry {n}")
     monkeypatch.setattr(exports, "CHUNK_ROWS", 3)
     response = client.get(trail_url(lang))
     chunks = list(response.streaming_content)

@@ -11,13 +11,14 @@ import time
 import pytest
 from django.db import connection
 
-from participation import services
+from participation import errors
 from participation.models import (
     PollAnswer,
     PollBallot,
     ReferendumParticipation,
     State,
 )
+from participation.services import lifecycle, voting
 from tests.factories import VerifiedUserFactory
 
 from .factories import make_poll, make_referendum, sealed_ballots, single_choices
@@ -57,11 +58,11 @@ def test_two_simultaneous_poll_ballots_by_one_person_leave_exactly_one(postgres_
     poll = make_poll(questions=2, options=3)
     first, second = single_choices(poll, 0), single_choices(poll, 1)
     outcomes = race(
-        lambda: services.cast_poll_ballot(voter, poll, first),
-        lambda: services.cast_poll_ballot(voter, poll, second),
+        lambda: voting.cast_poll_ballot(voter, poll, first),
+        lambda: voting.cast_poll_ballot(voter, poll, second),
     )
     kept = [o for o in outcomes if isinstance(o, PollBallot)]
-    refused = [o for o in outcomes if isinstance(o, services.AlreadyVoted)]
+    refused = [o for o in outcomes if isinstance(o, errors.AlreadyVoted)]
     assert (len(kept), len(refused)) == (1, 1), outcomes
     assert PollBallot.objects.filter(voter=voter, item=poll).count() == 1
     ballot = PollBallot.objects.get()
@@ -76,11 +77,11 @@ def test_two_simultaneous_referendum_ballots_by_one_person_leave_exactly_one(pos
     referendum = make_referendum()
     yes, no = referendum.questions.get().options.all()
     outcomes = race(
-        lambda: services.cast_referendum_ballot(voter, referendum, yes.pk),
-        lambda: services.cast_referendum_ballot(voter, referendum, no.pk),
+        lambda: voting.cast_referendum_ballot(voter, referendum, yes.pk),
+        lambda: voting.cast_referendum_ballot(voter, referendum, no.pk),
     )
     receipts = [o for o in outcomes if isinstance(o, str)]
-    refused = [o for o in outcomes if isinstance(o, services.AlreadyVoted)]
+    refused = [o for o in outcomes if isinstance(o, errors.AlreadyVoted)]
     assert (len(receipts), len(refused)) == (1, 1), outcomes
     assert ReferendumParticipation.objects.filter(voter=voter).count() == 1
     assert [ballot.receipt for ballot in sealed_ballots()] == receipts
@@ -90,7 +91,7 @@ def test_many_people_voting_at_once_are_all_counted(postgres_only):
     poll = make_poll(questions=1, options=2)
     voters = [VerifiedUserFactory() for _ in range(6)]
     choices = single_choices(poll)
-    outcomes = race(*[lambda voter=voter: services.cast_poll_ballot(voter, poll, choices) for voter in voters])
+    outcomes = race(*[lambda voter=voter: voting.cast_poll_ballot(voter, poll, choices) for voter in voters])
     assert all(isinstance(o, PollBallot) for o in outcomes), outcomes
     assert PollBallot.objects.filter(item=poll).count() == 6
 
@@ -101,22 +102,22 @@ def test_a_ballot_that_arrives_while_an_item_is_being_closed_is_refused(postgres
     voter = VerifiedUserFactory()
     choices = single_choices(poll)
     closing = threading.Event()
-    original = services._audit_state
+    original = lifecycle._audit_state
 
     def slow_audit(item, *args, **kwargs):
         original(item, *args, **kwargs)
         closing.set()
         time.sleep(PAUSE)  # still inside close_item's transaction: the ballot must wait
 
-    monkeypatch.setattr(services, "_audit_state", slow_audit)
+    monkeypatch.setattr(lifecycle, "_audit_state", slow_audit)
 
     def vote():
         assert closing.wait(TIMEOUT)
-        return services.cast_poll_ballot(voter, poll, choices)
+        return voting.cast_poll_ballot(voter, poll, choices)
 
-    closed, ballot = race(lambda: services.close_item(poll.pk), vote)
+    closed, ballot = race(lambda: lifecycle.close_item(poll.pk), vote)
     assert closed is True
-    assert isinstance(ballot, services.Refused), ballot
+    assert isinstance(ballot, errors.Refused), ballot
     assert not PollBallot.objects.exists()
 
 
@@ -126,7 +127,7 @@ def test_a_close_that_waited_for_a_ballot_records_its_closing_time_after_that_ba
     voter = VerifiedUserFactory()
     choices = single_choices(poll)
     locked = threading.Event()
-    original = services._lock_open_item
+    original = voting._lock_open_item
 
     def slow_lock(item):
         fresh = original(item)
@@ -134,13 +135,13 @@ def test_a_close_that_waited_for_a_ballot_records_its_closing_time_after_that_ba
         time.sleep(PAUSE)  # the close starts now and has to wait for this ballot's transaction
         return fresh
 
-    monkeypatch.setattr(services, "_lock_open_item", slow_lock)
+    monkeypatch.setattr(voting, "_lock_open_item", slow_lock)
 
     def close():
         assert locked.wait(TIMEOUT)
-        return services.close_item(poll.pk)
+        return lifecycle.close_item(poll.pk)
 
-    closed, ballot = race(close, lambda: services.cast_poll_ballot(voter, poll, choices))
+    closed, ballot = race(close, lambda: voting.cast_poll_ballot(voter, poll, choices))
     assert closed is True
     assert isinstance(ballot, PollBallot), ballot
     poll.refresh_from_db()

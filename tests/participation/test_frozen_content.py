@@ -20,7 +20,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone, translation
 
-from participation import services
+from participation import errors
 from participation.admin import FROZEN_NOTE, FROZEN_REFUSED
 from participation.models import (
     FROZEN_ITEM_FIELDS,
@@ -34,6 +34,8 @@ from participation.models import (
     State,
     content_frozen,
 )
+from participation.services import consultation as consultation_service
+from participation.services import trail
 from tests.factories import VerifiedUserFactory
 
 from .conftest import (
@@ -236,7 +238,7 @@ def test_replica_mode_does_not_switch_the_triggers_off():
 def test_deleting_a_section_with_comments_is_refused():
     consultation = make_consultation(moderate_before_publishing=False)
     section = consultation.sections.first()
-    comment = services.add_comment(VerifiedUserFactory(), consultation, "A published comment", section=section)
+    comment = consultation_service.add_comment(VerifiedUserFactory(), consultation, "A published comment", section=section)
     assert comment.status == Comment.Status.PUBLISHED
     with pytest.raises(ProtectedError):
         section.delete()
@@ -245,7 +247,7 @@ def test_deleting_a_section_with_comments_is_refused():
 
 def test_deleting_an_item_with_comments_is_refused():
     consultation = make_consultation(moderate_before_publishing=False)
-    general = services.add_comment(VerifiedUserFactory(), consultation, "On the whole draft")
+    general = consultation_service.add_comment(VerifiedUserFactory(), consultation, "On the whole draft")
     with pytest.raises(ProtectedError):
         Item.objects.get(pk=consultation.pk).delete()
     assert Comment.objects.filter(pk=general.pk).exists()
@@ -458,7 +460,7 @@ def test_a_correction_and_its_audit_entry_are_written_together_or_not_at_all(cli
     def broken_record(*args, **kwargs):
         raise RuntimeError("the audit trail is unavailable")
 
-    monkeypatch.setattr("participation.services.audit.record", broken_record)
+    monkeypatch.setattr("participation.services.trail.record", broken_record)
     with pytest.raises(RuntimeError):
         as_user(client, admin_a, "en").post(admin_url("poll_change", poll.pk), correction_form(poll))
     assert not ItemCorrection.objects.exists()
@@ -518,20 +520,20 @@ def test_a_correction_is_written_with_its_audit_entry_or_not_at_all(monkeypatch)
     def trail_down(*args, **kwargs):
         raise IntegrityError("the audit trail refused")
 
-    monkeypatch.setattr(services.audit, "record", trail_down)
+    monkeypatch.setattr(trail, "record", trail_down)
     with pytest.raises(IntegrityError):
-        services.publish_correction(staff, poll, "تصحيح", "Correction")
+        consultation_service.publish_correction(staff, poll, "تصحيح", "Correction")
     assert not ItemCorrection.objects.exists()
     monkeypatch.undo()
-    correction = services.publish_correction(staff, poll, "تصحيح", "Correction")
+    correction = consultation_service.publish_correction(staff, poll, "تصحيح", "Correction")
     entry = AuditEntry.objects.get(object_type="participation.itemcorrection", object_id=str(correction.pk))
     assert (entry.actor, correction.created_by) == (staff, staff)
 
 
 def test_an_item_not_yet_open_is_corrected_in_place_not_by_a_correction(lang):
     draft = make_poll(schedule=False)
-    with pytest.raises(services.LifecycleError) as refusal:
-        services.publish_correction(staff_in(MINISTRY_ADMINS, draft.entity), draft, "تصحيح", "Correction")
+    with pytest.raises(errors.LifecycleError) as refusal:
+        consultation_service.publish_correction(staff_in(MINISTRY_ADMINS, draft.entity), draft, "تصحيح", "Correction")
     with translation.override(lang):
         shown = str(refusal.value.message)
     assert shown == t(lang, "This item has not opened yet: correct the item itself instead of adding a correction.")

@@ -2,8 +2,9 @@
 
 import pytest
 
-from participation import item_cache, services
+from participation import item_cache
 from participation.models import Option
+from participation.services import consultation as consultation_service
 
 from .conftest import page, url
 from .factories import MINISTRY_STAFF, add_question, make_poll, staff_in
@@ -14,7 +15,7 @@ pytestmark = pytest.mark.django_db
 def test_a_correction_shows_on_the_next_view_of_a_cached_page(client, lang):
     poll = make_poll()
     assert "correction-" not in page(client.get(url(lang, "poll_detail", slug=poll.slug)))  # the empty list is cached
-    correction = services.publish_correction(staff_in(MINISTRY_STAFF, poll.entity), poll, "تصحيح التاريخ", "Date corrected")
+    correction = consultation_service.publish_correction(staff_in(MINISTRY_STAFF, poll.entity), poll, "تصحيح التاريخ", "Date corrected")
     body = page(client.get(url(lang, "poll_detail", slug=poll.slug)))
     assert f'id="correction-{correction.pk}"' in body
 

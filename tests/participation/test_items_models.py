@@ -12,7 +12,6 @@ from django.db import IntegrityError, transaction
 from django.utils import translation
 
 from accounts.models import Persona, Segment
-from participation import services
 from participation.models import (
     Comment,
     Item,
@@ -23,6 +22,7 @@ from participation.models import (
     Referendum,
     State,
 )
+from participation.services import consultation as consultation_service
 from participation.validators import MAX_ATTACHMENT_BYTES, validate_pdf
 
 from .factories import (
@@ -280,7 +280,7 @@ def test_positions_are_unique_within_an_item_and_within_a_question():
 
 def test_a_hidden_comment_must_have_a_reason_and_a_comment_at_most_2000_characters(citizen):
     consultation = make_consultation()
-    comment = services.add_comment(citizen, consultation, "Plain words")
+    comment = consultation_service.add_comment(citizen, consultation, "Plain words")
     with pytest.raises(IntegrityError), transaction.atomic():
         Comment.objects.filter(pk=comment.pk).update(status=Comment.Status.HIDDEN, moderation_reason="")
     with pytest.raises(IntegrityError), transaction.atomic():

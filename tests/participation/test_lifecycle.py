@@ -7,8 +7,9 @@ import pytest
 import time_machine
 from django.utils import translation
 
-from participation import services, tasks
+from participation import errors, tasks
 from participation.models import Item, Question, Result, State
+from participation.services import counting, lifecycle, voting
 from tests.factories import VerifiedUserFactory
 
 from .factories import (
@@ -36,8 +37,8 @@ def state_of(item):
 
 def schedule_refused(item, lang="en"):
     """The refusal's message, as a member of staff working in `lang` reads it."""
-    with translation.override(lang), pytest.raises(services.LifecycleError) as error:
-        services.schedule_item(item)
+    with translation.override(lang), pytest.raises(errors.LifecycleError) as error:
+        lifecycle.schedule_item(None, item)
     assert state_of(item) == State.DRAFT
     with translation.override(lang):
         return str(error.value.message)
@@ -55,7 +56,7 @@ def text(lang, msgid, **params):
 
 def test_a_complete_draft_is_scheduled():
     poll = make_poll(schedule=False, opens_at=OPENS, closes_at=CLOSES)
-    services.schedule_item(poll)
+    lifecycle.schedule_item(None, poll)
     assert state_of(poll) == State.SCHEDULED == poll.state
 
 
@@ -68,8 +69,8 @@ def test_both_languages_are_required_before_scheduling(field):
 
 def test_only_drafts_are_scheduled():
     poll = make_poll()
-    with pytest.raises(services.LifecycleError):
-        services.schedule_item(poll)
+    with pytest.raises(errors.LifecycleError):
+        lifecycle.schedule_item(None, poll)
     assert state_of(poll) == State.SCHEDULED
 
 
@@ -77,7 +78,7 @@ def test_only_drafts_are_scheduled():
 def test_a_poll_question_needs_2_to_20_options(options, ok):
     poll = make_poll(schedule=False, options=options)
     if ok:
-        services.schedule_item(poll)
+        lifecycle.schedule_item(None, poll)
         assert state_of(poll) == State.SCHEDULED
     else:
         message = schedule_refused(poll)
@@ -97,7 +98,7 @@ def test_a_poll_needs_a_question_and_selections_it_can_satisfy():
 def test_a_referendum_has_yes_no_or_up_to_5_options(options, ok):
     referendum = make_referendum(options=options, schedule=False)
     if ok:
-        services.schedule_item(referendum)
+        lifecycle.schedule_item(None, referendum)
         assert state_of(referendum) == State.SCHEDULED
     else:
         assert "5" in schedule_refused(referendum)
@@ -145,36 +146,36 @@ def test_open_due_items_records_each_opening_once():
     poll = make_poll(opens_at=OPENS, closes_at=CLOSES)
     later = make_poll(opens_at=DURING + timedelta(days=1), closes_at=CLOSES)
     draft = make_poll(schedule=False, opens_at=OPENS, closes_at=CLOSES)
-    assert services.open_due_items(DURING) == [poll.pk]
-    assert services.open_due_items(DURING) == []
+    assert lifecycle.open_due_items(DURING) == [poll.pk]
+    assert lifecycle.open_due_items(DURING) == []
     assert (state_of(poll), state_of(later), state_of(draft)) == (State.OPEN, State.SCHEDULED, State.DRAFT)
 
 
 def test_close_due_items_closes_each_item_once():
     poll = make_poll(opens_at=OPENS, closes_at=CLOSES)
     running = make_poll(opens_at=OPENS, closes_at=AFTER + timedelta(days=1))
-    assert services.close_due_items(AFTER) == [poll.pk]
-    assert services.close_due_items(AFTER) == []
+    assert lifecycle.close_due_items(AFTER) == [poll.pk]
+    assert lifecycle.close_due_items(AFTER) == []
     assert (state_of(poll), state_of(running)) == (State.CLOSED, State.SCHEDULED)
 
 
 def test_close_item_closes_now_for_exactly_one_caller():
     poll = make_poll(opens_at=OPENS, closes_at=CLOSES)
-    assert services.close_item(poll.pk, DURING) is True
-    assert services.close_item(poll.pk, DURING) is False
+    assert lifecycle.close_item(poll.pk, DURING) is True
+    assert lifecycle.close_item(poll.pk, DURING) is False
     poll.refresh_from_db()
     assert (poll.state, poll.closes_at) == (State.CLOSED, DURING)
 
 
 def test_close_now_refuses_items_not_yet_open_or_already_closed():
     upcoming = make_poll(opens_at=OPENS, closes_at=CLOSES)
-    with time_machine.travel(OPENS - timedelta(hours=1), tick=False), pytest.raises(services.LifecycleError):
-        services.close_item_now(upcoming)
+    with time_machine.travel(OPENS - timedelta(hours=1), tick=False), pytest.raises(errors.LifecycleError):
+        lifecycle.close_item_now(None, upcoming)
     assert state_of(upcoming) == State.SCHEDULED
     with time_machine.travel(DURING, tick=False):
-        assert services.close_item_now(upcoming) is True
-        with pytest.raises(services.LifecycleError):
-            services.close_item_now(Item.objects.get(pk=upcoming.pk))
+        assert lifecycle.close_item_now(None, upcoming) is True
+        with pytest.raises(errors.LifecycleError):
+            lifecycle.close_item_now(None, Item.objects.get(pk=upcoming.pk))
 
 
 def test_close_now_at_the_very_moment_an_item_opens_does_not_break_the_database():
@@ -182,8 +183,8 @@ def test_close_now_at_the_very_moment_an_item_opens_does_not_break_the_database(
     poll = make_poll(opens_at=OPENS, closes_at=CLOSES)
     with time_machine.travel(OPENS, tick=False):
         try:
-            services.close_item_now(poll)
-        except services.LifecycleError:
+            lifecycle.close_item_now(None, poll)
+        except errors.LifecycleError:
             assert state_of(poll) == State.SCHEDULED
         else:
             assert state_of(poll) == State.CLOSED
@@ -198,14 +199,14 @@ def voted_poll(voters=3):
     poll = make_poll(questions=1, options=2, opens_at=OPENS, closes_at=CLOSES)
     with time_machine.travel(DURING, tick=False):
         for index in range(voters):
-            services.cast_poll_ballot(VerifiedUserFactory(), poll, single_choices(poll, index % 2))
+            voting.cast_poll_ballot(VerifiedUserFactory(), poll, single_choices(poll, index % 2))
     return poll
 
 
 def test_results_cannot_be_published_before_closing():
     poll = voted_poll()
-    with time_machine.travel(DURING, tick=False), pytest.raises(services.LifecycleError):
-        services.publish_results(poll)
+    with time_machine.travel(DURING, tick=False), pytest.raises(errors.LifecycleError):
+        lifecycle.publish_results(None, poll)
     assert state_of(poll) == State.SCHEDULED
     assert not Result.objects.exists()
 
@@ -213,9 +214,9 @@ def test_results_cannot_be_published_before_closing():
 def test_publishing_counts_the_ballots_once_and_only_once():
     poll = voted_poll(voters=3)
     with time_machine.travel(AFTER, tick=False):
-        services.tally_and_publish(poll.pk)
-        with pytest.raises(services.LifecycleError):
-            services.publish_results(Item.objects.get(pk=poll.pk))
+        counting.tally_and_publish(poll.pk)
+        with pytest.raises(errors.LifecycleError):
+            lifecycle.publish_results(None, Item.objects.get(pk=poll.pk))
     assert state_of(poll) == State.PUBLISHED
     result = Result.objects.get(item=poll)
     votes = [option["votes"] for option in result.counts["questions"][0]["options"]]
@@ -225,16 +226,16 @@ def test_publishing_counts_the_ballots_once_and_only_once():
 def test_referendum_results_wait_for_a_ministry_admin_when_asked():
     referendum = make_referendum(opens_at=OPENS, closes_at=CLOSES, results_need_approval=True)
     with time_machine.travel(AFTER, tick=False):
-        services.tally_and_publish(referendum.pk)
+        counting.tally_and_publish(referendum.pk)
         assert state_of(referendum) == State.CLOSED
-        services.publish_results(Item.objects.get(pk=referendum.pk))
+        lifecycle.publish_results(None, Item.objects.get(pk=referendum.pk))
     assert state_of(referendum) == State.PUBLISHED
 
 
 def test_referendum_results_are_published_when_counted_otherwise():
     referendum = make_referendum(opens_at=OPENS, closes_at=CLOSES)
     with time_machine.travel(AFTER, tick=False):
-        services.tally_and_publish(referendum.pk)
+        counting.tally_and_publish(referendum.pk)
     assert state_of(referendum) == State.PUBLISHED
 
 
@@ -251,7 +252,7 @@ def test_the_minute_job_closes_counts_and_publishes_a_poll(django_capture_on_com
 def test_publishing_never_counts_a_result_that_is_not_stored():
     """Publishing is a request's action (the admin's button): it must not count; the worker does."""
     poll = voted_poll(voters=2)
-    with time_machine.travel(AFTER, tick=False), pytest.raises(services.LifecycleError):
-        services.publish_results(Item.objects.get(pk=poll.pk))
+    with time_machine.travel(AFTER, tick=False), pytest.raises(errors.LifecycleError):
+        lifecycle.publish_results(None, Item.objects.get(pk=poll.pk))
     assert not Result.objects.exists()
     assert state_of(poll) != State.PUBLISHED

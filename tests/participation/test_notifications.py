@@ -13,6 +13,7 @@ from django.utils.translation import gettext
 from accounts.models import Segment
 from participation import notifications, tasks
 from participation.models import Notification, State
+from participation.services import notifications as notification_service
 from tests.participation.lifecycle_helpers import (
     UNSUBSCRIBE_RE,
     close,
@@ -51,7 +52,7 @@ def test_opened_e_mail_is_in_the_preferred_language_whatever_language_is_active(
     poll, _q, _opts = make_poll()
     user = person(preferred_language=lang, notify_new_items=True)
     with translation.override(OTHER[lang]):
-        sent = notifications.send_batch(poll.pk, notifications.OPENED, [user.pk])
+        sent = notification_service.send_batch(poll.pk, notifications.OPENED, [user.pk])
     assert sent == 1
     message = only_mail(mailoutbox)
     title = getattr(poll, f"title_{lang}")
@@ -75,7 +76,7 @@ def test_results_e_mail_links_to_the_results_page_in_the_preferred_language(lang
     voter = person(preferred_language=lang)
     vote(voter, poll, [option])
     close(poll)
-    assert notifications.send_batch(poll.pk, notifications.RESULTS, [voter.pk]) == 1
+    assert notification_service.send_batch(poll.pk, notifications.RESULTS, [voter.pk]) == 1
     message = only_mail(mailoutbox)
     assert message.subject == expected(lang, "Results published: %(title)s", title=getattr(poll, f"title_{lang}"))
     assert f"/{lang}/polls/{poll.slug}/results/" in message.body
@@ -89,7 +90,7 @@ def test_plain_text_e_mail_is_not_html_escaped(mailoutbox):
     )
     set_state(poll, State.OPEN)  # the text first: the database freezes it once the poll has opened
     user = person(preferred_language="en", full_name="Sara O'Neil", notify_new_items=True)
-    notifications.send_batch(poll.pk, notifications.OPENED, [user.pk])
+    notification_service.send_batch(poll.pk, notifications.OPENED, [user.pk])
     message = only_mail(mailoutbox)
     assert message.subject == 'Now open: Parks & "green" streets'
     assert "Sara O'Neil" in message.body
@@ -104,7 +105,7 @@ def test_plain_text_e_mail_is_not_html_escaped(mailoutbox):
 
 
 def _link_for(user, kind, item, mailoutbox):
-    notifications.send_batch(item.pk, kind, [user.pk])
+    notification_service.send_batch(item.pk, kind, [user.pk])
     return unsubscribe_path(only_mail(mailoutbox).body)
 
 
@@ -177,7 +178,7 @@ def test_an_unsubscribed_person_gets_no_more_e_mail_of_that_kind(client, lang, m
     assert client.post(_link_for(user, notifications.OPENED, first, mailoutbox)).status_code == 200
     mail.outbox.clear()
     tasks.notify_item_opened.delay(second.pk)
-    assert notifications.send_batch(second.pk, notifications.OPENED, [user.pk]) == 0
+    assert notification_service.send_batch(second.pk, notifications.OPENED, [user.pk]) == 0
     assert mailoutbox == []
 
 
@@ -250,14 +251,14 @@ def test_batches_split_ids_in_order():
 
 def test_notifications_go_out_in_batches_of_batch_size(monkeypatch, mailoutbox):
     monkeypatch.setattr(notifications, "BATCH_SIZE", 2)
-    real_send_batch = notifications.send_batch
+    real_send_batch = notification_service.send_batch
     calls = []
 
     def spy(item_id, kind, user_ids):
         calls.append(list(user_ids))
         return real_send_batch(item_id, kind, user_ids)
 
-    monkeypatch.setattr(notifications, "send_batch", spy)
+    monkeypatch.setattr(notification_service, "send_batch", spy)
     poll, _q, _opts = make_poll()
     users = people(5, notify_new_items=True)
 
@@ -281,7 +282,7 @@ def test_a_person_who_opted_out_after_the_batch_was_queued_is_skipped(mailoutbox
     poll, _q, _opts = make_poll()
     stays, leaves = people(2, notify_new_items=True)
     type(leaves).objects.filter(pk=leaves.pk).update(notify_new_items=False)
-    assert notifications.send_batch(poll.pk, notifications.OPENED, [stays.pk, leaves.pk]) == 1
+    assert notification_service.send_batch(poll.pk, notifications.OPENED, [stays.pk, leaves.pk]) == 1
     assert [m.to for m in mailoutbox] == [[stays.email]]
 
 
@@ -299,13 +300,13 @@ def test_a_failed_sending_is_not_recorded_so_that_the_retry_sends(monkeypatch, m
         def send_messages(self, messages):
             raise ConnectionRefusedError("SMTP server down")
 
-    monkeypatch.setattr(notifications, "get_connection", lambda: Down())
+    monkeypatch.setattr(notification_service, "get_connection", lambda: Down())
     with pytest.raises(ConnectionRefusedError):
-        notifications.send_batch(poll.pk, notifications.OPENED, [user.pk])
+        notification_service.send_batch(poll.pk, notifications.OPENED, [user.pk])
     assert not Notification.objects.filter(item=poll).exists()
 
     monkeypatch.undo()
-    assert notifications.send_batch(poll.pk, notifications.OPENED, [user.pk]) == 1
+    assert notification_service.send_batch(poll.pk, notifications.OPENED, [user.pk]) == 1
     assert len(mailoutbox) == 1
 
 
@@ -338,7 +339,7 @@ def test_two_copies_of_a_batch_at_once_send_each_e_mail_once(monkeypatch, mailou
     users = people(3, notify_new_items=True)
     ids = [u.pk for u in users]
     barrier = threading.Barrier(2, timeout=20)
-    real_atomic = notifications.transaction.atomic
+    real_atomic = notification_service.transaction.atomic
 
     waited = threading.local()
 
@@ -352,12 +353,12 @@ def test_two_copies_of_a_batch_at_once_send_each_e_mail_once(monkeypatch, mailou
                 barrier.wait()
             return real_atomic(*args, **kwargs)
 
-    monkeypatch.setattr(notifications, "transaction", SyncedTransaction)
+    monkeypatch.setattr(notification_service, "transaction", SyncedTransaction)
     sent, errors = [], []
 
     def copy():
         try:
-            sent.append(notifications.send_batch(poll.pk, notifications.OPENED, ids))
+            sent.append(notification_service.send_batch(poll.pk, notifications.OPENED, ids))
         except Exception as exc:  # reported below
             errors.append(exc)
         finally:

@@ -24,9 +24,11 @@ from kombu import pools
 
 from accounts.models import Segment
 from hukoomi_portal.celery import app
-from participation import notifications, outbox, services, tasks
+from participation import tasks
 from participation.models import Item, Notification, OutboxMessage, Result, State
-from participation.tally import tally
+from participation.services import counting, lifecycle, outbox
+from participation.services import notifications as notification_service
+from participation.services.counting import tally
 from tests.factories import SuperUserFactory
 from tests.participation.lifecycle_helpers import close, make_poll, make_referendum, person, vote, vote_referendum
 
@@ -130,7 +132,7 @@ def test_the_change_and_its_message_roll_back_together():
     poll, _q, _opts = make_poll()
     close(poll)
     with pytest.raises(RuntimeError), transaction.atomic():
-        assert services.close_due_items() == [poll.pk]
+        assert lifecycle.close_due_items() == [poll.pk]
         raise RuntimeError("the transaction fails after the close")
     assert Item.objects.get(pk=poll.pk).state == State.OPEN
     assert not OutboxMessage.objects.filter(item=poll).exists()
@@ -150,7 +152,7 @@ def test_close_now_with_the_broker_down_answers_then_the_sweep_tallies_and_mails
         vote(voter, poll, [first])
     client.force_login(SuperUserFactory())
 
-    with broker_down(), caplog.at_level(logging.WARNING, logger="participation.outbox"):
+    with broker_down(), caplog.at_level(logging.WARNING, logger="participation.services.outbox"):
         response = run_action(client, "poll", "close_now", poll, lang)
 
     assert response.status_code == 200
@@ -286,7 +288,7 @@ def published_poll_owing_results():
     close(poll)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(outbox, "nudge", lambda *args: None)  # the broker never took the nudge
-        services.tally_and_publish(poll.pk)
+        counting.tally_and_publish(poll.pk)
     assert pending(poll, outbox.RESULTS)
     return poll, voters
 
@@ -306,7 +308,7 @@ def test_a_crash_while_sending_loses_no_mail(published_poll_owing_results, monke
             raise Crash("the SMTP connection died before the server took the mail")
 
     with monkeypatch.context() as patch:
-        patch.setattr(notifications, "get_connection", DeadConnection)
+        patch.setattr(notification_service, "get_connection", DeadConnection)
         with pytest.raises(Crash):
             sweep_by_beat()
     assert mail.outbox == []
@@ -324,7 +326,7 @@ def test_a_crash_after_sending_before_the_claim_commits_sends_again_rather_than_
 ):
     """At least once: the server took the mail, the worker died before its transaction committed."""
     poll, voters = published_poll_owing_results
-    real = notifications.get_connection
+    real = notification_service.get_connection
 
     class DiesAfterSending:
         def __enter__(self):
@@ -339,7 +341,7 @@ def test_a_crash_after_sending_before_the_claim_commits_sends_again_rather_than_
             raise Crash("the worker died after the server took the mail")
 
     with monkeypatch.context() as patch:
-        patch.setattr(notifications, "get_connection", DiesAfterSending)
+        patch.setattr(notification_service, "get_connection", DiesAfterSending)
         with pytest.raises(Crash):
             sweep_by_beat()
     assert not Notification.objects.filter(item=poll).exists()  # the claims rolled back with the crash

@@ -12,8 +12,9 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from participation import services
 from participation.models import PollAnswer, PollBallot
+from participation.services import consultation as consultation_service
+from participation.services import counting, voting
 from tests.factories import VerifiedUserFactory
 
 from .conftest import page, url
@@ -77,7 +78,7 @@ def test_the_list_page(lang, size, viewer, django_assert_max_num_queries):
     make_referendum(options=size["referendum_options"])
     make_consultation(sections=size["sections"])
     if user:
-        services.cast_poll_ballot(user, items[0], single_choices(items[0]))
+        voting.cast_poll_ballot(user, items[0], single_choices(items[0]))
     response = get_within_bound(client, url(lang, "list"), "list", index, django_assert_max_num_queries)
     assert page(response).count("<article") == min(10, size["items"] + 2)
 
@@ -87,7 +88,7 @@ def test_the_closed_list_page(lang, size, viewer, django_assert_max_num_queries)
     now = timezone.now()
     items = polls(size, opens_at=now - timedelta(days=20), closes_at=now - timedelta(days=2))
     for item in items[:3]:
-        services.tally_and_publish(item.pk)
+        counting.tally_and_publish(item.pk)
     response = get_within_bound(
         client, url(lang, "list"), "closed list", index, django_assert_max_num_queries, tab="closed"
     )
@@ -98,7 +99,7 @@ def test_the_poll_page_with_live_results(lang, size, viewer, django_assert_max_n
     client, user, index = viewer
     poll = make_poll(questions=size["questions"], options=size["options"], live_results=True, for_visitors=True)
     for voter in voters(size):
-        services.cast_poll_ballot(voter, poll, single_choices(poll))
+        voting.cast_poll_ballot(voter, poll, single_choices(poll))
     response = get_within_bound(
         client, url(lang, "poll_detail", slug=poll.slug), "poll", index, django_assert_max_num_queries
     )
@@ -111,9 +112,9 @@ def test_the_poll_results_page(lang, size, viewer, django_assert_max_num_queries
     client, _user, index = viewer
     poll = make_poll(questions=size["questions"], options=size["options"])
     for voter in voters(size):
-        services.cast_poll_ballot(voter, poll, single_choices(poll))
+        voting.cast_poll_ballot(voter, poll, single_choices(poll))
     with time_machine.travel(poll.closes_at + timedelta(hours=1), tick=False):
-        services.tally_and_publish(poll.pk)
+        counting.tally_and_publish(poll.pk)
         response = get_within_bound(
             client, url(lang, "poll_results", slug=poll.slug), "poll results", index, django_assert_max_num_queries
         )
@@ -124,7 +125,7 @@ def test_the_referendum_page(lang, size, viewer, django_assert_max_num_queries):
     client, user, index = viewer
     referendum = make_referendum(options=size["referendum_options"])
     for voter in voters(size):
-        services.cast_referendum_ballot(voter, referendum, "abstain")
+        voting.cast_referendum_ballot(voter, referendum, "abstain")
     response = get_within_bound(
         client, url(lang, "referendum_detail", slug=referendum.slug), "referendum", index, django_assert_max_num_queries
     )
@@ -135,10 +136,10 @@ def test_the_referendum_page(lang, size, viewer, django_assert_max_num_queries):
 def published_referendum(size):
     referendum = make_referendum(options=size["referendum_options"])
     for voter in voters(size):
-        services.cast_referendum_ballot(voter, referendum, referendum.questions.get().options.first().pk)
+        voting.cast_referendum_ballot(voter, referendum, referendum.questions.get().options.first().pk)
     moment = referendum.closes_at + timedelta(hours=1)
     with time_machine.travel(moment, tick=False):
-        services.tally_and_publish(referendum.pk)
+        counting.tally_and_publish(referendum.pk)
     return referendum, moment
 
 
@@ -176,11 +177,11 @@ def test_the_consultation_page(lang, size, viewer, django_assert_max_num_queries
     people = voters(size)
     for section in consultation.sections.all():
         for person in people:
-            services.add_comment(person, consultation, f"About {section.number}", section)
-            services.react_to_section(person, section, section.number % 2 == 0)
-    services.add_comment(people[0], consultation, "On the whole draft")
+            consultation_service.add_comment(person, consultation, f"About {section.number}", section)
+            consultation_service.react_to_section(person, section, section.number % 2 == 0)
+    consultation_service.add_comment(people[0], consultation, "On the whole draft")
     if user:
-        services.react_to_section(user, consultation.sections.first(), True)
+        consultation_service.react_to_section(user, consultation.sections.first(), True)
     response = get_within_bound(
         client,
         url(lang, "consultation_detail", slug=consultation.slug),
@@ -196,9 +197,9 @@ def test_the_home_page(lang, size, viewer, django_assert_max_num_queries):
     items = polls(size, for_visitors=True)
     make_referendum(options=size["referendum_options"])
     for voter in voters(size):
-        services.cast_poll_ballot(voter, items[0], single_choices(items[0]))
+        voting.cast_poll_ballot(voter, items[0], single_choices(items[0]))
     if user:
-        services.cast_poll_ballot(user, items[0], single_choices(items[0]))
+        voting.cast_poll_ballot(user, items[0], single_choices(items[0]))
     response = get_within_bound(client, f"/{lang}/", "home", index, django_assert_max_num_queries)
     assert page(response).count("<article") == min(6, size["items"] + 1)
 
@@ -208,7 +209,7 @@ def test_the_vote(lang, size, client, django_assert_max_num_queries):
     poll = make_poll(questions=size["questions"], options=size["options"], for_visitors=True)
     polls(size)
     for voter in voters(size):
-        services.cast_poll_ballot(voter, poll, single_choices(poll))
+        voting.cast_poll_ballot(voter, poll, single_choices(poll))
     user = VerifiedUserFactory()
     client.force_login(user)
     form = {f"question-{question}": options for question, options in single_choices(poll).items()}

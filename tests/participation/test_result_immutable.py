@@ -16,8 +16,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
 
-from participation import audit, tally, verification
+from participation import audit, verification
 from participation.models import AuditEntry, Result, State
+from participation.services import counting, trail
 from tests.factories import VerifiedUserFactory
 
 from .audit_helpers import auditor, body_of, bus_poll, export_url, new_law_referendum, run_command
@@ -145,7 +146,7 @@ def test_a_poll_tally_is_recorded_per_question_and_option():
 
 def test_no_result_without_its_audit_entry(monkeypatch):
     """Result and entry are one transaction: if the tally's entry cannot be written, no result is stored."""
-    recorded = audit.record
+    recorded = trail.record
 
     def refuse_tally(action, **kwargs):
         if action == AuditEntry.Action.TALLY:
@@ -155,9 +156,9 @@ def test_no_result_without_its_audit_entry(monkeypatch):
     referendum, _question, (yes, _no) = make_referendum()
     vote_referendum(VerifiedUserFactory(), referendum, yes)
     close(referendum)
-    monkeypatch.setattr(tally.audit, "record", refuse_tally)
+    monkeypatch.setattr(trail, "record", refuse_tally)
     with pytest.raises(DatabaseError):
-        tally.tally(referendum.pk)
+        counting.tally(referendum.pk)
     assert not Result.objects.exists()
     assert not AuditEntry.objects.filter(action=AuditEntry.Action.TALLY).exists()
 

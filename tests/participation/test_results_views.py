@@ -10,8 +10,9 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext, ngettext
 
 from accounts.models import Persona, Segment
-from participation import services
+from participation import errors
 from participation.models import PollBallot, Result, State
+from participation.services import lifecycle
 from tests.participation.lifecycle_helpers import (
     close,
     count,
@@ -311,7 +312,7 @@ def test_referendum_needing_approval_shows_results_and_receipts_only_after_an_ad
     assert get_html(client, receipts_url(lang, referendum), status=404).count(receipts[0]) == 0
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.publish_results(referendum)  # the ministry admin's "publish" action
+        lifecycle.publish_results(None, referendum)  # the ministry admin's "publish" action
 
     html = get_html(client, results_url(lang, referendum))
     assert "<td>10</td>" in html
@@ -325,7 +326,7 @@ def test_referendum_detail_page_hides_results_until_published(client, lang, refe
     count(close(referendum))
     html = get_html(client, f"/{lang}/referendums/{referendum.slug}/")
     assert "result-bar-rect" not in html
-    services.publish_results(referendum)
+    lifecycle.publish_results(None, referendum)
     html = get_html(client, f"/{lang}/referendums/{referendum.slug}/")
     assert "result-bar-rect" in html
 
@@ -385,7 +386,7 @@ def test_a_vote_after_closing_time_is_refused(client, lang):
     client.force_login(voter)
 
     with time_machine.travel(poll.closes_at + timedelta(seconds=1), tick=False):
-        with pytest.raises(services.Refused):
+        with pytest.raises(errors.Refused):
             vote(voter, poll, [first])
         response = client.post(f"/{lang}/polls/{poll.slug}/", {f"question-{question.pk}": [str(first.pk)]})
 

@@ -10,9 +10,11 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 
 from accounts.models import Persona, Segment
-from participation import rules, services
+from participation import rules
 from participation.models import Item, State
 from participation.rules import Barrier
+from participation.services import consultation as consultation_service
+from participation.services import voting
 from tests.factories import StaffUserFactory, UserFactory, VerifiedUserFactory
 
 from .factories import PollFactory, make_consultation, make_poll, make_referendum, single_choices
@@ -176,9 +178,9 @@ def test_has_taken_part_in_a_poll_and_a_referendum():
     other = VerifiedUserFactory()
     poll, referendum, consultation = make_poll(), make_referendum(), make_consultation()
     assert not rules.has_taken_part(citizen, poll)
-    services.cast_poll_ballot(citizen, poll, single_choices(poll))
-    services.cast_referendum_ballot(citizen, referendum, referendum.questions.get().options.first().pk)
-    services.add_comment(citizen, consultation, "A comment is not a ballot")
+    voting.cast_poll_ballot(citizen, poll, single_choices(poll))
+    voting.cast_referendum_ballot(citizen, referendum, referendum.questions.get().options.first().pk)
+    consultation_service.add_comment(citizen, consultation, "A comment is not a ballot")
     assert rules.has_taken_part(citizen, poll)
     assert rules.has_taken_part(citizen, referendum)
     assert not rules.has_taken_part(citizen, consultation)

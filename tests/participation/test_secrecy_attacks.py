@@ -5,7 +5,7 @@ a blank vote, vote in four referendums: through the real code concurrently (12 t
 its database connection) and one by one, then through a deliberately naive writer (the positive
 control) the same two ways. One voter in five votes through the HTTP view with the test client, in
 Arabic or English (half of them read the receipt page, half close the tab); the others log in and
-go through the service. The real referendums are closed with `services.close_item`; the tally it
+go through the service. The real referendums are closed with `lifecycle.close_item`; the tally it
 queues, and the e-mails the tally queues, go through a real Redis broker (the project's Celery app
 pointed at the test Redis database and drained in this process, so that the attacker reads every
 message), then the `tally` command makes sure. Without Redis they run in-process and the Redis
@@ -63,7 +63,6 @@ from django.test import Client
 from django.utils import timezone
 
 from hukoomi_portal.celery import app as celery_app
-from participation import audit, services
 from participation.models import (
     AuditEntry,
     Item,
@@ -74,6 +73,7 @@ from participation.models import (
     Result,
     State,
 )
+from participation.services import lifecycle, trail, voting
 from tests.conftest import DEFAULT_TEST_REDIS_URL, POSTGRES_REASON, REDIS_URL_ENV, service_missing
 from tests.factories import VerifiedUserFactory
 
@@ -128,7 +128,7 @@ def naive_cast(user, item, choice, *, session=None, redis_client=None):
                     id=uuid.UUID(int=serial), item=item, option_id=option_id
                 )
                 update_last_login(None, user)  # "last active", stamped by the vote itself
-                audit.record(
+                trail.record(
                     AuditEntry.Action.CREATE, actor=user, obj=item, details={"receipt": ballot.receipt, "option": option_id}
                 )
             break
@@ -273,7 +273,7 @@ def vote_task(writer, election, user, index, rng, broker):
             assert response.status_code in (200, 302), (lang, response.status_code)
         elif writer == "real":
             update_last_login(None, user)
-            services.cast_referendum_ballot(user, item, value)
+            voting.cast_referendum_ballot(user, item, value)
         elif web:
             client = Client()
             client.force_login(user)
@@ -311,7 +311,7 @@ def close_and_tally(election, broker):
     if election.writer == "naive":
         naive_tally(item)
         return
-    services.close_item(item.pk)  # the tally is queued when the close commits
+    lifecycle.close_item(item.pk)  # the tally is queued when the close commits
     if broker:
         broker.drain()
     call_command("tally", "referendum", item.slug, verbosity=0)  # idempotent: whatever path the close took

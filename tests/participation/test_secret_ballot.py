@@ -12,7 +12,6 @@ from django.contrib.sessions.models import Session
 from django.db import DatabaseError, connection, models
 
 from accounts.models import Segment
-from participation import services
 from participation.ballot_box import BallotBoxError, OpenedBallot
 from participation.models import (
     AuditEntry,
@@ -23,6 +22,7 @@ from participation.models import (
     SealedBallot,
     new_receipt_code,
 )
+from participation.services import counting, voting
 from tests.factories import VerifiedUserFactory
 
 from .conftest import url
@@ -87,8 +87,8 @@ def test_the_participation_record_keeps_who_and_the_day_but_never_the_choice():
 
 def test_a_ballots_values_do_not_contain_the_voter(citizen):
     referendum = make_referendum()
-    receipt = services.cast_referendum_ballot(citizen, referendum, "abstain")
-    services.tally_and_publish(close(referendum).pk)
+    receipt = voting.cast_referendum_ballot(citizen, referendum, "abstain")
+    counting.tally_and_publish(close(referendum).pk)
     row = ReferendumBallot.objects.filter(receipt=receipt).values().get()
     assert set(row) == {"id", "item_id", "option_id", "receipt"}
     assert citizen.pk not in {v for k, v in row.items() if k != "item_id"}
@@ -99,7 +99,7 @@ def test_the_sealed_box_holds_nothing_readable(citizen):
     """Before the tally the vote is one ciphertext: no option id, receipt, segment or voter in the clear."""
     referendum = make_referendum()
     option = referendum.questions.get().options.first()
-    receipt = services.cast_referendum_ballot(citizen, referendum, option.pk)
+    receipt = voting.cast_referendum_ballot(citizen, referendum, option.pk)
     assert not ReferendumBallot.objects.exists()
     row = SealedBallot.objects.values().get()
     assert set(row) == {"id", "item_id", "nonce", "ciphertext"}
@@ -116,7 +116,7 @@ def test_every_sealed_ballot_has_the_same_length_whatever_the_choice_and_the_vot
     options = list(referendum.questions.get().options.all())
     for segment in (Segment.CITIZEN, Segment.RESIDENT):
         for choice in ["abstain", *(o.pk for o in options)]:
-            services.cast_referendum_ballot(VerifiedUserFactory(segment=segment), referendum, choice)
+            voting.cast_referendum_ballot(VerifiedUserFactory(segment=segment), referendum, choice)
     lengths = {len(bytes(c)) for c in SealedBallot.objects.values_list("ciphertext", flat=True)}
     assert lengths == {80}
 
@@ -124,7 +124,7 @@ def test_every_sealed_ballot_has_the_same_length_whatever_the_choice_and_the_vot
 def test_a_sealed_ballot_moved_to_another_referendum_does_not_open(citizen):
     """The item's id is bound into the ciphertext: an insider cannot stuff one box with another's ballots."""
     first, second = make_referendum(), make_referendum()
-    services.cast_referendum_ballot(citizen, first, "abstain")
+    voting.cast_referendum_ballot(citizen, first, "abstain")
     SealedBallot.objects.update(item=second)
     with pytest.raises(BallotBoxError):
         sealed_ballots(second)
@@ -132,10 +132,10 @@ def test_a_sealed_ballot_moved_to_another_referendum_does_not_open(citizen):
 
 def test_a_box_sealed_under_another_key_does_not_open(citizen, settings):
     referendum = make_referendum()
-    services.cast_referendum_ballot(citizen, referendum, "abstain")
+    voting.cast_referendum_ballot(citizen, referendum, "abstain")
     settings.BALLOT_BOX_KEY = bytes(32)
     with pytest.raises(BallotBoxError):
-        services.tally_and_publish(close(referendum).pk)
+        counting.tally_and_publish(close(referendum).pk)
     assert not ReferendumBallot.objects.exists()  # nothing half-opened
     assert SealedBallot.objects.count() == 1
 
@@ -143,8 +143,8 @@ def test_a_box_sealed_under_another_key_does_not_open(citizen, settings):
 def test_the_tally_opens_the_box_and_destroys_the_sealed_rows():
     referendum = make_referendum()
     yes, no = referendum.questions.get().options.all()[:2]
-    receipts = {services.cast_referendum_ballot(VerifiedUserFactory(), referendum, c.pk): c.pk for c in [yes, yes, no]}
-    services.tally_and_publish(close(referendum).pk)
+    receipts = {voting.cast_referendum_ballot(VerifiedUserFactory(), referendum, c.pk): c.pk for c in [yes, yes, no]}
+    counting.tally_and_publish(close(referendum).pk)
     assert not SealedBallot.objects.exists()
     assert dict(ReferendumBallot.objects.values_list("receipt", "option_id")) == receipts
     votes = [o["votes"] for o in Result.objects.get(item=referendum).counts["questions"][0]["options"]]
@@ -153,8 +153,8 @@ def test_the_tally_opens_the_box_and_destroys_the_sealed_rows():
 
 def test_ballots_are_listed_by_receipt_not_in_the_order_they_were_cast():
     referendum = make_referendum()
-    cast = [services.cast_referendum_ballot(VerifiedUserFactory(), referendum, "abstain") for _ in range(12)]
-    services.tally_and_publish(close(referendum).pk)
+    cast = [voting.cast_referendum_ballot(VerifiedUserFactory(), referendum, "abstain") for _ in range(12)]
+    counting.tally_and_publish(close(referendum).pk)
     assert list(ReferendumBallot.objects.values_list("receipt", flat=True)) == sorted(cast)
     assert ReferendumBallot._meta.ordering == ["receipt"]
 
@@ -176,10 +176,10 @@ def test_the_tally_writes_the_ballots_in_receipt_order_never_in_voting_order(mon
     """
     referendum = make_referendum()
     handed_out = iter(sorted((new_receipt_code() for _ in range(6)), reverse=True))
-    monkeypatch.setattr(services, "new_receipt_code", lambda: next(handed_out))
-    cast = [services.cast_referendum_ballot(VerifiedUserFactory(), referendum, "abstain") for _ in range(6)]
+    monkeypatch.setattr(voting, "new_receipt_code", lambda: next(handed_out))
+    cast = [voting.cast_referendum_ballot(VerifiedUserFactory(), referendum, "abstain") for _ in range(6)]
     assert cast == sorted(cast, reverse=True)
-    services.tally_and_publish(close(referendum).pk)
+    counting.tally_and_publish(close(referendum).pk)
     assert physical_receipt_order(referendum) == sorted(cast)
 
 
@@ -204,17 +204,17 @@ def test_who_and_what_are_written_together_or_not_at_all(citizen, monkeypatch):
 
     monkeypatch.setattr(SealedBallot.objects, "create", broken)
     with pytest.raises(DatabaseError):
-        services.cast_referendum_ballot(citizen, referendum, "abstain")
+        voting.cast_referendum_ballot(citizen, referendum, "abstain")
     assert not ReferendumParticipation.objects.exists()
     monkeypatch.undo()
-    services.cast_referendum_ballot(citizen, referendum, "abstain")
+    voting.cast_referendum_ballot(citizen, referendum, "abstain")
     assert ReferendumParticipation.objects.count() == SealedBallot.objects.count() == 1
 
 
 def test_voting_leaves_no_trace_of_the_choice_in_the_audit_trail(citizen):
     referendum = make_referendum()
     before = AuditEntry.objects.count()
-    receipt = services.cast_referendum_ballot(citizen, referendum, referendum.questions.get().options.first().pk)
+    receipt = voting.cast_referendum_ballot(citizen, referendum, referendum.questions.get().options.first().pk)
     assert AuditEntry.objects.count() == before
     assert not any(receipt in str(entry.details) for entry in AuditEntry.objects.all())
 

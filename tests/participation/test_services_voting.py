@@ -1,4 +1,4 @@
-"""services.cast_poll_ballot and services.cast_referendum_ballot: whole ballots or nothing, never twice."""
+"""voting.cast_poll_ballot and voting.cast_referendum_ballot: whole ballots or nothing, never twice."""
 
 from datetime import timedelta
 
@@ -8,9 +8,10 @@ from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
 from accounts.models import Persona, Segment
-from participation import services
+from participation import errors
 from participation.models import PollAnswer, PollBallot, Question, ReferendumBallot, ReferendumParticipation
 from participation.rules import Barrier
+from participation.services import lifecycle, voting
 from tests.factories import UserFactory, VerifiedUserFactory
 
 from .factories import PollFactory, add_question, make_poll, make_referendum, sealed_ballots, single_choices
@@ -35,7 +36,7 @@ def poll():
     poll = make_poll(questions=0, schedule=False)
     add_question(poll, 3, allow_abstain=True)
     add_question(poll, 5, kind=Question.Kind.MULTIPLE, min_choices=2, max_choices=3)
-    services.schedule_item(poll)
+    lifecycle.schedule_item(None, poll)
     return poll
 
 
@@ -57,7 +58,7 @@ def ballot(poll, first=(0,), second=(0, 1)):
 def test_a_poll_ballot_is_written_whole_with_the_voters_segment_and_personas(poll):
     parent = UserFactory(segment=Segment.RESIDENT, personas=[Persona.PARENT, Persona.EMPLOYEE])
     q1, q2 = poll.questions.all()
-    written = services.cast_poll_ballot(parent, poll, ballot(poll, (2,), (0, 3, 4)))
+    written = voting.cast_poll_ballot(parent, poll, ballot(poll, (2,), (0, 3, 4)))
     assert written.voter == parent
     assert (written.segment, written.is_parent, written.is_employee, written.is_student) == (
         "resident",
@@ -71,13 +72,13 @@ def test_a_poll_ballot_is_written_whole_with_the_voters_segment_and_personas(pol
 
 def test_no_opinion_is_an_answer_without_an_option(poll, citizen):
     q1, _q2 = poll.questions.all()
-    services.cast_poll_ballot(citizen, poll, {**ballot(poll), q1.pk: ["abstain"]})
+    voting.cast_poll_ballot(citizen, poll, {**ballot(poll), q1.pk: ["abstain"]})
     assert PollAnswer.objects.get(question=q1).option is None
 
 
 def test_choices_may_be_keyed_by_question_id_as_text(poll, citizen):
     q1, q2 = poll.questions.all()
-    services.cast_poll_ballot(citizen, poll, {str(q1.pk): ids(q1, 0), str(q2.pk): ids(q2, 1, 2)})
+    voting.cast_poll_ballot(citizen, poll, {str(q1.pk): ids(q1, 0), str(q2.pk): ids(q2, 1, 2)})
     assert PollAnswer.objects.count() == 3
 
 
@@ -129,8 +130,8 @@ BAD = [
 @pytest.mark.parametrize("case", BAD)
 def test_a_bad_poll_ballot_is_refused_and_nothing_is_written(poll, citizen, case):
     choices = bad_ballots(poll, make_poll(questions=1))[case]
-    with pytest.raises(services.InvalidBallot) as error:
-        services.cast_poll_ballot(citizen, poll, choices)
+    with pytest.raises(errors.InvalidBallot) as error:
+        voting.cast_poll_ballot(citizen, poll, choices)
     assert error.value.status == 400
     assert str(error.value.message)
     assert nothing_written()
@@ -138,15 +139,15 @@ def test_a_bad_poll_ballot_is_refused_and_nothing_is_written(poll, citizen, case
 
 def test_a_poll_without_questions_takes_no_ballot(citizen):
     poll = PollFactory(state="scheduled")
-    with pytest.raises(services.InvalidBallot):
-        services.cast_poll_ballot(citizen, poll, {})
+    with pytest.raises(errors.InvalidBallot):
+        voting.cast_poll_ballot(citizen, poll, {})
     assert nothing_written()
 
 
 def test_a_poll_ballot_on_a_referendum_is_refused(citizen):
     referendum = make_referendum()
-    with pytest.raises(services.InvalidBallot):
-        services.cast_poll_ballot(citizen, referendum, single_choices(referendum))
+    with pytest.raises(errors.InvalidBallot):
+        voting.cast_poll_ballot(citizen, referendum, single_choices(referendum))
     assert nothing_written()
 
 
@@ -156,9 +157,9 @@ def test_a_poll_ballot_on_a_referendum_is_refused(citizen):
 
 
 def test_a_second_poll_ballot_is_refused_and_the_first_kept(poll, citizen):
-    first = services.cast_poll_ballot(citizen, poll, ballot(poll, (0,), (0, 1)))
-    with pytest.raises(services.AlreadyVoted) as error:
-        services.cast_poll_ballot(citizen, poll, ballot(poll, (1,), (2, 3)))
+    first = voting.cast_poll_ballot(citizen, poll, ballot(poll, (0,), (0, 1)))
+    with pytest.raises(errors.AlreadyVoted) as error:
+        voting.cast_poll_ballot(citizen, poll, ballot(poll, (1,), (2, 3)))
     assert error.value.status == 409
     assert error.value.message == Barrier.ALREADY_TOOK_PART.message
     assert list(PollBallot.objects.all()) == [first]
@@ -166,15 +167,15 @@ def test_a_second_poll_ballot_is_refused_and_the_first_kept(poll, citizen):
 
 
 def test_other_people_still_vote_after_someone_voted(poll, citizen):
-    services.cast_poll_ballot(citizen, poll, ballot(poll))
-    services.cast_poll_ballot(UserFactory(), poll, ballot(poll))
+    voting.cast_poll_ballot(citizen, poll, ballot(poll))
+    voting.cast_poll_ballot(UserFactory(), poll, ballot(poll))
     assert PollBallot.objects.count() == 2
 
 
 def test_a_ballot_after_closes_at_is_refused_even_if_no_job_closed_the_poll(poll, citizen):
     with time_machine.travel(poll.closes_at, tick=False):
-        with pytest.raises(services.Refused) as error:
-            services.cast_poll_ballot(citizen, poll, ballot(poll))
+        with pytest.raises(errors.Refused) as error:
+            voting.cast_poll_ballot(citizen, poll, ballot(poll))
         assert error.value.barrier == Barrier.CLOSED
         assert error.value.status == 403
     poll.refresh_from_db()
@@ -184,31 +185,31 @@ def test_a_ballot_after_closes_at_is_refused_even_if_no_job_closed_the_poll(poll
 
 def test_a_ballot_just_before_closes_at_counts(poll, citizen):
     with time_machine.travel(poll.closes_at - TICK, tick=False):
-        services.cast_poll_ballot(citizen, poll, ballot(poll))
+        voting.cast_poll_ballot(citizen, poll, ballot(poll))
     assert PollBallot.objects.count() == 1
 
 
 def test_a_ballot_before_opens_at_is_refused(citizen):
     poll = make_poll(opens_at=timezone.now() + timedelta(days=3))
-    with pytest.raises(services.Refused) as error:
-        services.cast_poll_ballot(citizen, poll, single_choices(poll))
+    with pytest.raises(errors.Refused) as error:
+        voting.cast_poll_ballot(citizen, poll, single_choices(poll))
     assert error.value.barrier == Barrier.NOT_YET_OPEN
     assert nothing_written()
 
 
 def test_a_ballot_on_a_draft_is_refused(citizen):
     draft = make_poll(schedule=False)
-    with pytest.raises(services.Refused) as error:
-        services.cast_poll_ballot(citizen, draft, single_choices(draft))
+    with pytest.raises(errors.Refused) as error:
+        voting.cast_poll_ballot(citizen, draft, single_choices(draft))
     assert error.value.barrier == Barrier.DRAFT
     assert nothing_written()
 
 
 def test_a_ballot_with_a_stale_copy_of_a_poll_closed_meanwhile_is_refused(poll, citizen):
     stale = type(poll).objects.get(pk=poll.pk)
-    assert services.close_item(poll.pk)
-    with pytest.raises(services.Refused) as error:
-        services.cast_poll_ballot(citizen, stale, ballot(stale))
+    assert lifecycle.close_item(poll.pk)
+    with pytest.raises(errors.Refused) as error:
+        voting.cast_poll_ballot(citizen, stale, ballot(stale))
     assert error.value.barrier == Barrier.CLOSED
     assert nothing_written()
 
@@ -229,8 +230,8 @@ def test_people_outside_the_audience_are_refused(person, audience, barrier):
         "citizen": UserFactory,
     }[person]()
     poll = make_poll(**audience)
-    with pytest.raises(services.Refused) as error:
-        services.cast_poll_ballot(user, poll, single_choices(poll))
+    with pytest.raises(errors.Refused) as error:
+        voting.cast_poll_ballot(user, poll, single_choices(poll))
     assert error.value.barrier == barrier
     assert nothing_written()
 
@@ -252,7 +253,7 @@ def yes(referendum):
 def test_a_referendum_ballot_writes_who_apart_from_what_and_returns_the_receipt(referendum, citizen):
     moment = referendum.opens_at + timedelta(hours=30)
     with time_machine.travel(moment, tick=False):
-        receipt = services.cast_referendum_ballot(citizen, referendum, yes(referendum).pk)
+        receipt = voting.cast_referendum_ballot(citizen, referendum, yes(referendum).pk)
     participation = ReferendumParticipation.objects.get()
     assert (participation.item, participation.voter, participation.segment) == (referendum, citizen, "citizen")
     assert participation.voted_on == timezone.localtime(moment).date()
@@ -262,14 +263,14 @@ def test_a_referendum_ballot_writes_who_apart_from_what_and_returns_the_receipt(
 
 
 def test_a_blank_vote_has_no_option(referendum, citizen):
-    receipt = services.cast_referendum_ballot(citizen, referendum, "abstain")
+    receipt = voting.cast_referendum_ballot(citizen, referendum, "abstain")
     assert [(b.receipt, b.option_id) for b in sealed_ballots(referendum)] == [(receipt, None)]
 
 
 def test_a_blank_vote_is_refused_where_not_offered(citizen):
     referendum = make_referendum(allow_abstain=False)
-    with pytest.raises(services.InvalidBallot):
-        services.cast_referendum_ballot(citizen, referendum, "abstain")
+    with pytest.raises(errors.InvalidBallot):
+        voting.cast_referendum_ballot(citizen, referendum, "abstain")
     assert nothing_written()
 
 
@@ -282,23 +283,23 @@ def test_a_bad_referendum_choice_is_refused_and_nothing_is_written(referendum, c
         choice = yes(make_referendum()).pk
     elif choice == "poll option":
         choice = make_poll().questions.get().options.first().pk
-    with pytest.raises(services.InvalidBallot) as error:
-        services.cast_referendum_ballot(citizen, referendum, choice)
+    with pytest.raises(errors.InvalidBallot) as error:
+        voting.cast_referendum_ballot(citizen, referendum, choice)
     assert error.value.status == 400
     assert nothing_written()
 
 
 def test_a_second_referendum_ballot_is_refused_and_nothing_more_is_written(referendum, citizen):
-    services.cast_referendum_ballot(citizen, referendum, yes(referendum).pk)
-    with pytest.raises(services.AlreadyVoted):
-        services.cast_referendum_ballot(citizen, referendum, "abstain")
+    voting.cast_referendum_ballot(citizen, referendum, yes(referendum).pk)
+    with pytest.raises(errors.AlreadyVoted):
+        voting.cast_referendum_ballot(citizen, referendum, "abstain")
     assert ReferendumParticipation.objects.count() == 1
     assert [b.option_id for b in sealed_ballots(referendum)] == [yes(referendum).pk]
 
 
 def test_an_unverified_citizen_cannot_vote_in_a_referendum(referendum, unverified_citizen):
-    with pytest.raises(services.Refused) as error:
-        services.cast_referendum_ballot(unverified_citizen, referendum, yes(referendum).pk)
+    with pytest.raises(errors.Refused) as error:
+        voting.cast_referendum_ballot(unverified_citizen, referendum, yes(referendum).pk)
     assert error.value.barrier == Barrier.NOT_VERIFIED
     assert nothing_written()
 
@@ -306,20 +307,20 @@ def test_an_unverified_citizen_cannot_vote_in_a_referendum(referendum, unverifie
 def test_a_referendum_ballot_after_closes_at_is_refused_without_any_job(referendum, citizen):
     with (
         time_machine.travel(referendum.closes_at + timedelta(seconds=1), tick=False),
-        pytest.raises(services.Refused) as error,
+        pytest.raises(errors.Refused) as error,
     ):
-        services.cast_referendum_ballot(citizen, referendum, yes(referendum).pk)
+        voting.cast_referendum_ballot(citizen, referendum, yes(referendum).pk)
     assert error.value.barrier == Barrier.CLOSED
     assert nothing_written()
 
 
 def test_a_referendum_ballot_on_a_poll_is_refused(citizen):
     poll = make_poll()
-    with pytest.raises(services.InvalidBallot):
-        services.cast_referendum_ballot(citizen, poll, poll.questions.get().options.first().pk)
+    with pytest.raises(errors.InvalidBallot):
+        voting.cast_referendum_ballot(citizen, poll, poll.questions.get().options.first().pk)
     assert nothing_written()
 
 
 def test_receipts_differ_between_voters(referendum):
-    receipts = {services.cast_referendum_ballot(VerifiedUserFactory(), referendum, "abstain") for _ in range(20)}
+    receipts = {voting.cast_referendum_ballot(VerifiedUserFactory(), referendum, "abstain") for _ in range(20)}
     assert len(receipts) == 20

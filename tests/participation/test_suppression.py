@@ -28,8 +28,9 @@ from django.utils import timezone, translation
 from scipy.optimize import linprog
 
 from accounts.models import Segment
-from participation import exports, services, suppression
+from participation import exports, suppression
 from participation.models import Result
+from participation.services import counting
 from participation.tally import SMALL_CELL, referendum_breakdown
 from tests.participation.lifecycle_helpers import close, make_referendum, people, vote_referendum
 
@@ -193,7 +194,7 @@ def referendum_with(table, options=2, **fields):
         for voter in people(n, segment, verified=True):
             vote_referendum(voter, referendum, by_position.get(position))
     close(referendum)
-    services.tally_and_publish(referendum.pk)
+    counting.tally_and_publish(referendum.pk)
     return referendum
 
 

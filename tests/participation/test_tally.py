@@ -10,9 +10,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import Persona, Segment
-from participation import services
 from participation.models import Consultation, Result, State
-from participation.tally import SMALL_CELL, NotClosedYet, digest_lines, eligible_count, tally
+from participation.services import voting
+from participation.services.counting import tally
+from participation.tally import SMALL_CELL, NotClosedYet, digest_lines, eligible_count
 from tests.participation.lifecycle_helpers import (
     add_question,
     close,
@@ -31,7 +32,7 @@ from tests.participation.lifecycle_helpers import (
 
 pytestmark = pytest.mark.django_db
 
-ABSTAIN = services.ABSTAIN
+ABSTAIN = voting.ABSTAIN
 
 
 def key(question, option):

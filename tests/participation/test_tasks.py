@@ -10,8 +10,9 @@ from django.utils import timezone
 
 from accounts.models import Segment
 from hukoomi_portal.celery import app
-from participation import services, tasks
+from participation import tasks
 from participation.models import Item, Notification, Result, State
+from participation.services import counting, lifecycle, outbox
 from tests.participation.lifecycle_helpers import (
     close,
     make_poll,
@@ -171,8 +172,8 @@ def test_a_scheduled_item_whose_whole_window_passed_is_closed_not_opened(django_
 
 def test_open_and_close_due_queues_exactly_one_tally_per_closed_item(due_items, django_capture_on_commit_callbacks, monkeypatch):
     queued = []
-    monkeypatch.setattr(tasks.tally_item, "delay", lambda item_id: queued.append(item_id))
-    monkeypatch.setattr(tasks.notify_item_opened, "delay", lambda item_id: None)
+    # Queued by name (services/outbox.py): each close nudges its own tally once, and beat adds none.
+    monkeypatch.setattr(outbox, "queue", lambda name, item_id: queued.append(item_id) if name == "participation.tally_item" else None)
     with run_on_commit(django_capture_on_commit_callbacks):
         tasks.open_and_close_due.delay().get()
     assert sorted(queued) == sorted([due_items["to_close"].pk, due_items["referendum"].pk])
@@ -223,7 +224,7 @@ def test_tally_item_does_not_republish_what_an_admin_already_published(django_ca
     close(referendum)
     with run_on_commit(django_capture_on_commit_callbacks):
         tasks.tally_item.delay(referendum.pk).get()
-        services.publish_results(Item.objects.get(pk=referendum.pk))
+        lifecycle.publish_results(None, Item.objects.get(pk=referendum.pk))
     with run_on_commit(django_capture_on_commit_callbacks) as callbacks:
         pk = tasks.tally_item.delay(referendum.pk).get()
     assert pk == Result.objects.get(item=referendum).pk
@@ -242,7 +243,7 @@ def eager_retries():
 def test_tally_item_retries_with_backoff_after_a_database_error(monkeypatch, eager_retries):
     poll, _q, _opts = make_poll()
     close(poll)
-    real = services.tally_and_publish
+    real = counting.tally_and_publish
     calls, countdowns = [], []
 
     def flaky(item_id, now=None):
@@ -258,7 +259,7 @@ def test_tally_item_retries_with_backoff_after_a_database_error(monkeypatch, eag
         countdowns.append(kwargs.get("countdown"))
         return real_retry(self, *args, **kwargs)
 
-    monkeypatch.setattr(services, "tally_and_publish", flaky)
+    monkeypatch.setattr(counting, "tally_and_publish", flaky)
     monkeypatch.setattr(task_class, "retry", spy_retry)
     outcome = tasks.tally_item.delay(poll.pk)
     assert outcome.successful(), outcome.traceback
@@ -277,7 +278,7 @@ def test_tally_item_gives_up_after_max_retries(monkeypatch, eager_retries):
         calls.append(item_id)
         raise OperationalError("the database is down")
 
-    monkeypatch.setattr(services, "tally_and_publish", broken)
+    monkeypatch.setattr(counting, "tally_and_publish", broken)
     outcome = tasks.tally_item.delay(12345)
     assert outcome.failed()
     assert isinstance(outcome.result, OperationalError)
@@ -291,7 +292,7 @@ def test_other_errors_are_not_retried(monkeypatch, eager_retries):
         calls.append(item_id)
         raise ValueError("a bug, not a passing database problem")
 
-    monkeypatch.setattr(services, "tally_and_publish", wrong)
+    monkeypatch.setattr(counting, "tally_and_publish", wrong)
     outcome = tasks.tally_item.delay(12345)
     assert outcome.failed()
     assert calls == [12345]

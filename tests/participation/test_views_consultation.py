@@ -10,13 +10,14 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from accounts.models import Segment
-from participation import services
 from participation.models import Comment, Item, SectionReaction
 from participation.rules import Barrier
-from tests.factories import StaffUserFactory, UserFactory, VerifiedUserFactory
+from participation.services import consultation as consultation_service
+from participation.services import lifecycle, moderation
+from tests.factories import UserFactory, VerifiedUserFactory
 
 from .conftest import assert_not_shown, assert_page_language, assert_shown, page, t, tn, url
-from .factories import SectionFactory, make_consultation
+from .factories import MODERATORS, SectionFactory, make_consultation, staff_in
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +33,7 @@ def consultation(entity):
     consultation = make_consultation(sections=0, schedule=False, entity=entity)
     for number in (3, 1, 2):
         SectionFactory(item=consultation, number=number, heading_ar=HEADINGS[number][0], heading_en=HEADINGS[number][1])
-    services.schedule_item(consultation)
+    lifecycle.schedule_item(None, consultation)
     return consultation
 
 
@@ -73,7 +74,7 @@ def test_the_pdf_draft_can_be_downloaded(client, lang, entity, settings, tmp_pat
     consultation = make_consultation(schedule=False, entity=entity)
     # Attached before it opens: from then on the database keeps the draft document as people read it.
     consultation.attachment.save("draft.pdf", ContentFile(b"%PDF-1.7\n"), save=True)
-    services.schedule_item(consultation)
+    lifecycle.schedule_item(None, consultation)
     response = detail(client, lang, consultation)
     assert_shown(response, t(lang, "Download the draft (PDF)"))
     # The link is the view that checks the item is public (participation/attachments.py), never MEDIA_URL.
@@ -159,7 +160,7 @@ def test_a_comment_waits_for_moderation_then_appears(client, lang, consultation,
     assert "Please extend the timetable." not in page(
         client.get(url(lang, "consultation_detail", slug=consultation.slug))
     )
-    services.moderate_comment(StaffUserFactory(), written, approve=True)
+    moderation.moderate_comment(staff_in(MODERATORS, written.item.entity), written, approve=True)
     client.logout()
     assert "Please extend the timetable." in page(detail(client, lang, consultation))
 
@@ -179,8 +180,8 @@ def test_a_comment_on_a_section_is_published_at_once_when_moderation_comes_after
 
 def test_hidden_comments_are_not_shown(client, lang, citizen):
     consultation = make_consultation(moderate_before_publishing=False)
-    written = services.add_comment(citizen, consultation, "Rude words here")
-    services.moderate_comment(StaffUserFactory(), written, approve=False, reason="Insulting")
+    written = consultation_service.add_comment(citizen, consultation, "Rude words here")
+    moderation.moderate_comment(staff_in(MODERATORS, written.item.entity), written, approve=False, reason="Insulting")
     assert "Rude words here" not in page(detail(client, lang, consultation))
 
 
@@ -238,7 +239,7 @@ def test_a_comment_from_someone_signed_out_is_a_403(client, lang, consultation):
 def test_comments_and_names_are_escaped(client, lang):
     consultation = make_consultation(moderate_before_publishing=False)
     author = VerifiedUserFactory(full_name="<b onmouseover=alert(1)>Nasser</b>")
-    services.add_comment(author, consultation, 'Fares & "tolls" 5 > 3, it\'s fine')
+    consultation_service.add_comment(author, consultation, 'Fares & "tolls" 5 > 3, it\'s fine')
     body = page(detail(client, lang, consultation))
     assert "<b onmouseover" not in body
     assert "&lt;b onmouseover=alert(1)&gt;Nasser&lt;/b&gt;" in body
@@ -262,7 +263,7 @@ def test_agree_then_change_to_disagree(client, lang, consultation, citizen):
     react(client, lang, consultation, 2, "no")
     reaction = SectionReaction.objects.get()
     assert (reaction.section.number, reaction.user, reaction.agrees) == (2, citizen, False)
-    services.react_to_section(VerifiedUserFactory(), consultation.sections.get(number=2), True)
+    consultation_service.react_to_section(VerifiedUserFactory(), consultation.sections.get(number=2), True)
     with_counts = detail(client, lang, consultation)
     assert_shown(with_counts, t(lang, "%(agree)s agree · %(disagree)s disagree", agree=1, disagree=1))
 
@@ -330,7 +331,7 @@ def test_the_published_outcome_says_what_we_heard_and_what_we_changed(client, la
     consultation.refresh_from_db()
     moment = consultation.closes_at + timedelta(weeks=13)
     with time_machine.travel(moment, tick=False):
-        services.publish_results(consultation)
+        lifecycle.publish_results(None, consultation)
         response = outcome(client, lang, consultation)
     assert response.status_code == 200
     assert_shown(response, t(lang, "What we heard"))

@@ -10,8 +10,8 @@ from django.utils import timezone, translation
 from django.utils.html import escape
 
 from accounts.models import Persona, Segment
-from participation import services
 from participation.models import Item, State
+from participation.services import voting
 from participation.templatetags.durations import time_left
 from tests.factories import UserFactory, VerifiedUserFactory
 
@@ -197,7 +197,7 @@ def test_badges_for_someone_not_signed_in(client, lang, items):
 
 
 def test_badges_for_a_verified_citizen_who_voted_in_one_poll(client, lang, items, citizen):
-    services.cast_poll_ballot(citizen, items["open poll"], single_choices(items["open poll"]))
+    voting.cast_poll_ballot(citizen, items["open poll"], single_choices(items["open poll"]))
     client.force_login(citizen)
     body = page(get(client, lang))
     assert body.count(badge(lang, "text-bg-success", "You took part")) == 1

@@ -7,9 +7,9 @@ import time_machine
 from django.utils import timezone
 
 from accounts.models import Persona, Segment
-from participation import services
 from participation.models import PollAnswer, PollBallot, Question
 from participation.rules import Barrier
+from participation.services import counting, lifecycle, voting
 from tests.factories import UserFactory, VerifiedUserFactory
 
 from .conftest import assert_not_shown, assert_page_language, assert_shown, page, t, tn, url
@@ -26,7 +26,7 @@ def poll(entity):
     poll = make_poll(questions=0, schedule=False, entity=entity)
     add_question(poll, 3, allow_abstain=True)
     add_question(poll, 4, kind=Question.Kind.MULTIPLE, min_choices=2, max_choices=3)
-    services.schedule_item(poll)
+    lifecycle.schedule_item(None, poll)
     return poll
 
 
@@ -113,7 +113,7 @@ def valid_choices(poll):
 
 
 def test_someone_who_voted_is_thanked_instead_of_shown_the_form(client, lang, poll, citizen):
-    services.cast_poll_ballot(citizen, poll, valid_choices(poll))
+    voting.cast_poll_ballot(citizen, poll, valid_choices(poll))
     client.force_login(citizen)
     assert_barrier(detail(client, lang, poll), lang, Barrier.ALREADY_TOOK_PART)
 
@@ -352,7 +352,7 @@ def test_a_ballot_from_someone_who_may_not_vote_is_a_403(client, lang, who, barr
 
 def vote(poll, n):
     for index in range(n):
-        services.cast_poll_ballot(VerifiedUserFactory(), poll, single_choices(poll, index % 2))
+        voting.cast_poll_ballot(VerifiedUserFactory(), poll, single_choices(poll, index % 2))
 
 
 def test_live_results_are_shown_while_open_when_the_poll_says_so(client, lang):
@@ -374,7 +374,7 @@ def test_other_polls_show_no_results_until_closed(client, lang):
     assert_shown(results, t(lang, "Results are shown after the item closes."))
     assert "66.7%" not in page(results)
     with time_machine.travel(poll.closes_at + timedelta(minutes=1), tick=False):
-        services.tally_and_publish(poll.pk)  # the worker, at the close
+        counting.tally_and_publish(poll.pk)  # the worker, at the close
         closed = client.get(url(lang, "poll_results", slug=poll.slug))
     assert closed.status_code == 200
     assert_page_language(closed, lang)
@@ -383,7 +383,7 @@ def test_other_polls_show_no_results_until_closed(client, lang):
 
 
 def test_my_participation_lists_the_poll(client, lang, poll, citizen):
-    services.cast_poll_ballot(citizen, poll, valid_choices(poll))
+    voting.cast_poll_ballot(citizen, poll, valid_choices(poll))
     client.force_login(citizen)
     response = client.get(url(lang, "accounts:profile"))
     assert response.status_code == 200
@@ -403,7 +403,7 @@ def test_titles_questions_and_options_are_escaped(client, lang, citizen):
     )
     question = add_question(poll, 2, text_ar="<b>سؤال</b>", text_en="<b>Question</b>")
     question.options.filter(position=1).update(text_ar="<u>نعم</u>", text_en="<u>Yes</u>")
-    services.schedule_item(poll)
+    lifecycle.schedule_item(None, poll)
     client.force_login(citizen)
     body = page(detail(client, lang, poll))
     for raw in ("<i>", "<b>", "<u>", "<script>alert"):

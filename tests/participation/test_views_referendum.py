@@ -9,9 +9,9 @@ import time_machine
 from django.utils import timezone
 from django.utils.html import escape
 
-from participation import services
 from participation.models import Item, ReferendumBallot, ReferendumParticipation, SealedBallot, State
 from participation.rules import Barrier
+from participation.services import counting, voting
 from tests.factories import UserFactory, VerifiedUserFactory
 
 from .conftest import assert_not_shown, assert_page_language, assert_shown, page, t, url
@@ -47,7 +47,7 @@ def close_and_publish(referendum):
     """Move past closing, count as the worker does, and publish; returns the moment used."""
     moment = referendum.closes_at + timedelta(hours=1)
     with time_machine.travel(moment, tick=False):
-        services.tally_and_publish(referendum.pk)
+        counting.tally_and_publish(referendum.pk)
     return moment
 
 
@@ -145,7 +145,7 @@ def test_voting_shows_the_receipt_once_in_the_answer_to_the_vote(client, lang, r
 
 
 def test_someone_who_voted_is_reminded_to_keep_their_receipt(client, lang, referendum, citizen):
-    services.cast_referendum_ballot(citizen, referendum, "abstain")
+    voting.cast_referendum_ballot(citizen, referendum, "abstain")
     client.force_login(citizen)
     response = detail(client, lang, referendum)
     assert response.status_code == 200
@@ -236,9 +236,9 @@ def test_a_ballot_from_someone_who_may_not_vote_is_a_403(client, lang, referendu
 
 def cast(referendum, yes=3, no=1):
     for _ in range(yes):
-        services.cast_referendum_ballot(VerifiedUserFactory(), referendum, option(referendum, 1).pk)
+        voting.cast_referendum_ballot(VerifiedUserFactory(), referendum, option(referendum, 1).pk)
     for _ in range(no):
-        services.cast_referendum_ballot(VerifiedUserFactory(), referendum, option(referendum, 2).pk)
+        voting.cast_referendum_ballot(VerifiedUserFactory(), referendum, option(referendum, 2).pk)
 
 
 def test_results_are_never_shown_while_open(client, lang, referendum):
@@ -259,7 +259,7 @@ def test_results_wait_for_approval_after_closing_when_asked(client, lang, entity
     referendum = make_referendum(entity=entity, results_need_approval=True)
     cast(referendum)
     with time_machine.travel(referendum.closes_at + timedelta(hours=1), tick=False):
-        services.tally_and_publish(referendum.pk)
+        counting.tally_and_publish(referendum.pk)
         response = client.get(url(lang, "referendum_results", slug=referendum.slug))
     assert response.status_code == 200
     assert "75.0%" not in page(response)
@@ -285,7 +285,7 @@ def test_published_results_are_shown_with_the_receipt_list_link(client, lang, re
 
 
 def test_the_receipt_list_is_404_until_the_results_are_published(client, lang, referendum, citizen):
-    services.cast_referendum_ballot(citizen, referendum, option(referendum, 1).pk)
+    voting.cast_referendum_ballot(citizen, referendum, option(referendum, 1).pk)
     response = client.get(url(lang, "referendum_receipts", slug=referendum.slug))
     assert response.status_code == 404
     assert_shown(response, t(lang, "The receipt list appears when the results of this referendum are published."))
@@ -293,7 +293,7 @@ def test_the_receipt_list_is_404_until_the_results_are_published(client, lang, r
 
 
 def test_anyone_can_find_a_receipt_on_the_published_list(client, lang, referendum, citizen):
-    receipt = services.cast_referendum_ballot(citizen, referendum, option(referendum, 1).pk)
+    receipt = voting.cast_referendum_ballot(citizen, referendum, option(referendum, 1).pk)
     cast(referendum, yes=2, no=2)
     close_and_publish(referendum)
     listing = client.get(url(lang, "referendum_receipts", slug=referendum.slug))
@@ -308,7 +308,7 @@ def test_anyone_can_find_a_receipt_on_the_published_list(client, lang, referendu
 
 @pytest.mark.parametrize("typed", ["lower", "no dashes", "spaces"])
 def test_a_receipt_typed_loosely_is_still_found(client, lang, referendum, citizen, typed):
-    receipt = services.cast_referendum_ballot(citizen, referendum, option(referendum, 1).pk)
+    receipt = voting.cast_referendum_ballot(citizen, referendum, option(referendum, 1).pk)
     close_and_publish(referendum)
     code = {"lower": receipt.lower(), "no dashes": receipt.replace("-", ""), "spaces": receipt.replace("-", " ")}[typed]
     checked = client.get(url(lang, "referendum_receipts", slug=referendum.slug), {"code": code})
@@ -316,7 +316,7 @@ def test_a_receipt_typed_loosely_is_still_found(client, lang, referendum, citize
 
 
 def test_an_unknown_receipt_is_not_found(client, lang, referendum, citizen):
-    services.cast_referendum_ballot(citizen, referendum, option(referendum, 1).pk)
+    voting.cast_referendum_ballot(citizen, referendum, option(referendum, 1).pk)
     close_and_publish(referendum)
     checked = client.get(
         url(lang, "referendum_receipts", slug=referendum.slug), {"code": "AAAA-BBBB-CCCC-DDDD-EEEE-FFFF"}
@@ -327,7 +327,7 @@ def test_an_unknown_receipt_is_not_found(client, lang, referendum, citizen):
 
 
 def test_a_code_typed_into_the_check_is_escaped(client, lang, referendum, citizen):
-    services.cast_referendum_ballot(citizen, referendum, option(referendum, 1).pk)
+    voting.cast_referendum_ballot(citizen, referendum, option(referendum, 1).pk)
     close_and_publish(referendum)
     checked = client.get(
         url(lang, "referendum_receipts", slug=referendum.slug), {"code": '"><script>alert(1)</script>'}
@@ -342,7 +342,7 @@ def test_a_code_typed_into_the_check_is_escaped(client, lang, referendum, citize
 
 
 def test_my_participation_says_only_that_they_took_part(client, lang, referendum, citizen):
-    receipt = services.cast_referendum_ballot(citizen, referendum, option(referendum, 2).pk)
+    receipt = voting.cast_referendum_ballot(citizen, referendum, option(referendum, 2).pk)
     client.force_login(citizen)
     response = client.get(url(lang, "accounts:profile"))
     assert response.status_code == 200

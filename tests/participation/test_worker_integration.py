@@ -148,8 +148,8 @@ def test_a_real_worker_closes_and_tallies_an_item_past_its_closing_time(redis_ur
 def test_a_real_worker_does_the_work_owed_while_the_broker_was_down(redis_url, tmp_path):
     """The admin closed the poll while the broker was down: only the outbox row remembers the tally.
     Beat's next job, on a real worker, sweeps it: counted, published, each voter e-mailed once."""
-    from participation import outbox, services
     from participation.models import OutboxMessage
+    from participation.services import lifecycle, outbox
 
     now = timezone.now()
     poll, _q, (first, _second) = make_poll(opens_at=now - timedelta(hours=1), closes_at=now + timedelta(days=1))
@@ -157,7 +157,7 @@ def test_a_real_worker_does_the_work_owed_while_the_broker_was_down(redis_url, t
     vote(voter, poll, [first])
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(outbox, "send_now", lambda kind, item_id: False)  # the broker refused the nudge
-        services.close_item_now(Item.objects.get(pk=poll.pk))
+        lifecycle.close_item_now(None, Item.objects.get(pk=poll.pk))
     # Recorded a while ago: the sweep hands out only what is RETRY_AFTER old.
     OutboxMessage.objects.filter(item=poll).update(created_at=now - outbox.RETRY_AFTER - timedelta(minutes=1))
     assert not Result.objects.filter(item=poll).exists()

@@ -1,6 +1,6 @@
 """What celery beat does every minute, for cron set-ups: open and close due items, then do the owed work.
 
-The owed work is the outbox (participation/outbox.py): tallies of closed polls and referendums,
+The owed work is the outbox (participation/services/outbox.py): tallies of closed polls and referendums,
 "opened" and "results" mailings. Here it is all done in this process, at once, whatever its age,
 so cron needs no worker and no broker; a worker doing the same at the same time is harmless
 (tallies and e-mails are each done once, see outbox.py).
@@ -10,9 +10,10 @@ from django.core.management.base import BaseCommand
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts import verification
-from participation import notifications, outbox, services, tasks
+from participation import tasks
 from participation.models import Item, OutboxMessage, State
+from participation.services import lifecycle, outbox, verification
+from participation.services import notifications as notification_service
 
 
 def run_here(kind, item_id):
@@ -20,7 +21,7 @@ def run_here(kind, item_id):
     if kind == outbox.TALLY:
         tasks.run_tally(item_id)
     else:
-        tasks.run_mailing(item_id, kind, notifications.send_batch)
+        tasks.run_mailing(item_id, kind, notification_service.send_batch)
     return True
 
 
@@ -42,8 +43,8 @@ class Command(BaseCommand):
             for message in OutboxMessage.objects.filter(done_at__isnull=True).select_related("item"):
                 self.stdout.write(f"would do {message.kind} for {message.item.kind} {message.item.slug}")
             return
-        opened = services.open_due_items(now)
-        closed = services.close_due_items(now)
+        opened = lifecycle.open_due_items(now)
+        closed = lifecycle.close_due_items(now, nudge=False)  # the sweep below does the tallies here
         done = outbox.sweep(send=run_here, everything=True)
         decisions = verification.send_pending_decision_emails()
         if verbosity:

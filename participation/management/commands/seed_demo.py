@@ -1,9 +1,11 @@
 """Create demo accounts (and, from later issues, sample items). Safe to run again."""
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import Persona, Segment, User
 from participation import demo
@@ -47,8 +49,6 @@ class Command(BaseCommand):
             self.stdout.write(f"  {email:<28} waiting for a verifier")
 
     def _user(self, password, email, full_name, segment, personas, identity_number, role):
-        from allauth.account.models import EmailAddress
-
         user, created = User.objects.get_or_create(email=email, defaults={"full_name": full_name})
         user.full_name = full_name
         user.segment = segment
@@ -70,9 +70,6 @@ class Command(BaseCommand):
         return user
 
     def _waiting(self, password, email, full_name, segment, personas, identity_number):
-        from allauth.account.models import EmailAddress
-        from django.utils import timezone
-
         user, created = User.objects.get_or_create(
             email=email,
             defaults={

@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from participation import services
 from participation.models import Item, Kind
+from participation.services import counting
 from participation.tally import NotClosedYet
 
 
@@ -19,7 +19,7 @@ class Command(BaseCommand):
         if item is None:
             raise CommandError(f"No {kind} with the slug {slug!r}.")
         try:
-            result = services.tally_and_publish(item.pk)
+            result = counting.tally_and_publish(item.pk)
         except NotClosedYet as exc:
             raise CommandError(f"{slug} has not closed yet ({exc}).") from exc
         if verbosity:

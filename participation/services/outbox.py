@@ -19,12 +19,13 @@ import logging
 from datetime import timedelta
 
 import redis
+from celery import current_app
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from kombu.exceptions import KombuError
 
-from .models import Item, Kind, OutboxMessage, Result, State
+from ..models import Item, Kind, OutboxMessage, Result, State
 
 logger = logging.getLogger(__name__)
 
@@ -51,18 +52,35 @@ def record(item_id, kind):
     OutboxMessage.objects.get_or_create(item_id=item_id, kind=kind)
 
 
-def task_for(kind):
-    from . import tasks
+# Tasks are queued by name (participation/tasks.py registers them), so the services never import the
+# tasks that call them. CELERY_TASK_ROUTES in settings routes by these names: tallies to "tally",
+# mailings to "email".
+TASK_NAMES = {
+    TALLY: "participation.tally_item",
+    OPENED: "participation.notify_item_opened",
+    RESULTS: "participation.notify_results",
+}
 
-    return {TALLY: tasks.tally_item, OPENED: tasks.notify_item_opened, RESULTS: tasks.notify_results}[kind]
+
+def queue(name, *args):
+    """Queue a task by its name, routed by CELERY_TASK_ROUTES; may raise one of BROKER_ERRORS."""
+    app = current_app
+    if app.conf.task_always_eager:
+        # send_task knows only the name and ignores eager mode (the test suite's): run the registered
+        # task here, as .delay() would. import_default_modules makes sure the tasks are registered.
+        app.loader.import_default_modules()
+        return app.tasks[name].apply_async(args)
+    return app.send_task(name, args=args)
 
 
 def send_now(kind, item_id):
     """Queue the task for one message; True if the broker took it. Never raises: the outbox keeps the work."""
     try:
-        task_for(kind).delay(item_id)
+        queue(TASK_NAMES[kind], item_id)
     except BROKER_ERRORS:
-        logger.warning("broker unavailable: %s for item %s stays in the outbox for the sweep", kind, item_id, exc_info=True)
+        logger.warning(
+            "broker unavailable: %s for item %s stays in the outbox for the sweep", kind, item_id, exc_info=True
+        )
         return False
     return True
 
@@ -93,7 +111,10 @@ def adopt_untallied(now=None):
     )
     untallied = untallied.exclude(Exists(OutboxMessage.objects.filter(item=OuterRef("pk"), kind=TALLY)))
     created = OutboxMessage.objects.bulk_create(
-        [OutboxMessage(item_id=pk, kind=TALLY, created_at=now or timezone.now()) for pk in untallied.values_list("pk", flat=True)],
+        [
+            OutboxMessage(item_id=pk, kind=TALLY, created_at=now or timezone.now())
+            for pk in untallied.values_list("pk", flat=True)
+        ],
         ignore_conflicts=True,
     )
     return len(created)
