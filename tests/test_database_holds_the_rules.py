@@ -5,11 +5,14 @@ bug) can break them.
 """
 
 import pytest
+from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import VerificationDecision
+from participation.errors import NotPermitted
 from participation.models import Item, State
+from participation.services import verification
 from tests.factories import StaffUserFactory, UserFactory
 from tests.participation.factories import make_consultation
 
@@ -48,3 +51,12 @@ def test_nobody_decides_on_their_own_identity():
         VerificationDecision.objects.create(person=verifier, outcome="approved", decided_by=verifier)
     VerificationDecision.objects.create(person=UserFactory(), outcome="approved", decided_by=verifier)
     assert VerificationDecision.objects.count() == 1
+
+
+def test_the_decision_service_refuses_a_verifier_deciding_on_themself():
+    """The service asks permissions.py before the database has to refuse it."""
+    verifier = StaffUserFactory(identity_number="28463400002", verification="unverified")
+    verifier.groups.add(Group.objects.get(name="Verifiers"))
+    with pytest.raises(NotPermitted):
+        verification.approve(verifier, verifier.pk)
+    assert not VerificationDecision.objects.filter(person=verifier).exists()

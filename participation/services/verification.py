@@ -5,8 +5,9 @@ a person's row is locked where two people may decide at once. What they share wi
 refusals, the e-mails' wording, where a person stands) stays in accounts/verification.py,
 accounts/claims.py and accounts/national_identity.py, which write nothing.
 
-Staff writes take the actor first (the verifier, the member of staff). Who may decide is asked by
-the accounts admin (the Verifiers' queue) before calling these.
+Staff writes take the actor first (the verifier, the member of staff). A decision asks
+permissions.py (accounts.decide_verification: the verifiers' role, never on one's own identity) under
+the person's lock; the accounts admin asks the same before offering the rows.
 
 Why here and not in accounts: the issue makes the services the one place that writes what matters,
 and identity decisions gate who may vote; the accounts pages and admin call these.
@@ -24,6 +25,7 @@ from accounts.models import VERIFICATION_FIELDS, IdentityClaim, User, Verificati
 from accounts.national_identity import Outcome, contradictions
 from accounts.verification import NotAwaitingVerification, ReasonRequired, render_decision_email
 
+from .. import permissions
 from ..models import AuditEntry
 from . import trail
 
@@ -57,6 +59,7 @@ def _decide(person_pk, verifier, outcome, reason, request):
         person = User.objects.select_for_update().get(pk=person_pk)
         if not person.awaits_verification:
             raise NotAwaitingVerification
+        permissions.require(verifier, "accounts.decide_verification", person)
         if outcome == VerificationDecision.Outcome.APPROVED:
             person.mark_verified(User.VerificationMethod.STAFF)
             action, details = AuditEntry.Action.VERIFY, {"method": User.VerificationMethod.STAFF.value}
