@@ -8,8 +8,9 @@ import pytest
 from django.conf import settings
 from django.utils import translation
 
-from tests.participation.audit_helpers import auditor
-from tests.participation.lifecycle_helpers import close, count, make_poll, person, vote
+from participation.models import State
+from tests.builders.items import close, count, make_poll, question_and_options, vote
+from tests.builders.users import auditor, person
 
 pytestmark = pytest.mark.django_db
 
@@ -59,7 +60,8 @@ def auditor_client(client):
 
 
 def test_the_auditors_page_isolates_latin_file_names(auditor_client, lang):
-    poll, _question, (first, _second) = make_poll()
+    poll = make_poll(options=2, state=State.OPEN)
+    _question, (first, _second) = question_and_options(poll)
     vote(person(), poll, [first])
     count(close(poll))
     html = auditor_client.get(f"/{lang}/audit/").content.decode()

@@ -31,18 +31,10 @@ from participation.admin import changelist_parameter_problem
 from participation.forms import ReceiptCheckForm
 from participation.models import AuditEntry, Item, PollBallot, ReferendumBallot, State
 from participation.validators import breaks_a_line, validate_single_line
-from tests.factories import PASSWORD, SuperUserFactory, VerifiedUserFactory
-from tests.participation.audit_helpers import auditor
+from tests.builders.items import make_consultation, make_poll, make_referendum
+from tests.builders.users import MINISTRY_STAFF, auditor, make_staff
+from tests.factories import PASSWORD, EntityFactory, PollFactory, SuperUserFactory, VerifiedUserFactory
 from tests.participation.conftest import t
-from tests.participation.factories import (
-    MINISTRY_STAFF,
-    EntityFactory,
-    PollFactory,
-    make_consultation,
-    make_poll,
-    make_referendum,
-    staff_in,
-)
 
 from .hostile import (
     HOSTILE_SETTINGS,
@@ -396,7 +388,7 @@ def filter_keys(model_admin):
 
 @pytest.fixture
 def ministry_staff(world):
-    return staff_in(MINISTRY_STAFF, world["entity"])
+    return make_staff(MINISTRY_STAFF, world["entity"])
 
 
 CHANGELISTS = {

@@ -15,8 +15,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from participation.models import Item, Kind
+from tests.builders.items import make_poll, make_referendum
 from tests.factories import VerifiedUserFactory
-from tests.participation.factories import make_poll, make_referendum
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,8 @@ from django.utils import timezone, translation
 from accounts import verification
 from accounts.models import IdentityClaim, Segment, User, VerificationDecision
 from participation.models import AuditEntry
-from tests.factories import StaffUserFactory, UserFactory, VerifiedUserFactory
-from tests.participation.factories import EntityFactory, make_referendum
+from tests.builders.items import make_referendum
+from tests.factories import EntityFactory, StaffUserFactory, UserFactory, VerifiedUserFactory
 
 pytestmark = pytest.mark.django_db
 LANGS = ("ar", "en")

@@ -13,16 +13,9 @@ from django.utils import timezone
 from accounts.models import Segment
 from participation import services
 from participation.models import Item, State
-from tests.factories import UserFactory, VerifiedUserFactory
-from tests.participation.audit_helpers import (
-    TALLIED,
-    at,
-    bus_poll,
-    new_law_referendum,
-    transport_consultation,
-    transport_ministry,
-)
-from tests.participation.factories import EntityFactory, make_consultation, make_poll, make_referendum, single_choices
+from tests.builders.audit import TALLIED, at, bus_poll, new_law_referendum, transport_consultation, transport_ministry
+from tests.builders.items import make_consultation, make_poll, make_referendum, single_choices
+from tests.factories import EntityFactory, UserFactory, VerifiedUserFactory
 
 SECRET_DRAFT = "SECRET-DRAFT-TITLE"
 SECRET_DRAFT_ENTITY_ITEM = "secret-draft"

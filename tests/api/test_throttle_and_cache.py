@@ -4,7 +4,7 @@ import pytest
 from django.core.cache import cache, caches
 
 from participation.models import Item, State
-from tests.participation.factories import PollFactory
+from tests.factories import PollFactory
 
 pytestmark = pytest.mark.django_db
 

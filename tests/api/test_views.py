@@ -8,7 +8,7 @@ from django.utils import translation
 from participation import audit, results
 from participation.models import Item, Result, State
 from participation.views import _results_for
-from tests.participation.factories import PollFactory
+from tests.factories import PollFactory
 
 from .conftest import get_json
 

@@ -14,9 +14,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from tests.builders.audit import closed_consultation
 from tests.e2e import builders
 from tests.e2e.ui import expect
-from tests.participation.accountability_helpers import consultation
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -26,9 +26,9 @@ def test_journalist_finds_overdue_outcomes_and_downloads_the_table(lang, page, a
     transport = builders.entity(name_ar="وزارة المواصلات", name_en="Ministry of Transport", slug="transport")
     health = builders.entity(name_ar="وزارة الصحة العامة", name_en="Ministry of Public Health", slug="health")
     long_ago = now - timedelta(days=200)
-    on_time = consultation("bus-fares", entity=transport, closes_at=long_ago, published_at=long_ago + timedelta(days=20), took_part=2)
-    overdue = consultation("taxi-licences", entity=transport, closes_at=long_ago, took_part=3)
-    consultation("clinic-hours", entity=health, closes_at=long_ago, published_at=long_ago + timedelta(days=10), took_part=1)
+    on_time = closed_consultation("bus-fares", entity=transport, closes_at=long_ago, published_at=long_ago + timedelta(days=20), took_part=2)
+    overdue = closed_consultation("taxi-licences", entity=transport, closes_at=long_ago, took_part=3)
+    closed_consultation("clinic-hours", entity=health, closes_at=long_ago, published_at=long_ago + timedelta(days=10), took_part=1)
 
     def title(item):
         return item.title_ar if lang == "ar" else item.title_en

@@ -23,8 +23,8 @@ from django.utils import translation
 
 from hukoomi_portal.resilience import RETRY_AFTER_SECONDS
 from hukoomi_portal.views import server_error
+from tests.builders.items import make_poll
 from tests.ops.helpers import free_port, start, stop
-from tests.participation.factories import make_poll
 
 from .services import private_cluster
 

@@ -18,8 +18,8 @@ from django.test import override_settings
 from hukoomi_portal import settings as production_settings
 from hukoomi_portal.resilience import DegradingRedisCache
 from participation.models import Comment, PageFeedback, PollBallot
+from tests.builders.items import make_consultation, make_poll, single_choices
 from tests.factories import UserFactory, VerifiedUserFactory
-from tests.participation.factories import make_consultation, make_poll, single_choices
 
 from .services import private_redis
 

@@ -30,9 +30,9 @@ from django.db import connection
 
 from participation import feedback
 from participation.models import PollBallot
+from tests.builders.items import make_poll, single_choices
 from tests.factories import UserFactory, VerifiedUserFactory
 from tests.ops.helpers import free_port, shared_database_url, start, stop
-from tests.participation.factories import make_poll, single_choices
 
 pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="the servers need the shared test database: DATABASE_URL=postgres://..."),

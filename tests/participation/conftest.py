@@ -15,9 +15,7 @@ from django.utils.html import escape
 
 from accounts.models import Segment
 from tests.conftest import require_postgres
-from tests.factories import UserFactory, VerifiedUserFactory
-
-from .factories import EntityFactory
+from tests.factories import EntityFactory, UserFactory, VerifiedUserFactory
 
 DIR = {"ar": "rtl", "en": "ltr"}
 

@@ -8,8 +8,8 @@ from django.test import RequestFactory
 from django.utils import timezone, translation
 
 from participation.models import Poll
+from tests.builders.items import make_poll
 from tests.factories import SuperUserFactory
-from tests.participation.factories import make_poll
 
 pytestmark = pytest.mark.django_db
 

@@ -13,20 +13,11 @@ from django.utils import timezone, translation
 from participation import services
 from participation.models import Comment, Item, Poll, Question, Result, State
 from participation.tally import tally
+from tests.builders.items import make_consultation, make_poll, make_referendum, single_choices
+from tests.builders.users import AUDITORS, MINISTRY_ADMINS, MINISTRY_STAFF, MODERATORS, make_staff
 from tests.factories import SuperUserFactory, VerifiedUserFactory
 
 from .conftest import admin_url, as_user, assert_not_shown, assert_shown, management, page, t
-from .factories import (
-    AUDITORS,
-    MINISTRY_ADMINS,
-    MINISTRY_STAFF,
-    MODERATORS,
-    make_consultation,
-    make_poll,
-    make_referendum,
-    single_choices,
-    staff_in,
-)
 
 pytestmark = pytest.mark.django_db
 
@@ -77,17 +68,17 @@ def poll_b(other_entity):
 
 @pytest.fixture
 def staff_a(entity):
-    return staff_in(MINISTRY_STAFF, entity)
+    return make_staff(MINISTRY_STAFF, entity)
 
 
 @pytest.fixture
 def admin_a(entity):
-    return staff_in(MINISTRY_ADMINS, entity)
+    return make_staff(MINISTRY_ADMINS, entity)
 
 
 @pytest.fixture
 def auditor():
-    return staff_in(AUDITORS)
+    return make_staff(AUDITORS)
 
 
 def shown_items(response):
@@ -483,7 +474,7 @@ def pending(entity, citizen):
 
 @pytest.fixture
 def moderator(entity):
-    return staff_in(MODERATORS, entity)
+    return make_staff(MODERATORS, entity)
 
 
 def moderation(status, reason=""):

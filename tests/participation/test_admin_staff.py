@@ -17,25 +17,18 @@ from django.utils import timezone, translation
 from accounts.models import User
 from participation import roles, services
 from participation.models import Poll, State
+from tests.builders.items import make_consultation, make_poll, make_referendum
+from tests.builders.users import MINISTRY_ADMINS, MINISTRY_STAFF, MODERATORS, make_staff
 from tests.factories import SuperUserFactory
 
 from .conftest import admin_url, as_user, assert_not_shown, assert_shown, management, page, t, url
-from .factories import (
-    MINISTRY_ADMINS,
-    MINISTRY_STAFF,
-    MODERATORS,
-    make_consultation,
-    make_poll,
-    make_referendum,
-    staff_in,
-)
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def staff_a(entity):
-    return staff_in(MINISTRY_STAFF, entity, full_name="Mariam Al-Kuwari")
+    return make_staff(MINISTRY_STAFF, entity, full_name="Mariam Al-Kuwari")
 
 
 def shown_items(response):
@@ -64,8 +57,8 @@ def test_demo_staff_get_the_actions_their_job_needs(client, settings, lang):
 
 
 def test_the_index_says_what_each_role_may_do_and_whom_to_ask(client, lang, entity, other_entity, staff_a):
-    colleague = staff_in(MINISTRY_ADMINS, entity, full_name="Hamad Al-Marri")
-    elsewhere = staff_in(MINISTRY_ADMINS, other_entity, full_name="Noor Al-Sada")
+    colleague = make_staff(MINISTRY_ADMINS, entity, full_name="Hamad Al-Marri")
+    elsewhere = make_staff(MINISTRY_ADMINS, other_entity, full_name="Noor Al-Sada")
     administrator = SuperUserFactory(full_name="Portal Administrator")
     response = as_user(client, staff_a, lang).get("/admin/")
     assert response.status_code == 200
@@ -82,8 +75,8 @@ def test_the_index_says_what_each_role_may_do_and_whom_to_ask(client, lang, enti
 
 
 def test_staff_who_cannot_schedule_are_told_who_can(client, lang, entity, other_entity, staff_a):
-    colleague = staff_in(MINISTRY_ADMINS, entity, full_name="Hamad Al-Marri")
-    elsewhere = staff_in(MINISTRY_ADMINS, other_entity)
+    colleague = make_staff(MINISTRY_ADMINS, entity, full_name="Hamad Al-Marri")
+    elsewhere = make_staff(MINISTRY_ADMINS, other_entity)
     response = as_user(client, staff_a, lang).get(admin_url("poll_changelist"))
     assert 'id="schedule-note"' in page(response)
     assert_shown(response, colleague.email)
@@ -289,7 +282,7 @@ def test_options_can_be_reordered_and_a_new_option_gets_the_next_position(client
 
 
 def test_the_options_of_an_opened_poll_stay_as_they_were(client, lang, entity):
-    ministry_admin = staff_in(MINISTRY_ADMINS, entity)
+    ministry_admin = make_staff(MINISTRY_ADMINS, entity)
     poll = make_poll(entity=entity, options=2)  # open since yesterday
     question = poll.questions.get()
     before = texts(question)
@@ -347,7 +340,7 @@ def assert_nothing_of_b(response, other_entity, theirs, theirs_draft):
 
 def test_the_comment_list_filters_show_only_the_staffs_ministry(client, lang, entity, other_entity, two_ministries):
     ours, theirs, theirs_draft = two_ministries
-    moderator = staff_in(MODERATORS, entity)
+    moderator = make_staff(MODERATORS, entity)
     response = as_user(client, moderator, lang).get(admin_url("comment_changelist"))
     assert response.status_code == 200
     assert ours.pk in {c.item_id for c in shown_items(response)}
@@ -364,7 +357,7 @@ def test_the_comment_list_filters_show_only_the_staffs_ministry(client, lang, en
 @pytest.mark.parametrize("model", ["poll", "consultation", "auditentry"])
 def test_item_and_audit_list_filters_show_only_the_staffs_ministry(client, lang, model, entity, other_entity, two_ministries):
     _ours, theirs, theirs_draft = two_ministries
-    staff = staff_in(MINISTRY_ADMINS, entity)
+    staff = make_staff(MINISTRY_ADMINS, entity)
     # Audit entries are the auditors' (every entity); staff given the right to read them see their own.
     staff.user_permissions.add(Permission.objects.get(codename="view_auditentry"))
     response = as_user(client, staff, lang).get(admin_url(f"{model}_changelist"), {"_facets": "True"})
@@ -483,7 +476,7 @@ def test_the_admins_action_messages_agree_with_their_number_in_arabic(messages):
 
 
 def test_scheduling_says_so_in_arabic_with_the_right_number(client, entity):
-    ministry_admin = staff_in(MINISTRY_ADMINS, entity)
+    ministry_admin = make_staff(MINISTRY_ADMINS, entity)
     drafts = [make_poll(entity=entity, schedule=False) for _ in range(2)]
     response = as_user(client, ministry_admin, "ar").post(
         admin_url("poll_changelist"), {"action": "schedule", "_selected_action": [d.pk for d in drafts]}, follow=True

@@ -5,10 +5,10 @@ import pytest
 from django.core.files.base import ContentFile
 
 from participation import services
+from tests.builders.items import make_consultation
 from tests.factories import StaffUserFactory, UserFactory
 
 from .conftest import url
-from .factories import make_consultation
 
 pytestmark = pytest.mark.django_db
 

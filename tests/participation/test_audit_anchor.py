@@ -23,9 +23,10 @@ from django.urls import reverse
 
 from participation import audit
 from participation.models import AuditEntry
+from tests.answers import body_of, export_url, message_in, run_command, sha256_url
 from tests.audit_guards import AUDIT_TABLE
-
-from .audit_helpers import auditor, body_of, bus_poll, export_url, message_in, run_command, sha256_url
+from tests.builders.audit import bus_poll
+from tests.builders.users import auditor
 
 pytestmark = pytest.mark.django_db
 

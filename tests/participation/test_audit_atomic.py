@@ -17,10 +17,11 @@ from accounts.models import Segment, User
 from participation import audit, services
 from participation.models import AuditEntry, Comment, Item, Result, State
 from participation.tally import tally
+from tests.answers import entries
+from tests.builders.audit import bus_poll, transport_consultation, transport_ministry
+from tests.builders.items import make_poll
+from tests.builders.users import MINISTRY_ADMINS, make_staff
 from tests.factories import SuperUserFactory, VerifiedUserFactory
-
-from .audit_helpers import bus_poll, entries, staff_member, transport_consultation, transport_ministry
-from .factories import MINISTRY_ADMINS, make_poll
 
 pytestmark = pytest.mark.django_db
 
@@ -233,7 +234,7 @@ def test_a_reset_of_someone_unverified_writes_nothing(client):
 
 def test_the_lifecycle_in_admin_names_the_staff_member(client, lang):
     entity = transport_ministry()
-    person = staff_member(MINISTRY_ADMINS, entity)
+    person = make_staff(MINISTRY_ADMINS, entity)
     draft = make_poll(schedule=False, entity=entity, opens_at=timezone.now() - timedelta(hours=1))
     client.force_login(person)
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = lang

@@ -12,32 +12,15 @@ from django.utils import timezone
 
 from participation import audit, exports, services
 from participation.models import AuditEntry, Comment, Entity, Item, State
-from tests.factories import PASSWORD, StaffUserFactory, SuperUserFactory, UserFactory
+from tests.answers import body_of, entries, export_url, message_in, read_dicts, run_command, trail_url
+from tests.audit_guards import remove_audit_entry, tamper_object_repr, tamper_with_audit_log
+from tests.builders.admin_forms import poll_form
+from tests.builders.audit import EARLY_HOURS, MODERATED, QATAR, at, bus_poll, transport_consultation, transport_ministry
+from tests.builders.items import make_poll
+from tests.builders.users import MINISTRY_ADMINS, MINISTRY_STAFF, MODERATORS, auditor, make_staff
+from tests.factories import PASSWORD, EntityFactory, PollFactory, StaffUserFactory, SuperUserFactory, UserFactory
 
-from .audit_helpers import (
-    EARLY_HOURS,
-    MODERATED,
-    QATAR,
-    at,
-    auditor,
-    body_of,
-    bus_poll,
-    entries,
-    export_url,
-    message_in,
-    poll_form,
-    read_dicts,
-    remove_audit_entry,
-    run_command,
-    staff_member,
-    tamper_object_repr,
-    tamper_with_audit_log,
-    trail_url,
-    transport_consultation,
-    transport_ministry,
-)
 from .conftest import admin_url
-from .factories import MINISTRY_ADMINS, MINISTRY_STAFF, MODERATORS, EntityFactory, PollFactory, make_poll
 
 pytestmark = pytest.mark.django_db
 
@@ -102,7 +85,7 @@ def test_downloading_the_trail_is_recorded(client, lang):
 
 def test_a_refused_download_is_not_recorded_as_an_export(client, lang):
     poll, _people = bus_poll()
-    client.force_login(staff_member(MINISTRY_ADMINS, poll.entity))
+    client.force_login(make_staff(MINISTRY_ADMINS, poll.entity))
     assert client.get(export_url(lang, poll, "ballots")).status_code == 403
     assert client.get(trail_url(lang)).status_code == 403
     assert entries(Action.EXPORT) == []
@@ -132,7 +115,7 @@ def test_creating_an_entity_in_admin_is_recorded(client, lang):
 
 def test_creating_a_poll_in_admin_is_recorded(client, lang):
     entity = transport_ministry()
-    person = staff_member(MINISTRY_STAFF, entity)
+    person = make_staff(MINISTRY_STAFF, entity)
     response = as_admin(client, person, lang).post(admin_url("poll_add"), poll_form(entity), REMOTE_ADDR=ADDRESS)
     assert response.status_code == 302, response.content.decode()[:2000]
     poll = Item.objects.get(slug="new-poll")
@@ -145,7 +128,7 @@ def test_creating_a_poll_in_admin_is_recorded(client, lang):
 def test_changing_a_poll_in_admin_records_the_changed_fields(client, lang):
     entity = transport_ministry()
     draft = PollFactory(entity=entity, slug="draft-poll", title_en="Old title")
-    person = staff_member(MINISTRY_STAFF, entity)
+    person = make_staff(MINISTRY_STAFF, entity)
     form = poll_form(entity, slug="draft-poll", title_en="New title", opens=draft.opens_at, closes=draft.closes_at)
     form["title_ar"] = draft.title_ar
     form["summary_ar"], form["summary_en"], form["body_ar"], form["body_en"] = (
@@ -235,7 +218,7 @@ def test_one_item_is_one_object_on_the_trail(client):
 def test_a_state_change_from_an_admin_action_names_who_did_it(client, lang):
     entity = transport_ministry()
     draft = make_poll(schedule=False, entity=entity)
-    person = staff_member(MINISTRY_ADMINS, entity)
+    person = make_staff(MINISTRY_ADMINS, entity)
     response = as_admin(client, person, lang).post(
         admin_url("poll_changelist"), {"action": "schedule", "_selected_action": [draft.pk]}, REMOTE_ADDR=ADDRESS
     )
@@ -280,7 +263,7 @@ def test_moderating_in_admin_is_recorded_with_the_address(client, lang):
 
 
 def test_a_staff_log_in_is_recorded(client, lang):
-    person = staff_member(MODERATORS)  # the factory confirms the e-mail address (allauth EmailAddress)
+    person = make_staff(MODERATORS)  # the factory confirms the e-mail address (allauth EmailAddress)
     response = client.post(
         f"/{lang}/accounts/login/", {"login": person.email, "password": PASSWORD}, REMOTE_ADDR=ADDRESS
     )
@@ -524,7 +507,7 @@ def test_nobody_adds_changes_or_deletes_entries_in_admin(client, lang, trail):
 def test_ministry_staff_cannot_read_the_trail(client, lang, trail):
     entity = transport_ministry()
     for group in (MINISTRY_STAFF, MINISTRY_ADMINS, MODERATORS):
-        client = as_admin(client, staff_member(group, entity), lang)
+        client = as_admin(client, make_staff(group, entity), lang)
         assert client.get(admin_url("auditentry_changelist")).status_code == 403, group
 
 

@@ -9,8 +9,7 @@ from accounts.models import PERSONAS_BY_SEGMENT, Persona, Segment
 from participation import rules
 from participation.models import Item
 from participation.tally import eligible_users
-from tests.factories import UserFactory, VerifiedUserFactory
-from tests.participation.factories import PollFactory
+from tests.factories import PollFactory, UserFactory, VerifiedUserFactory
 
 pytestmark = pytest.mark.django_db
 

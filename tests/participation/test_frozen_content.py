@@ -34,6 +34,8 @@ from participation.models import (
     State,
     content_frozen,
 )
+from tests.builders.items import make_consultation, make_poll, make_referendum
+from tests.builders.users import MINISTRY_ADMINS, MINISTRY_STAFF, make_staff
 from tests.factories import VerifiedUserFactory
 
 from .conftest import (
@@ -48,7 +50,6 @@ from .conftest import (
     t,
     url,
 )
-from .factories import MINISTRY_ADMINS, MINISTRY_STAFF, make_consultation, make_poll, make_referendum, staff_in
 
 pytestmark = pytest.mark.django_db
 
@@ -206,7 +207,7 @@ def test_sections_and_questions_of_items_not_yet_open_stay_editable():
 def test_corrections_are_append_only_in_the_database():
     poll = opened(make_poll())
     correction = ItemCorrection.objects.create(
-        item=poll, note_ar="التاريخ الصحيح", note_en="The right date", created_by=staff_in(MINISTRY_ADMINS, poll.entity)
+        item=poll, note_ar="التاريخ الصحيح", note_en="The right date", created_by=make_staff(MINISTRY_ADMINS, poll.entity)
     )
     assert refused("UPDATE participation_itemcorrection SET note_en = %s WHERE id = %s", "Quietly changed", correction.pk)
     assert refused("DELETE FROM participation_itemcorrection WHERE id = %s", correction.pk)
@@ -218,7 +219,7 @@ def test_replica_mode_does_not_switch_the_triggers_off():
     require_postgres()
     poll = opened(make_poll())
     correction = ItemCorrection.objects.create(
-        item=poll, note_ar="ملاحظة", note_en="Note", created_by=staff_in(MINISTRY_ADMINS, poll.entity)
+        item=poll, note_ar="ملاحظة", note_en="Note", created_by=make_staff(MINISTRY_ADMINS, poll.entity)
     )
     with transaction.atomic():
         raw("SET LOCAL session_replication_role = replica")
@@ -319,7 +320,7 @@ def change_form(item, **overrides):
 
 @pytest.fixture
 def admin_a(entity):
-    return staff_in(MINISTRY_ADMINS, entity)
+    return make_staff(MINISTRY_ADMINS, entity)
 
 
 def test_admin_shows_the_content_of_an_opened_item_read_only_and_says_why(client, lang, admin_a, entity):
@@ -446,7 +447,7 @@ def test_a_correction_is_published_on_the_page_in_both_languages_and_on_the_audi
 @pytest.mark.parametrize("kind", ["poll", "consultation"])
 def test_corrections_show_on_every_kind_of_item_page(client, lang, entity, kind):
     item = make_poll(entity=entity) if kind == "poll" else make_consultation(entity=entity)
-    ItemCorrection.objects.create(item=item, note_ar=NOTE_AR, note_en=NOTE_EN, created_by=staff_in(MINISTRY_ADMINS, entity))
+    ItemCorrection.objects.create(item=item, note_ar=NOTE_AR, note_en=NOTE_EN, created_by=make_staff(MINISTRY_ADMINS, entity))
     response = client.get(url(lang, f"{kind}_detail", slug=item.slug))
     assert_shown(response, NOTE_AR if lang == "ar" else NOTE_EN)
     assert_shown(response, t(lang, "Corrections"))
@@ -480,7 +481,7 @@ def test_corrections_need_both_languages_and_cannot_be_changed_in_admin(client, 
 
 
 def test_ministry_staff_may_add_corrections_to_their_own_entitys_items_only(client, lang, entity, other_entity):
-    staff = staff_in(MINISTRY_STAFF, entity)
+    staff = make_staff(MINISTRY_STAFF, entity)
     mine, theirs = make_poll(entity=entity), make_poll(entity=other_entity)
     as_user(client, staff, lang)
     assert client.post(admin_url("poll_change", mine.pk), correction_form(mine)).status_code == 302
@@ -513,7 +514,7 @@ def test_the_suites_flush_empties_opened_items_and_keeps_the_triggers():
 
 def test_a_correction_is_written_with_its_audit_entry_or_not_at_all(monkeypatch):
     poll = opened(make_poll())
-    staff = staff_in(MINISTRY_ADMINS, poll.entity)
+    staff = make_staff(MINISTRY_ADMINS, poll.entity)
 
     def trail_down(*args, **kwargs):
         raise IntegrityError("the audit trail refused")
@@ -531,7 +532,7 @@ def test_a_correction_is_written_with_its_audit_entry_or_not_at_all(monkeypatch)
 def test_an_item_not_yet_open_is_corrected_in_place_not_by_a_correction(lang):
     draft = make_poll(schedule=False)
     with pytest.raises(services.LifecycleError) as refusal:
-        services.publish_correction(staff_in(MINISTRY_ADMINS, draft.entity), draft, "تصحيح", "Correction")
+        services.publish_correction(make_staff(MINISTRY_ADMINS, draft.entity), draft, "تصحيح", "Correction")
     with translation.override(lang):
         shown = str(refusal.value.message)
     assert shown == t(lang, "This item has not opened yet: correct the item itself instead of adding a correction.")

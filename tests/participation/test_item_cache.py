@@ -4,9 +4,10 @@ import pytest
 
 from participation import item_cache, services
 from participation.models import Option
+from tests.builders.items import add_question, make_poll
+from tests.builders.users import MINISTRY_STAFF, make_staff
 
 from .conftest import page, url
-from .factories import MINISTRY_STAFF, add_question, make_poll, staff_in
 
 pytestmark = pytest.mark.django_db
 
@@ -14,7 +15,7 @@ pytestmark = pytest.mark.django_db
 def test_a_correction_shows_on_the_next_view_of_a_cached_page(client, lang):
     poll = make_poll()
     assert "correction-" not in page(client.get(url(lang, "poll_detail", slug=poll.slug)))  # the empty list is cached
-    correction = services.publish_correction(staff_in(MINISTRY_STAFF, poll.entity), poll, "تصحيح التاريخ", "Date corrected")
+    correction = services.publish_correction(make_staff(MINISTRY_STAFF, poll.entity), poll, "تصحيح التاريخ", "Date corrected")
     body = page(client.get(url(lang, "poll_detail", slug=poll.slug)))
     assert f'id="correction-{correction.pk}"' in body
 

@@ -9,17 +9,8 @@ from django.utils import translation
 
 from participation import services, tasks
 from participation.models import Item, Question, Result, State
-from tests.factories import VerifiedUserFactory
-
-from .factories import (
-    ConsultationFactory,
-    PollFactory,
-    add_question,
-    make_consultation,
-    make_poll,
-    make_referendum,
-    single_choices,
-)
+from tests.builders.items import add_question, make_consultation, make_poll, make_referendum, single_choices
+from tests.factories import ConsultationFactory, PollFactory, VerifiedUserFactory
 
 pytestmark = pytest.mark.django_db
 

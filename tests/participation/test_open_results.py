@@ -17,10 +17,12 @@ from django.contrib.staticfiles import finders
 from django.core.management import call_command
 
 from participation.models import AuditEntry, Item, Kind, Result, State
+from tests.answers import body_of, export_url, index_url
+from tests.builders.audit import bus_poll, new_law_referendum, transport_consultation
+from tests.builders.items import make_referendum
+from tests.builders.users import auditor
 
-from .audit_helpers import auditor, body_of, bus_poll, export_url, index_url, new_law_referendum, transport_consultation
 from .conftest import t
-from .factories import make_referendum
 
 pytestmark = pytest.mark.django_db
 

@@ -14,10 +14,10 @@ from django.utils import timezone
 
 from participation import services
 from participation.models import PollAnswer, PollBallot
+from tests.builders.items import make_consultation, make_poll, make_referendum, single_choices
 from tests.factories import VerifiedUserFactory
 
 from .conftest import page, url
-from .factories import make_consultation, make_poll, make_referendum, single_choices
 
 pytestmark = pytest.mark.django_db
 

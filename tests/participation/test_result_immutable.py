@@ -18,10 +18,11 @@ from django.db import DatabaseError, connection, transaction
 
 from participation import audit, tally, verification
 from participation.models import AuditEntry, Result, State
+from tests.answers import body_of, export_url, run_command
+from tests.builders.audit import bus_poll, new_law_referendum
+from tests.builders.items import close, make_referendum, question_and_options, vote_referendum
+from tests.builders.users import auditor
 from tests.factories import VerifiedUserFactory
-
-from .audit_helpers import auditor, body_of, bus_poll, export_url, new_law_referendum, run_command
-from .lifecycle_helpers import close, make_referendum, vote_referendum
 
 pytestmark = pytest.mark.django_db
 
@@ -152,7 +153,8 @@ def test_no_result_without_its_audit_entry(monkeypatch):
             raise DatabaseError("the audit trail is unavailable")
         return recorded(action, **kwargs)
 
-    referendum, _question, (yes, _no) = make_referendum()
+    referendum = make_referendum(options=2, state=State.OPEN)
+    _question, (yes, _no) = question_and_options(referendum)
     vote_referendum(VerifiedUserFactory(), referendum, yes)
     close(referendum)
     monkeypatch.setattr(tally.audit, "record", refuse_tally)

@@ -8,17 +8,9 @@ from django.utils import translation
 
 from accounts.models import Segment
 from participation import headlines
-from participation.models import Result
-from tests.participation.lifecycle_helpers import (
-    close,
-    count,
-    make_poll,
-    make_referendum,
-    people,
-    person,
-    vote,
-    vote_referendum,
-)
+from participation.models import Result, State
+from tests.builders.items import close, count, make_poll, make_referendum, question_and_options, vote, vote_referendum
+from tests.builders.users import people, person
 
 from .conftest import t
 
@@ -125,7 +117,8 @@ def html_of(client, address):
 @pytest.fixture
 def published_referendum():
     """2 yes, 1 no, 1 blank vote: counted and published."""
-    referendum, _question, (yes, no) = make_referendum()
+    referendum = make_referendum(options=2, state=State.OPEN)
+    _question, (yes, no) = question_and_options(referendum)
     voters = people(4, Segment.CITIZEN, verified=True)
     for voter, option in zip(voters, (yes, yes, no, None), strict=True):
         vote_referendum(voter, referendum, option)
@@ -159,7 +152,8 @@ def test_the_digest_is_in_the_for_auditors_disclosure(client, lang, published_re
 
 
 def test_a_closed_poll_has_its_sentence_and_its_digest_for_auditors(client, lang):
-    poll, _question, (first, second) = make_poll()
+    poll = make_poll(options=2, state=State.OPEN)
+    _question, (first, second) = question_and_options(poll)
     vote(person(), poll, [first])
     vote(person(), poll, [first])
     vote(person(), poll, [second])
@@ -178,7 +172,8 @@ def test_a_closed_poll_has_its_sentence_and_its_digest_for_auditors(client, lang
 
 
 def test_an_open_polls_results_page_says_when_the_breakdown_appears(client, lang):
-    poll, _question, (first, _second) = make_poll(live_results=True)
+    poll = make_poll(live_results=True, options=2, state=State.OPEN)
+    _question, (first, _second) = question_and_options(poll)
     vote(person(), poll, [first])
     html = html_of(client, results_url(lang, poll))
     assert 'id="breakdown-title"' not in html  # no breakdown while open ...
@@ -191,7 +186,8 @@ def test_an_open_polls_results_page_says_when_the_breakdown_appears(client, lang
 
 
 def test_the_poll_page_has_the_sentence_above_its_live_chart(client, lang):
-    poll, _question, (first, second) = make_poll(live_results=True)
+    poll = make_poll(live_results=True, options=2, state=State.OPEN)
+    _question, (first, second) = question_and_options(poll)
     vote(person(), poll, [second])
     html = html_of(client, f"/{lang}/polls/{poll.slug}/")
     expected = {

@@ -12,17 +12,17 @@ from django.utils.translation import gettext, ngettext
 from accounts.models import Persona, Segment
 from participation import services
 from participation.models import PollBallot, Result, State
-from tests.participation.lifecycle_helpers import (
+from tests.builders.items import (
     close,
     count,
     make_poll,
     make_referendum,
-    people,
-    person,
+    question_and_options,
     set_state,
     vote,
     vote_referendum,
 )
+from tests.builders.users import people, person
 
 pytestmark = pytest.mark.django_db
 
@@ -71,7 +71,8 @@ def bars(html):
 @pytest.fixture
 def closed_poll():
     """Three ballots (citizens: option 1 twice; a resident: option 2) and one citizen who did not vote."""
-    poll, question, (first, second) = make_poll(allow_abstain=True)
+    poll = make_poll(allow_abstain=True, options=2, state=State.OPEN)
+    question, (first, second) = question_and_options(poll)
     citizen1, citizen2 = people(2, Segment.CITIZEN)
     resident = person(Segment.RESIDENT)
     vote(citizen1, poll, [first])
@@ -147,7 +148,8 @@ def test_a_second_request_shows_the_same_stored_result(client, lang, closed_poll
 
 
 def test_poll_results_page_has_the_persona_breakdown(client, lang):
-    poll, _q, (first, second) = make_poll()
+    poll = make_poll(options=2, state=State.OPEN)
+    _q, (first, second) = question_and_options(poll)
     vote(person(Segment.CITIZEN, personas=[Persona.PARENT]), poll, [first])
     vote(person(Segment.CITIZEN, personas=[Persona.PARENT, Persona.EMPLOYEE]), poll, [second])
     count(close(poll))
@@ -164,7 +166,8 @@ def test_poll_results_page_has_the_persona_breakdown(client, lang):
 
 
 def test_large_numbers_are_grouped_for_the_language(client, lang):
-    poll, question, (first, second) = make_poll()
+    poll = make_poll(options=2, state=State.OPEN)
+    question, (first, second) = question_and_options(poll)
     close(poll)
     set_state(poll, State.PUBLISHED)
     Result.objects.create(
@@ -202,7 +205,8 @@ def test_large_numbers_are_grouped_for_the_language(client, lang):
 
 
 def test_open_poll_with_live_results_shows_running_counts(client, lang):
-    poll, _q, (first, second) = make_poll(live_results=True)
+    poll = make_poll(live_results=True, options=2, state=State.OPEN)
+    _q, (first, second) = question_and_options(poll)
     vote(person(), poll, [first])
     html = get_html(client, results_url(lang, poll))
     assert t(lang, "Results so far") in html
@@ -215,7 +219,8 @@ def test_open_poll_with_live_results_shows_running_counts(client, lang):
 
 
 def test_open_poll_without_live_results_shows_no_counts(client, lang):
-    poll, _q, (first, _second) = make_poll(live_results=False)
+    poll = make_poll(live_results=False, options=2, state=State.OPEN)
+    _q, (first, _second) = question_and_options(poll)
     vote(person(), poll, [first])
     html = get_html(client, results_url(lang, poll))
     assert t(lang, "Results are shown after the item closes.") in html
@@ -233,7 +238,8 @@ def referendum_ballots():
     """10 citizens vote yes, 2 residents vote no; returns (referendum, receipts)."""
 
     def build(**fields):
-        referendum, _q, (yes, no) = make_referendum(**fields)
+        referendum = make_referendum(**fields, options=2, state=State.OPEN)
+        _q, (yes, no) = question_and_options(referendum)
         receipts = [vote_referendum(v, referendum, yes) for v in people(10, Segment.CITIZEN, verified=True)]
         receipts += [vote_referendum(v, referendum, no) for v in people(2, Segment.RESIDENT, verified=True)]
         return referendum, receipts
@@ -337,7 +343,8 @@ def test_referendum_detail_page_hides_results_until_published(client, lang, refe
 
 def test_after_closing_time_a_request_counts_nothing_and_the_worker_does(client, lang):
     now = timezone.now()
-    poll, _q, (first, _second) = make_poll(opens_at=now - timedelta(hours=1), closes_at=now + timedelta(hours=1))
+    poll = make_poll(opens_at=now - timedelta(hours=1), closes_at=now + timedelta(hours=1), options=2, state=State.OPEN)
+    _q, (first, _second) = question_and_options(poll)
     vote(person(), poll, [first])
     later = poll.closes_at + timedelta(minutes=5)
 
@@ -358,7 +365,8 @@ def test_after_closing_time_a_request_counts_nothing_and_the_worker_does(client,
 
 def test_before_closing_time_nothing_is_tallied(client, lang):
     now = timezone.now()
-    poll, _q, (first, _second) = make_poll(opens_at=now - timedelta(hours=1), closes_at=now + timedelta(hours=1))
+    poll = make_poll(opens_at=now - timedelta(hours=1), closes_at=now + timedelta(hours=1), options=2, state=State.OPEN)
+    _q, (first, _second) = question_and_options(poll)
     vote(person(), poll, [first])
     with time_machine.travel(poll.closes_at - timedelta(seconds=1), tick=False):
         html = get_html(client, results_url(lang, poll))
@@ -367,7 +375,8 @@ def test_before_closing_time_nothing_is_tallied(client, lang):
 
 
 def test_the_poll_page_after_closing_shows_the_stored_count_only(client, lang):
-    poll, _q, (first, _second) = make_poll()
+    poll = make_poll(options=2, state=State.OPEN)
+    _q, (first, _second) = question_and_options(poll)
     vote(person(), poll, [first])
     close(poll)
     html = get_html(client, f"/{lang}/polls/{poll.slug}/")
@@ -380,7 +389,8 @@ def test_the_poll_page_after_closing_shows_the_stored_count_only(client, lang):
 
 def test_a_vote_after_closing_time_is_refused(client, lang):
     now = timezone.now()
-    poll, question, (first, _second) = make_poll(opens_at=now - timedelta(hours=1), closes_at=now + timedelta(hours=1))
+    poll = make_poll(opens_at=now - timedelta(hours=1), closes_at=now + timedelta(hours=1), options=2, state=State.OPEN)
+    question, (first, _second) = question_and_options(poll)
     voter = person(preferred_language=lang)
     client.force_login(voter)
 
@@ -396,7 +406,8 @@ def test_a_vote_after_closing_time_is_refused(client, lang):
 
 def test_a_vote_just_before_closing_time_counts(client, lang):
     now = timezone.now()
-    poll, question, (first, _second) = make_poll(opens_at=now - timedelta(hours=1), closes_at=now + timedelta(hours=1))
+    poll = make_poll(opens_at=now - timedelta(hours=1), closes_at=now + timedelta(hours=1), options=2, state=State.OPEN)
+    question, (first, _second) = question_and_options(poll)
     client.force_login(person())
     with time_machine.travel(poll.closes_at - timedelta(seconds=1), tick=False):
         response = client.post(f"/{lang}/polls/{poll.slug}/", {f"question-{question.pk}": [str(first.pk)]})

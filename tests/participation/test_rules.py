@@ -10,9 +10,8 @@ from accounts.models import Persona, Segment
 from participation import rules, services
 from participation.models import Item, State
 from participation.rules import Barrier
-from tests.factories import StaffUserFactory, SuperUserFactory, UserFactory, VerifiedUserFactory
-
-from .factories import PollFactory, make_consultation, make_poll, make_referendum, single_choices
+from tests.builders.items import make_consultation, make_poll, make_referendum, single_choices
+from tests.factories import PollFactory, StaffUserFactory, SuperUserFactory, UserFactory, VerifiedUserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -74,12 +74,12 @@ from participation.models import (
     Result,
     State,
 )
+from tests.builders.items import make_referendum
 from tests.conftest import DEFAULT_TEST_REDIS_URL, POSTGRES_REASON, REDIS_URL_ENV, service_missing
 from tests.factories import VerifiedUserFactory
 
 from . import secrecy_attacker as attacker
 from .conftest import url
-from .factories import make_referendum
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

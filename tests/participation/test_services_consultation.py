@@ -10,9 +10,8 @@ from accounts.models import Segment
 from participation import services
 from participation.models import AuditEntry, Comment, SectionReaction, State
 from participation.rules import Barrier
+from tests.builders.items import make_consultation, make_poll
 from tests.factories import StaffUserFactory, UserFactory
-
-from .factories import make_consultation, make_poll
 
 pytestmark = pytest.mark.django_db
 

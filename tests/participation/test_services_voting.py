@@ -11,9 +11,8 @@ from accounts.models import Persona, Segment
 from participation import services
 from participation.models import PollAnswer, PollBallot, Question, ReferendumBallot, ReferendumParticipation
 from participation.rules import Barrier
-from tests.factories import UserFactory, VerifiedUserFactory
-
-from .factories import PollFactory, add_question, make_poll, make_referendum, sealed_ballots, single_choices
+from tests.builders.items import add_question, make_poll, make_referendum, sealed_ballots, single_choices
+from tests.factories import PollFactory, UserFactory, VerifiedUserFactory
 
 pytestmark = pytest.mark.django_db
 

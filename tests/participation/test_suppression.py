@@ -29,11 +29,12 @@ from scipy.optimize import linprog
 
 from accounts.models import Segment
 from participation import exports, services, suppression
-from participation.models import Result
+from participation.models import Result, State
 from participation.tally import SMALL_CELL, referendum_breakdown
-from tests.participation.lifecycle_helpers import close, make_referendum, people, vote_referendum
+from tests.answers import body_of, export_url
+from tests.builders.items import close, make_referendum, question_and_options, vote_referendum
+from tests.builders.users import auditor, people
 
-from .audit_helpers import auditor, body_of, export_url
 from .conftest import t
 
 pytestmark = pytest.mark.django_db
@@ -187,7 +188,8 @@ def from_page(client, lang, referendum):
 
 def referendum_with(table, options=2, **fields):
     """A tallied, published referendum; table {(segment, option position or 0 for blank): ballots}."""
-    referendum, _question, opts = make_referendum(options=options, **fields)
+    referendum = make_referendum(options=options, **fields, state=State.OPEN)
+    _question, opts = question_and_options(referendum)
     by_position = {option.position: option for option in opts}
     for (segment, position), n in table.items():
         for voter in people(n, segment, verified=True):
@@ -345,7 +347,8 @@ def parse_published(results_csv, register_csv):
 def test_random_tables_give_nothing_away(segment_count, option_count):
     rng = random.Random(f"suppression-{segment_count}-{option_count}")
     audience = {"for_visitors": segment_count == 3}
-    referendum, question, opts = make_referendum(options=option_count, **audience)
+    referendum = make_referendum(options=option_count, **audience, state=State.OPEN)
+    question, opts = question_and_options(referendum)
     segments = [s.value for s in referendum.segments]
     assert len(segments) == segment_count
     checked = hidden_total = 0

@@ -13,10 +13,10 @@ from accounts.models import Segment
 from participation import services
 from participation.models import Comment, Item, SectionReaction
 from participation.rules import Barrier
-from tests.factories import StaffUserFactory, UserFactory, VerifiedUserFactory
+from tests.builders.items import make_consultation
+from tests.factories import SectionFactory, StaffUserFactory, UserFactory, VerifiedUserFactory
 
 from .conftest import assert_not_shown, assert_page_language, assert_shown, page, t, tn, url
-from .factories import SectionFactory, make_consultation
 
 pytestmark = pytest.mark.django_db
 

@@ -13,10 +13,10 @@ from accounts.models import Persona, Segment
 from participation import services
 from participation.models import Item, State
 from participation.templatetags.durations import time_left
+from tests.builders.items import make_consultation, make_poll, make_referendum, single_choices
 from tests.factories import UserFactory, VerifiedUserFactory
 
 from .conftest import assert_not_shown, assert_page_language, assert_shown, page, t, url
-from .factories import make_consultation, make_poll, make_referendum, single_choices
 
 pytestmark = pytest.mark.django_db
 

@@ -10,10 +10,10 @@ from accounts.models import Persona, Segment
 from participation import services
 from participation.models import PollAnswer, PollBallot, Question
 from participation.rules import Barrier
+from tests.builders.items import add_question, make_poll, single_choices
 from tests.factories import StaffUserFactory, UserFactory, VerifiedUserFactory
 
 from .conftest import assert_not_shown, assert_page_language, assert_shown, page, t, tn, url
-from .factories import add_question, make_poll, single_choices
 
 pytestmark = pytest.mark.django_db
 

@@ -12,10 +12,10 @@ from django.utils.html import escape
 from participation import services
 from participation.models import Item, ReferendumBallot, ReferendumParticipation, SealedBallot, State
 from participation.rules import Barrier
+from tests.builders.items import make_poll, make_referendum, sealed_ballots
 from tests.factories import UserFactory, VerifiedUserFactory
 
 from .conftest import assert_not_shown, assert_page_language, assert_shown, page, t, url
-from .factories import make_poll, make_referendum, sealed_ballots
 
 pytestmark = pytest.mark.django_db
 

@@ -20,7 +20,9 @@ from django.utils import timezone
 
 from accounts.models import Segment
 from participation.models import Item, Notification, Result, State
-from tests.participation.lifecycle_helpers import digest_of_lines, make_poll, person, poll_line, vote
+from tests.answers import digest_of_lines, poll_line
+from tests.builders.items import make_poll, question_and_options, vote
+from tests.builders.users import person
 
 SHARED_DATABASE_REASON = "the worker needs a database it can share: run with DATABASE_URL=postgres://..."
 WAIT_SECONDS = 60
@@ -103,9 +105,10 @@ def send(broker_url, task_name):
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_closes_and_tallies_an_item_past_its_closing_time(redis_url, tmp_path):
     now = timezone.now()
-    poll, _q, (first, _second) = make_poll(
+    poll = make_poll(
         opens_at=now - timedelta(hours=1), closes_at=now + timedelta(seconds=CLOSES_IN_SECONDS)
-    )
+    , options=2, state=State.OPEN)
+    _q, (first, _second) = question_and_options(poll)
     voter = person(Segment.CITIZEN, notify_results=True)
     vote(voter, poll, [first])  # while it is open
     assert Item.objects.get(pk=poll.pk).state == State.OPEN
@@ -152,7 +155,8 @@ def test_a_real_worker_does_the_work_owed_while_the_broker_was_down(redis_url, t
     from participation.models import OutboxMessage
 
     now = timezone.now()
-    poll, _q, (first, _second) = make_poll(opens_at=now - timedelta(hours=1), closes_at=now + timedelta(days=1))
+    poll = make_poll(opens_at=now - timedelta(hours=1), closes_at=now + timedelta(days=1), options=2, state=State.OPEN)
+    _q, (first, _second) = question_and_options(poll)
     voter = person(Segment.CITIZEN, notify_results=True)
     vote(voter, poll, [first])
     with pytest.MonkeyPatch.context() as patch:
