@@ -63,7 +63,7 @@ def world(db):
     open_consultation = make_consultation(entity=health, slug="open-consultation")
     commenter = UserFactory(segment=Segment.RESIDENT)
     services.add_comment(commenter, open_consultation, "SECRET-PENDING-COMMENT")
-    draft = make_poll(entity=health, slug=SECRET_DRAFT_ENTITY_ITEM, schedule=False, title_en=SECRET_DRAFT, title_ar=SECRET_DRAFT)
+    draft = make_poll(entity=health, slug=SECRET_DRAFT_ENTITY_ITEM, state=State.DRAFT, title_en=SECRET_DRAFT, title_ar=SECRET_DRAFT)
     cache.clear()
     return {
         "transport": transport,

@@ -7,7 +7,7 @@ from django.contrib.admin.sites import site
 from django.test import RequestFactory
 from django.utils import timezone, translation
 
-from participation.models import Poll
+from participation.models import Poll, State
 from tests.builders.items import make_poll
 from tests.factories import SuperUserFactory
 
@@ -47,7 +47,7 @@ def test_a_scheduled_poll_keeps_its_audience_and_personas_fixed():
 
 @pytest.mark.parametrize("lang", ["ar", "en"])
 def test_a_draft_without_any_audience_is_refused_on_the_audience_field(lang):
-    poll = make_poll(schedule=False)
+    poll = make_poll(state=State.DRAFT)
     with translation.override(lang):
         form = _form(poll, for_visitors=False, for_citizens=False, for_residents=False)
         assert not form.is_valid()
@@ -55,7 +55,7 @@ def test_a_draft_without_any_audience_is_refused_on_the_audience_field(lang):
 
 
 def test_a_draft_that_closes_before_it_opens_is_refused_on_closes_at():
-    poll = make_poll(schedule=False)
+    poll = make_poll(state=State.DRAFT)
     form = _form(poll, closes_at_0=poll.opens_at.strftime("%Y-%m-%d"), closes_at_1=poll.opens_at.strftime("%H:%M:%S"))
     assert not form.is_valid()
     assert "closes_at" in form.errors

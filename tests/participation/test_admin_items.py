@@ -134,7 +134,7 @@ def test_staff_cannot_open_or_change_another_entitys_item(client, lang, staff_a,
 
 
 def test_staff_change_their_own_entitys_draft(client, lang, staff_a, entity):
-    draft = make_poll(schedule=False, entity=entity)
+    draft = make_poll(state=State.DRAFT, entity=entity)
     response = as_user(client, staff_a, lang).post(
         admin_url("poll_change", draft.pk), change_form(draft, title_en="Metro till 2am")
     )
@@ -157,7 +157,7 @@ def test_ministry_admins_delete_only_their_own_entitys_items(client, lang, admin
     response = client.post(admin_url("poll_delete", poll_b.pk), {"post": "yes"})
     assert response.status_code in (302, 403, 404)
     assert Item.objects.filter(pk=poll_b.pk).exists()
-    draft = make_poll(schedule=False, entity=poll_a.entity)
+    draft = make_poll(state=State.DRAFT, entity=poll_a.entity)
     assert client.post(admin_url("poll_delete", draft.pk), {"post": "yes"}).status_code == 302
     assert not Item.objects.filter(pk=draft.pk).exists()
 
@@ -263,9 +263,9 @@ def question_form(item, options, **overrides):
 @pytest.mark.parametrize(("kind", "options", "most"), [("poll", 1, 20), ("poll", 21, 20), ("referendum", 6, 5)])
 def test_a_question_needs_between_2_and_the_maximum_of_options(client, lang, admin_a, entity, kind, options, most):
     item = (
-        make_poll(questions=0, schedule=False, entity=entity)
+        make_poll(questions=0, state=State.DRAFT, entity=entity)
         if kind == "poll"
-        else make_referendum(schedule=False, entity=entity)
+        else make_referendum(state=State.DRAFT, entity=entity)
     )
     item.questions.all().delete()
     as_user(client, admin_a, lang)
@@ -279,7 +279,7 @@ def test_a_question_needs_between_2_and_the_maximum_of_options(client, lang, adm
 
 
 def test_scheduling_needs_both_languages(client, lang, admin_a, entity):
-    draft = make_poll(schedule=False, entity=entity, title_en="")
+    draft = make_poll(state=State.DRAFT, entity=entity, title_en="")
     as_user(client, admin_a, lang)
     response = client.post(
         admin_url("poll_changelist"), {"action": "schedule", "_selected_action": [draft.pk]}, follow=True
@@ -365,7 +365,7 @@ def run_action(client, model, action, *items):
 
 
 def test_ministry_admins_schedule_close_and_publish(client, lang, admin_a, entity):
-    draft = make_poll(schedule=False, entity=entity)
+    draft = make_poll(state=State.DRAFT, entity=entity)
     as_user(client, admin_a, lang)
     response = run_action(client, "poll", "schedule", draft)
     with translation.override(lang):
@@ -413,7 +413,7 @@ def test_publishing_before_closing_is_refused(client, lang, admin_a, poll_a):
 
 
 def test_ministry_staff_do_not_get_the_lifecycle_actions(client, lang, staff_a, entity):
-    draft = make_poll(schedule=False, entity=entity)
+    draft = make_poll(state=State.DRAFT, entity=entity)
     as_user(client, staff_a, lang)
     action_form = client.get(admin_url("poll_changelist")).context["action_form"]
     choices = [name for name, _label in action_form.fields["action"].choices] if action_form else []
@@ -428,7 +428,7 @@ def test_ministry_staff_do_not_get_the_lifecycle_actions(client, lang, staff_a, 
 
 
 def test_drafts_have_a_preview_link_that_works_for_their_staff(client, lang, staff_a, entity, poll_a):
-    draft = make_poll(schedule=False, entity=entity, title_en="Bus lanes draft")
+    draft = make_poll(state=State.DRAFT, entity=entity, title_en="Bus lanes draft")
     as_user(client, staff_a, lang)
     listing = client.get(admin_url("poll_changelist"))
     preview_url = f"/{lang}/polls/{draft.slug}/"
@@ -441,7 +441,7 @@ def test_drafts_have_a_preview_link_that_works_for_their_staff(client, lang, sta
 
 
 def test_filters_and_search(client, lang, entity, other_entity):
-    draft = make_poll(schedule=False, entity=entity, title_en="Parking permits")
+    draft = make_poll(state=State.DRAFT, entity=entity, title_en="Parking permits")
     scheduled = make_poll(entity=other_entity, title_en="Clinic hours", title_ar="ساعات العيادات")
     as_user(client, SuperUserFactory(), lang)
     assert shown_items(client.get(admin_url("poll_changelist"), {"state": "draft"})) == {draft}

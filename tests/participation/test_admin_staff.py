@@ -93,7 +93,7 @@ def test_the_list_shows_and_filters_the_state_by_the_clock(client, lang, entity,
     live = make_poll(entity=entity, title_en="Live poll")  # stored "scheduled", opened yesterday
     upcoming = make_poll(entity=entity, opens_at=timezone.now() + timedelta(days=2), title_en="Upcoming poll")
     past = make_poll(entity=entity, opens_at=timezone.now() - timedelta(days=20), title_en="Past poll")
-    draft = make_poll(entity=entity, schedule=False, title_en="Draft poll")
+    draft = make_poll(entity=entity, state=State.DRAFT, title_en="Draft poll")
     assert Poll.objects.get(pk=live.pk).state == State.SCHEDULED
     as_user(client, staff_a, lang)
     response = client.get(admin_url("poll_changelist"))
@@ -120,7 +120,7 @@ def test_the_change_form_shows_the_state_by_the_clock(client, lang, entity, staf
 
 def test_the_draft_preview_shows_the_ballot_and_when_it_opens(client, lang, entity, staff_a):
     opens = timezone.now() + timedelta(days=10)
-    draft = make_poll(entity=entity, schedule=False, opens_at=opens, questions=2)
+    draft = make_poll(entity=entity, state=State.DRAFT, opens_at=opens, questions=2)
     as_user(client, staff_a, lang)
     response = client.get(url(lang, "poll_detail", slug=draft.slug))
     assert response.status_code == 200
@@ -141,7 +141,7 @@ def test_the_draft_preview_shows_the_ballot_and_when_it_opens(client, lang, enti
 
 
 def test_the_referendum_preview_shows_its_question_options_and_blank_vote(client, lang, entity, staff_a):
-    draft = make_referendum(entity=entity, schedule=False, opens_at=timezone.now() + timedelta(days=3))
+    draft = make_referendum(entity=entity, state=State.DRAFT, opens_at=timezone.now() + timedelta(days=3))
     response = as_user(client, staff_a, lang).get(url(lang, "referendum_detail", slug=draft.slug))
     assert response.status_code == 200
     with translation.override(lang):
@@ -272,7 +272,7 @@ def change_data(poll, option_rows, question_extra=None):
 
 
 def test_options_can_be_reordered_and_a_new_option_gets_the_next_position(client, lang, entity, staff_a):
-    poll = make_poll(entity=entity, schedule=False, options=2)
+    poll = make_poll(entity=entity, state=State.DRAFT, options=2)
     question = poll.questions.get()
     first, second = question.options.order_by("position")
     rows = [(first, "2", first.text_en), (second, "1", second.text_en), (None, "", "Added")]
@@ -304,7 +304,7 @@ def test_a_question_without_enough_options_is_refused_on_the_polls_page(client, 
 
 
 def test_the_polls_page_offers_options_under_each_question(client, lang, entity, staff_a):
-    poll = make_poll(entity=entity, schedule=False, options=2)
+    poll = make_poll(entity=entity, state=State.DRAFT, options=2)
     response = as_user(client, staff_a, lang).get(admin_url("poll_change", poll.pk))
     body = page(response)
     assert 'id="questions-0-options-group"' in body
@@ -322,7 +322,7 @@ def test_the_polls_page_offers_options_under_each_question(client, lang, entity,
 def two_ministries(entity, other_entity, citizen):
     ours = make_consultation(entity=entity, title_en="Our strategy", title_ar="استراتيجيتنا")
     theirs = make_consultation(entity=other_entity, title_en="Their secret draft", title_ar="مسودتهم السرية")
-    theirs_draft = make_poll(entity=other_entity, schedule=False, title_en="Their draft poll", title_ar="استطلاعهم")
+    theirs_draft = make_poll(entity=other_entity, state=State.DRAFT, title_en="Their draft poll", title_ar="استطلاعهم")
     also_ours = make_consultation(entity=entity, title_en="Our other strategy", title_ar="استراتيجيتنا الأخرى")
     for item in (ours, also_ours, theirs):
         services.add_comment(citizen, item, f"About {item.title_en}")
@@ -410,7 +410,7 @@ def test_djangos_admin_messages_have_our_arabic(message):
 
 @pytest.mark.parametrize("button", ["_save", "_continue"])
 def test_after_editing_the_message_says_saved_not_added(client, button, entity, staff_a):
-    poll = make_poll(entity=entity, schedule=False, options=2)
+    poll = make_poll(entity=entity, state=State.DRAFT, options=2)
     question = poll.questions.get()
     rows = [(o, str(o.position), o.text_en) for o in question.options.order_by("position")]
     data = change_data(poll, rows)
@@ -477,7 +477,7 @@ def test_the_admins_action_messages_agree_with_their_number_in_arabic(messages):
 
 def test_scheduling_says_so_in_arabic_with_the_right_number(client, entity):
     ministry_admin = make_staff(MINISTRY_ADMINS, entity)
-    drafts = [make_poll(entity=entity, schedule=False) for _ in range(2)]
+    drafts = [make_poll(entity=entity, state=State.DRAFT) for _ in range(2)]
     response = as_user(client, ministry_admin, "ar").post(
         admin_url("poll_changelist"), {"action": "schedule", "_selected_action": [d.pk for d in drafts]}, follow=True
     )
@@ -485,7 +485,7 @@ def test_scheduling_says_so_in_arabic_with_the_right_number(client, entity):
 
 
 def test_an_unchanged_save_writes_no_option_even_with_gaps_in_the_positions(client, entity, staff_a):
-    poll = make_poll(entity=entity, schedule=False, options=2)
+    poll = make_poll(entity=entity, state=State.DRAFT, options=2)
     question = poll.questions.get()
     question.options.filter(position=2).update(position=5)  # a gap, as older data may have
     rows = [(o, str(o.position), o.text_en) for o in question.options.order_by("position")]

@@ -5,6 +5,7 @@ import pytest
 from django.core.files.base import ContentFile
 
 from participation import services
+from participation.models import State
 from tests.builders.items import make_consultation
 from tests.factories import StaffUserFactory, UserFactory
 
@@ -23,7 +24,7 @@ def media(settings, tmp_path):
 
 def consultation_with_pdf(content=PDF, schedule=True):
     """A consultation with its PDF, attached while it is a draft (once it opens, the database refuses it)."""
-    item = make_consultation(schedule=False)
+    item = make_consultation(state=State.DRAFT)
     item.attachment.save("draft law.pdf", ContentFile(content), save=True)
     if schedule:
         services.schedule_item(item)

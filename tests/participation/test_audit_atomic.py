@@ -15,13 +15,13 @@ from django.utils import timezone
 
 from accounts.models import Segment, User
 from participation import audit, services
-from participation.models import AuditEntry, Comment, Item, Result, State
+from participation.models import AuditEntry, Comment, Entity, Item, Result, State
 from participation.tally import tally
 from tests.answers import entries
 from tests.builders.audit import bus_poll, transport_consultation, transport_ministry
 from tests.builders.items import make_poll
 from tests.builders.users import MINISTRY_ADMINS, make_staff
-from tests.factories import SuperUserFactory, VerifiedUserFactory
+from tests.factories import EntityFactory, SuperUserFactory, VerifiedUserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -58,7 +58,7 @@ def state_of(item):
 
 
 def test_scheduling_is_not_written_without_its_entry(trail_fails):
-    draft = make_poll(schedule=False)
+    draft = make_poll(state=State.DRAFT)
     trail_fails()
     with pytest.raises(TrailDown):
         services.schedule_item(draft)
@@ -235,7 +235,7 @@ def test_a_reset_of_someone_unverified_writes_nothing(client):
 def test_the_lifecycle_in_admin_names_the_staff_member(client, lang):
     entity = transport_ministry()
     person = make_staff(MINISTRY_ADMINS, entity)
-    draft = make_poll(schedule=False, entity=entity, opens_at=timezone.now() - timedelta(hours=1))
+    draft = make_poll(state=State.DRAFT, entity=entity, opens_at=timezone.now() - timedelta(hours=1))
     client.force_login(person)
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = lang
     changelist = reverse("admin:participation_poll_changelist")
@@ -279,10 +279,6 @@ def test_a_moderation_in_admin_names_the_moderator(client, lang):
 
 def test_a_refused_delete_selected_leaves_no_entry(client, monkeypatch):
     """Django's "delete selected" logs first and deletes second; a deletion that fails takes its entries with it."""
-    from participation.models import Entity
-
-    from .factories import EntityFactory
-
     doomed = [EntityFactory(), EntityFactory()]
     client.force_login(SuperUserFactory())
     before = AuditEntry.objects.count()

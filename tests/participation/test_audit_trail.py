@@ -185,7 +185,7 @@ def test_deleting_several_objects_at_once_in_admin_records_each(client, lang):
 
 
 def test_each_state_change_of_an_item_is_recorded():
-    poll = make_poll(schedule=False)
+    poll = make_poll(state=State.DRAFT)
     services.schedule_item(poll)
     services.open_due_items()
     assert services.close_item(poll.pk)
@@ -203,7 +203,7 @@ def test_each_state_change_of_an_item_is_recorded():
 def test_one_item_is_one_object_on_the_trail(client):
     """Filtering the trail by object must find every entry about an item, whichever proxy class
     (Poll, or the Item that exports and the clock jobs load) the code happened to hold."""
-    poll = make_poll(schedule=False)
+    poll = make_poll(state=State.DRAFT)
     services.schedule_item(poll)  # a Poll instance
     services.open_due_items()  # an Item instance
     client.force_login(auditor())
@@ -217,7 +217,7 @@ def test_one_item_is_one_object_on_the_trail(client):
 
 def test_a_state_change_from_an_admin_action_names_who_did_it(client, lang):
     entity = transport_ministry()
-    draft = make_poll(schedule=False, entity=entity)
+    draft = make_poll(state=State.DRAFT, entity=entity)
     person = make_staff(MINISTRY_ADMINS, entity)
     response = as_admin(client, person, lang).post(
         admin_url("poll_changelist"), {"action": "schedule", "_selected_action": [draft.pk]}, REMOTE_ADDR=ADDRESS

@@ -195,7 +195,7 @@ def test_the_digest_in_the_results_is_the_one_stored_with_the_result(auditor_cli
 def test_an_export_never_counts_a_closed_item_the_worker_has_not_counted_yet(auditor_client, lang, name):
     """Exports only read. Until the worker has counted, there is nothing to export (and a referendum's ballots are
     still sealed): a 409 that says so, in the page's language, and nothing on the trail."""
-    poll, _question, _options = still_open_poll(closes_at=CLOSES)
+    poll = still_open_poll(closes_at=CLOSES)
     before = AuditEntry.objects.count()
     response = auditor_client.get(export_url(lang, poll, name))
     assert response.status_code == 409
@@ -312,7 +312,7 @@ def assert_error_page(response, status, lang, msgid):
 @pytest.mark.parametrize("name", ["results", "ballots", "register"])
 @pytest.mark.parametrize("companion", [False, True], ids=["csv", "sha256"])
 def test_an_open_item_cannot_be_exported(auditor_client, lang, name, companion):
-    poll, _question, _options = still_open_poll()
+    poll = still_open_poll()
     url = sha256_url(lang, poll, name) if companion else export_url(lang, poll, name)
     assert_error_page(auditor_client.get(url), 409, lang, EXPORT_MESSAGE_NOT_CLOSED)
     assert not Result.objects.filter(item=poll).exists()
@@ -328,7 +328,7 @@ def test_an_open_item_cannot_be_exported(auditor_client, lang, name, companion):
     ids=["scheduled", "open-by-the-clock"],
 )
 def test_a_scheduled_item_cannot_be_exported(auditor_client, lang, when):
-    poll, _question, _options = still_open_poll(**when)
+    poll = still_open_poll(**when)
     assert_error_page(auditor_client.get(export_url(lang, poll, "ballots")), 409, lang, EXPORT_MESSAGE_NOT_CLOSED)
 
 
@@ -368,7 +368,7 @@ def test_the_type_in_the_address_must_be_the_items(auditor_client, lang):
 
 
 def test_a_draft_is_not_found(auditor_client, lang):
-    poll, _question, _options = still_open_poll(state=State.DRAFT, closes_at=CLOSES)
+    poll = still_open_poll(state=State.DRAFT, closes_at=CLOSES)
     assert auditor_client.get(export_url(lang, poll, "results")).status_code == 404
     assert auditor_client.get(sha256_url(lang, poll, "ballots")).status_code == 404
 
@@ -379,8 +379,8 @@ def test_a_draft_is_not_found(auditor_client, lang):
 
 
 def test_the_exports_page_lists_closed_items_with_their_downloads(auditor_client, lang, closed_items):
-    still_open, _question, _options = still_open_poll(slug="still-open")
-    draft, _question, _options = still_open_poll(slug="a-draft", state=State.DRAFT, closes_at=CLOSES)
+    _still_open = still_open_poll(slug="still-open")
+    _draft = still_open_poll(slug="a-draft", state=State.DRAFT, closes_at=CLOSES)
     response = auditor_client.get(index_url(lang))
     assert response.status_code == 200
     html = response.content.decode()

@@ -126,7 +126,7 @@ def test_a_scheduled_item_is_frozen_by_the_database_clock_once_it_opens():
 
 @pytest.mark.parametrize("column", FROZEN_ITEM_FIELDS)
 def test_drafts_and_items_not_yet_open_stay_editable(column):
-    draft = make_poll(schedule=False)
+    draft = make_poll(state=State.DRAFT)
     upcoming = future_poll()
     for item in (draft, upcoming):
         assert not refused(set_column(column), new_value(item, column), item.pk)
@@ -158,7 +158,7 @@ def test_an_item_that_has_opened_cannot_be_unopened_to_edit_it(state):
 
 @pytest.mark.parametrize("state", [State.SCHEDULED, *FROZEN_STATES])
 def test_only_a_draft_can_be_deleted(state):
-    draft = make_poll(schedule=False)
+    draft = make_poll(state=State.DRAFT)
     item = opened(future_poll(), state) if state != State.SCHEDULED else future_poll()
     assert refused("DELETE FROM participation_item WHERE id = %s", item.pk)
     assert Item.objects.filter(pk=item.pk).exists()
@@ -179,7 +179,7 @@ def test_sections_questions_and_options_of_an_opened_item_are_frozen():
     with pytest.raises(IntegrityError), transaction.atomic():
         Question.objects.create(item=poll, position=2, text_ar="جديد؟", text_en="New?")
     # Nor moved in from, or out to, another item.
-    draft = make_poll(schedule=False)
+    draft = make_poll(state=State.DRAFT)
     assert refused("UPDATE participation_question SET item_id = %s WHERE id = %s", draft.pk, question.pk)
     assert refused("UPDATE participation_question SET item_id = %s WHERE id = %s", poll.pk, draft.questions.first().pk)
     assert refused("UPDATE participation_option SET question_id = %s WHERE id = %s", question.pk, draft.questions.first().options.first().pk)
@@ -200,7 +200,7 @@ def test_sections_and_questions_of_items_not_yet_open_stay_editable():
     assert not refused("UPDATE participation_question SET text_en = %s WHERE id = %s", "Reworded", question.pk)
     assert not refused("UPDATE participation_option SET text_en = %s WHERE question_id = %s", "Reworded", question.pk)
     Question.objects.create(item=poll, position=2, text_ar="جديد؟", text_en="New?")
-    consultation = make_consultation(schedule=False)
+    consultation = make_consultation(state=State.DRAFT)
     assert not refused("DELETE FROM participation_section WHERE item_id = %s", consultation.pk)
 
 
@@ -258,7 +258,7 @@ def test_deleting_an_item_with_comments_is_refused():
 
 
 def test_content_frozen_follows_the_state_and_the_clock():
-    assert not content_frozen(make_poll(schedule=False))
+    assert not content_frozen(make_poll(state=State.DRAFT))
     assert not content_frozen(future_poll())
     assert content_frozen(make_poll())  # scheduled, opened yesterday
     for state in FROZEN_STATES:
@@ -530,7 +530,7 @@ def test_a_correction_is_written_with_its_audit_entry_or_not_at_all(monkeypatch)
 
 
 def test_an_item_not_yet_open_is_corrected_in_place_not_by_a_correction(lang):
-    draft = make_poll(schedule=False)
+    draft = make_poll(state=State.DRAFT)
     with pytest.raises(services.LifecycleError) as refusal:
         services.publish_correction(make_staff(MINISTRY_ADMINS, draft.entity), draft, "تصحيح", "Correction")
     with translation.override(lang):

@@ -3,7 +3,7 @@
 import pytest
 
 from participation import item_cache, services
-from participation.models import Option
+from participation.models import Option, State
 from tests.builders.items import add_question, make_poll
 from tests.builders.users import MINISTRY_STAFF, make_staff
 
@@ -31,7 +31,7 @@ def test_the_questions_of_an_opened_item_come_from_the_cache(django_assert_num_q
 
 
 def test_a_draft_is_read_from_the_database_while_staff_edit_it():
-    poll = make_poll(schedule=False)
+    poll = make_poll(state=State.DRAFT)
     assert len(item_cache.questions_of(type(poll).objects.get(pk=poll.pk))) == 1
     add_question(poll, options=2)
     Option.objects.filter(question__item=poll).update(text_en="Edited")

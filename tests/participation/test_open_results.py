@@ -123,7 +123,7 @@ def test_only_published_referendums_have_public_files(client, lang, make):
 
 def test_a_draft_has_no_public_files(client, lang):
     """A published referendum cannot be turned back into a draft (the database refuses it); a draft has none."""
-    draft = make_referendum(schedule=False)
+    draft = make_referendum(state=State.DRAFT)
     client.force_login(auditor())
     assert client.get(ballots_url(lang, draft.slug)).status_code == 404
     assert client.get(result_url(lang, draft.slug)).status_code == 404

@@ -19,6 +19,7 @@ from django.db import DatabaseError, connection, transaction
 from participation import audit, tally, verification
 from participation.models import AuditEntry, Result, State
 from tests.answers import body_of, export_url, run_command
+from tests.audit_guards import remove_audit_entry, tamper_with_audit_log
 from tests.builders.audit import bus_poll, new_law_referendum
 from tests.builders.items import close, make_referendum, question_and_options, vote_referendum
 from tests.builders.users import auditor
@@ -294,8 +295,6 @@ def test_a_result_and_file_changed_together_still_disagree_with_the_trail(ballot
 
 
 def test_an_edited_tally_entry_is_caught_by_its_hash(ballots_file, published):
-    from .audit_helpers import tamper_with_audit_log
-
     referendum, _result = published
     entry = verification.tally_entry(referendum)
     tamper_with_audit_log("UPDATE participation_auditentry SET object_repr = %s WHERE id = %s", ["x", entry.pk])
@@ -305,8 +304,6 @@ def test_an_edited_tally_entry_is_caught_by_its_hash(ballots_file, published):
 
 
 def test_a_result_without_a_tally_entry_is_not_ok(ballots_file, published):
-    from .audit_helpers import remove_audit_entry
-
     remove_audit_entry(verification.tally_entry(published[0]))
     code, out = run_command("verify_export", str(ballots_file))
     assert code == 1, out

@@ -105,7 +105,7 @@ def test_people_outside_the_audience_cannot_comment(consultation, person, barrie
 
 
 def test_comments_are_taken_only_while_open(citizen):
-    draft = make_consultation(schedule=False)
+    draft = make_consultation(state=State.DRAFT)
     upcoming = make_consultation(opens_at=draft.opens_at + timedelta(days=5))
     finished = make_consultation()
     for item, barrier in [(draft, Barrier.DRAFT), (upcoming, Barrier.NOT_YET_OPEN)]:

@@ -173,5 +173,5 @@ def test_a_slug_that_starts_with_a_dash_survives_the_round_trip(auditor_client, 
 
 
 def test_an_open_poll_has_no_ballots_file_to_verify(auditor_client, lang):
-    poll, _question, _options = still_open_poll()
+    poll = still_open_poll()
     assert auditor_client.get(export_url(lang, poll, "ballots")).status_code == 409

@@ -11,7 +11,7 @@ from django.utils.html import escape
 
 from accounts.models import Segment
 from participation import services
-from participation.models import Comment, Item, SectionReaction
+from participation.models import Comment, Item, SectionReaction, State
 from participation.rules import Barrier
 from tests.builders.items import make_consultation
 from tests.factories import SectionFactory, StaffUserFactory, UserFactory, VerifiedUserFactory
@@ -29,7 +29,7 @@ HEADINGS = {1: ("الأهداف", "Goals"), 2: ("الإجراءات", "Measures"
 @pytest.fixture
 def consultation(entity):
     """Three sections, written in the order 3, 1, 2: the page must still show them by number."""
-    consultation = make_consultation(sections=0, schedule=False, entity=entity)
+    consultation = make_consultation(sections=0, state=State.DRAFT, entity=entity)
     for number in (3, 1, 2):
         SectionFactory(item=consultation, number=number, heading_ar=HEADINGS[number][0], heading_en=HEADINGS[number][1])
     services.schedule_item(consultation)
@@ -70,7 +70,7 @@ def test_the_draft_is_shown_in_numbered_sections(client, lang, consultation):
 
 def test_the_pdf_draft_can_be_downloaded(client, lang, entity, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-    consultation = make_consultation(schedule=False, entity=entity)
+    consultation = make_consultation(state=State.DRAFT, entity=entity)
     # Attached before it opens: from then on the database keeps the draft document as people read it.
     consultation.attachment.save("draft.pdf", ContentFile(b"%PDF-1.7\n"), save=True)
     services.schedule_item(consultation)
@@ -122,7 +122,7 @@ def test_a_consultation_not_yet_open_and_after_closing(client, lang, citizen):
 
 
 def test_a_draft_is_404_to_the_public_and_takes_nothing(client, lang, citizen):
-    draft = make_consultation(schedule=False)
+    draft = make_consultation(state=State.DRAFT)
     client.force_login(citizen)
     assert detail(client, lang, draft).status_code == 404
     assert comment(client, lang, draft, "Early bird").status_code == 404

@@ -63,7 +63,7 @@ def items(entity):
         "open consultation": make_consultation(**open_for(days=7)),
         "upcoming poll": make_poll(**upcoming()),
         "closed by the clock": make_poll(**finished()),
-        "draft": make_poll(schedule=False, **open_for()),
+        "draft": make_poll(state=State.DRAFT, **open_for()),
     }
 
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.models import Persona, Segment
 from participation import services
-from participation.models import PollAnswer, PollBallot, Question
+from participation.models import PollAnswer, PollBallot, Question, State
 from participation.rules import Barrier
 from tests.builders.items import add_question, make_poll, single_choices
 from tests.factories import StaffUserFactory, UserFactory, VerifiedUserFactory
@@ -23,7 +23,7 @@ BALLOT_FORM = '<form method="post" class="ballot"'
 @pytest.fixture
 def poll(entity):
     """Question 1: single choice with "no opinion"; question 2: choose 2 or 3 of 4."""
-    poll = make_poll(questions=0, schedule=False, entity=entity)
+    poll = make_poll(questions=0, state=State.DRAFT, entity=entity)
     add_question(poll, 3, allow_abstain=True)
     add_question(poll, 4, kind=Question.Kind.MULTIPLE, min_choices=2, max_choices=3)
     services.schedule_item(poll)
@@ -135,7 +135,7 @@ def test_a_poll_past_its_closing_time_is_closed_without_any_job(client, lang, po
 
 @pytest.mark.parametrize("who", ["anonymous", "citizen", "staff of another entity"])
 def test_a_draft_is_404_to_the_public(client, lang, other_entity, who):
-    draft = make_poll(schedule=False)
+    draft = make_poll(state=State.DRAFT)
     if who == "citizen":
         client.force_login(VerifiedUserFactory())
     elif who == "staff of another entity":
@@ -148,7 +148,7 @@ def test_a_draft_is_404_to_the_public(client, lang, other_entity, who):
 
 
 def test_staff_of_the_entity_preview_their_draft(client, lang, entity):
-    draft = make_poll(schedule=False, entity=entity)
+    draft = make_poll(state=State.DRAFT, entity=entity)
     staff = StaffUserFactory()
     entity.members.add(staff)
     client.force_login(staff)
@@ -320,7 +320,7 @@ def test_a_ballot_after_closing_time_is_refused_without_any_job(client, lang, po
 
 
 def test_a_ballot_on_a_draft_is_404_and_nothing_is_written(client, lang, citizen):
-    draft = make_poll(schedule=False)
+    draft = make_poll(state=State.DRAFT)
     client.force_login(citizen)
     response = detail(client, lang, draft, single_choices_form(draft))
     assert response.status_code == 404
@@ -398,7 +398,7 @@ def test_my_participation_lists_the_poll(client, lang, poll, citizen):
 def test_titles_questions_and_options_are_escaped(client, lang, citizen):
     poll = make_poll(
         questions=0,
-        schedule=False,
+        state=State.DRAFT,
         title_ar="<i>عنوان</i>",
         title_en="<i>Title</i>",
         body_en="Line one <script>alert('body')</script>",

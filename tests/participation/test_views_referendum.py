@@ -108,7 +108,7 @@ def test_not_yet_open_and_closed(client, lang, citizen):
 
 
 def test_a_draft_is_404_to_the_public(client, lang, citizen):
-    draft = make_referendum(schedule=False)
+    draft = make_referendum(state=State.DRAFT)
     client.force_login(citizen)
     for name in ("referendum_detail", "referendum_results", "referendum_receipts"):
         assert client.get(url(lang, name, slug=draft.slug)).status_code == 404
