@@ -80,15 +80,6 @@ def as_user(client, user, lang):
     return client
 
 
-def management(prefix, total=0, initial=0):
-    return {
-        f"{prefix}-TOTAL_FORMS": str(total),
-        f"{prefix}-INITIAL_FORMS": str(initial),
-        f"{prefix}-MIN_NUM_FORMS": "0",
-        f"{prefix}-MAX_NUM_FORMS": "1000",
-    }
-
-
 @pytest.fixture
 def entity(db):
     return EntityFactory(name_ar="وزارة المواصلات", name_en="Ministry of Transport", slug="transport")

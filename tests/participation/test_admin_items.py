@@ -13,45 +13,20 @@ from django.utils import timezone, translation
 from participation import services
 from participation.models import Comment, Item, Poll, Question, Result, State
 from participation.tally import tally
+from tests.builders.admin_forms import management, poll_form
 from tests.builders.items import make_consultation, make_poll, make_referendum, single_choices
 from tests.builders.users import AUDITORS, MINISTRY_ADMINS, MINISTRY_STAFF, MODERATORS, make_staff
 from tests.factories import SuperUserFactory, VerifiedUserFactory
 
-from .conftest import admin_url, as_user, assert_not_shown, assert_shown, management, page, t
+from .conftest import admin_url, as_user, assert_not_shown, assert_shown, page, t
 
 pytestmark = pytest.mark.django_db
-
-
-def item_form(entity, *, slug="new-poll", opens=None, closes=None, **overrides):
-    """What the poll form posts: both languages, citizens and residents, opens tomorrow for a week."""
-    opens = timezone.localtime(opens or timezone.now() + timedelta(days=1))
-    closes = timezone.localtime(closes or opens + timedelta(days=7))
-    data = {
-        "entity": entity.pk,
-        "slug": slug,
-        "title_ar": "استطلاع جديد",
-        "title_en": "A new poll",
-        "summary_ar": "ملخص",
-        "summary_en": "Summary",
-        "body_ar": "نص",
-        "body_en": "Body",
-        "opens_at_0": opens.strftime("%Y-%m-%d"),
-        "opens_at_1": opens.strftime("%H:%M:%S"),
-        "closes_at_0": closes.strftime("%Y-%m-%d"),
-        "closes_at_1": closes.strftime("%H:%M:%S"),
-        "for_citizens": "on",
-        "for_residents": "on",
-        **management("questions"),
-        "_save": "Save",
-    }
-    data.update(overrides)
-    return {key: value for key, value in data.items() if value is not None}
 
 
 def change_form(item, opens=None, closes=None, **overrides):
     # An item that has opened also has the corrections inline (none added here).
     fields = {"title_en": item.title_en, "title_ar": item.title_ar, **management("corrections"), **overrides}
-    return item_form(
+    return poll_form(
         item.entity, slug=item.slug, opens=opens or item.opens_at, closes=closes or item.closes_at, **fields
     )
 
@@ -177,7 +152,7 @@ def test_the_entity_dropdown_lists_only_the_staffs_entities(client, lang, staff_
 
 
 def test_a_tampered_entity_is_refused(client, lang, staff_a, other_entity):
-    response = as_user(client, staff_a, lang).post(admin_url("poll_add"), item_form(other_entity))
+    response = as_user(client, staff_a, lang).post(admin_url("poll_add"), poll_form(other_entity))
     assert response.status_code == 200
     assert "entity" in response.context["adminform"].form.errors
     assert not Item.objects.filter(slug="new-poll").exists()
@@ -198,7 +173,7 @@ def test_auditors_see_everything_and_change_nothing(client, lang, auditor, poll_
     assert 'name="_save"' not in page(view)
     assert client.post(admin_url("poll_change", poll_b.pk), change_form(poll_b, title_en="Audited")).status_code == 403
     assert client.post(admin_url("poll_delete", poll_b.pk), {"post": "yes"}).status_code == 403
-    assert client.post(admin_url("poll_add"), item_form(poll_a.entity)).status_code == 403
+    assert client.post(admin_url("poll_add"), poll_form(poll_a.entity)).status_code == 403
     question = poll_b.questions.get()
     assert client.post(admin_url("question_change", question.pk), {"text_en": "Audited"}).status_code == 403
     assert Item.objects.get(pk=poll_b.pk).title_en == "Vaccination days"
@@ -213,7 +188,7 @@ def test_auditors_see_everything_and_change_nothing(client, lang, auditor, poll_
 def test_closing_must_come_after_opening(client, lang, staff_a, entity):
     opens = timezone.now() + timedelta(days=3)
     response = as_user(client, staff_a, lang).post(
-        admin_url("poll_add"), item_form(entity, opens=opens, closes=opens - timedelta(hours=1))
+        admin_url("poll_add"), poll_form(entity, opens=opens, closes=opens - timedelta(hours=1))
     )
     assert response.status_code == 200
     assert_shown(response, t(lang, "The closing time must be after the opening time."))
@@ -222,7 +197,7 @@ def test_closing_must_come_after_opening(client, lang, staff_a, entity):
 
 def test_someone_must_be_able_to_take_part(client, lang, staff_a, entity):
     response = as_user(client, staff_a, lang).post(
-        admin_url("poll_add"), item_form(entity, for_citizens=None, for_residents=None)
+        admin_url("poll_add"), poll_form(entity, for_citizens=None, for_residents=None)
     )
     assert response.status_code == 200
     assert_shown(response, t(lang, "Choose at least one group of people who may take part."))
@@ -230,7 +205,7 @@ def test_someone_must_be_able_to_take_part(client, lang, staff_a, entity):
 
 
 def test_a_new_poll_is_a_draft_of_the_staffs_entity(client, lang, staff_a, entity):
-    response = as_user(client, staff_a, lang).post(admin_url("poll_add"), item_form(entity))
+    response = as_user(client, staff_a, lang).post(admin_url("poll_add"), poll_form(entity))
     assert response.status_code == 302
     poll = Poll.objects.get(slug="new-poll")
     assert (poll.state, poll.entity, poll.created_by, poll.kind) == (State.DRAFT, entity, staff_a, "poll")

@@ -17,11 +17,12 @@ from django.utils import timezone, translation
 from accounts.models import User
 from participation import roles, services
 from participation.models import Poll, State
+from tests.builders.admin_forms import management, poll_form
 from tests.builders.items import make_consultation, make_poll, make_referendum
 from tests.builders.users import MINISTRY_ADMINS, MINISTRY_STAFF, MODERATORS, make_staff
 from tests.factories import SuperUserFactory
 
-from .conftest import admin_url, as_user, assert_not_shown, assert_shown, management, page, t, url
+from .conftest import admin_url, as_user, assert_not_shown, assert_shown, page, t, url
 
 pytestmark = pytest.mark.django_db
 
@@ -158,49 +159,9 @@ def test_the_referendum_preview_shows_its_question_options_and_blank_vote(client
 # ---------------------------------------------------------------------------
 
 
-def poll_form(entity, questions, **overrides):
-    """The poll add form with nested questions and options; positions left as given ("" for empty)."""
-    opens = timezone.localtime(timezone.now() + timedelta(days=1))
-    closes = opens + timedelta(days=7)
-    data = {
-        "entity": entity.pk,
-        "slug": "nested-poll",
-        "title_ar": "استطلاع",
-        "title_en": "Poll",
-        "summary_ar": "ملخص",
-        "summary_en": "Summary",
-        "body_ar": "نص",
-        "body_en": "Body",
-        "opens_at_0": opens.strftime("%Y-%m-%d"),
-        "opens_at_1": opens.strftime("%H:%M:%S"),
-        "closes_at_0": closes.strftime("%Y-%m-%d"),
-        "closes_at_1": closes.strftime("%H:%M:%S"),
-        "for_citizens": "on",
-        **management("questions", total=len(questions)),
-        "_save": "Save",
-    }
-    for i, (position, text, options) in enumerate(questions):
-        data.update(
-            {
-                f"questions-{i}-position": position,
-                f"questions-{i}-text_ar": f"سؤال {text}",
-                f"questions-{i}-text_en": f"Question {text}",
-                f"questions-{i}-kind": "single",
-                f"questions-{i}-min_choices": "1",
-                f"questions-{i}-max_choices": "1",
-                **management(f"questions-{i}-options", total=len(options)),
-            }
-        )
-        for j, (option_position, option_text) in enumerate(options):
-            data.update(
-                {
-                    f"questions-{i}-options-{j}-position": option_position,
-                    f"questions-{i}-options-{j}-text_ar": f"خيار {option_text}",
-                    f"questions-{i}-options-{j}-text_en": option_text,
-                }
-            )
-    data.update(overrides)
-    return data
+def nested_nested_poll_form(entity, questions):
+    """The poll add form with nested questions and options, for citizens only; positions as typed."""
+    return poll_form(entity, questions, slug="nested-poll", title_ar="استطلاع", title_en="Poll", for_residents=None)
 
 
 def texts(question):
@@ -212,7 +173,7 @@ def test_questions_and_options_are_added_on_the_polls_own_page_and_number_themse
         ("", "one", [("", "Bus"), ("", "Metro"), ("", "Tram")]),
         ("", "two", [("2", "Later"), ("1", "Sooner")]),
     ]
-    response = as_user(client, staff_a, lang).post(admin_url("poll_add"), poll_form(entity, questions))
+    response = as_user(client, staff_a, lang).post(admin_url("poll_add"), nested_poll_form(entity, questions))
     assert response.status_code == 302, response.context and response.context["errors"]
     poll = Poll.objects.get(slug="nested-poll")
     first, second = poll.questions.order_by("position")
@@ -223,7 +184,7 @@ def test_questions_and_options_are_added_on_the_polls_own_page_and_number_themse
 
 def change_data(poll, option_rows, question_extra=None):
     """The poll change form as the browser posts it, with the first question's option rows replaced."""
-    data = poll_form(poll.entity, [])
+    data = nested_poll_form(poll.entity, [])
     opens, closes = timezone.localtime(poll.opens_at), timezone.localtime(poll.closes_at)
     data.update(
         {
@@ -296,7 +257,7 @@ def test_the_options_of_an_opened_poll_stay_as_they_were(client, lang, entity):
 
 def test_a_question_without_enough_options_is_refused_on_the_polls_page(client, lang, entity, staff_a):
     response = as_user(client, staff_a, lang).post(
-        admin_url("poll_add"), poll_form(entity, [("", "one", [("", "Only")])])
+        admin_url("poll_add"), nested_poll_form(entity, [("", "one", [("", "Only")])])
     )
     assert response.status_code == 200
     assert_shown(response, t(lang, "A question needs between %(min)d and %(max)d options.", min=2, max=20))

@@ -20,18 +20,12 @@ from tests.builders.items import make_poll
 from tests.builders.users import MINISTRY_ADMINS, MINISTRY_STAFF, MODERATORS, auditor, make_staff
 from tests.factories import PASSWORD, EntityFactory, PollFactory, StaffUserFactory, SuperUserFactory, UserFactory
 
-from .conftest import admin_url
+from .conftest import admin_url, as_user
 
 pytestmark = pytest.mark.django_db
 
 Action = AuditEntry.Action
 ADDRESS = "203.0.113.9"
-
-
-def as_admin(client, user, lang):
-    client.force_login(user)
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = lang
-    return client
 
 
 def only(action, **filters):
@@ -98,7 +92,7 @@ def test_a_refused_download_is_not_recorded_as_an_export(client, lang):
 
 def test_creating_an_entity_in_admin_is_recorded(client, lang):
     person = SuperUserFactory()
-    response = as_admin(client, person, lang).post(
+    response = as_user(client, person, lang).post(
         admin_url("entity_add"),
         {"name_ar": "وزارة البلدية", "name_en": "Ministry of Municipality", "slug": "municipality"},
         REMOTE_ADDR=ADDRESS,
@@ -116,7 +110,7 @@ def test_creating_an_entity_in_admin_is_recorded(client, lang):
 def test_creating_a_poll_in_admin_is_recorded(client, lang):
     entity = transport_ministry()
     person = make_staff(MINISTRY_STAFF, entity)
-    response = as_admin(client, person, lang).post(admin_url("poll_add"), poll_form(entity), REMOTE_ADDR=ADDRESS)
+    response = as_user(client, person, lang).post(admin_url("poll_add"), poll_form(entity), REMOTE_ADDR=ADDRESS)
     assert response.status_code == 302, response.content.decode()[:2000]
     poll = Item.objects.get(slug="new-poll")
     entry = only(Action.CREATE)
@@ -137,7 +131,7 @@ def test_changing_a_poll_in_admin_records_the_changed_fields(client, lang):
         draft.body_ar,
         draft.body_en,
     )
-    response = as_admin(client, person, lang).post(admin_url("poll_change", draft.pk), form, REMOTE_ADDR=ADDRESS)
+    response = as_user(client, person, lang).post(admin_url("poll_change", draft.pk), form, REMOTE_ADDR=ADDRESS)
     assert response.status_code == 302, response.content.decode()[:2000]
     assert Item.objects.get(pk=draft.pk).title_en == "New title"
     entry = only(Action.CHANGE)
@@ -150,7 +144,7 @@ def test_changing_a_poll_in_admin_records_the_changed_fields(client, lang):
 def test_deleting_an_entity_in_admin_is_recorded(client, lang):
     person = SuperUserFactory()
     gone = EntityFactory(name_ar="وزارة مؤقتة", name_en="Temporary ministry", slug="temporary")
-    response = as_admin(client, person, lang).post(
+    response = as_user(client, person, lang).post(
         admin_url("entity_delete", gone.pk), {"post": "yes"}, REMOTE_ADDR=ADDRESS
     )
     assert response.status_code == 302
@@ -167,7 +161,7 @@ def test_deleting_several_objects_at_once_in_admin_records_each(client, lang):
     person = SuperUserFactory()
     first = EntityFactory(slug="first-to-go")
     second = EntityFactory(slug="second-to-go")
-    response = as_admin(client, person, lang).post(
+    response = as_user(client, person, lang).post(
         admin_url("entity_changelist"),
         {"action": "delete_selected", "_selected_action": [first.pk, second.pk], "post": "yes"},
         REMOTE_ADDR=ADDRESS,
@@ -219,7 +213,7 @@ def test_a_state_change_from_an_admin_action_names_who_did_it(client, lang):
     entity = transport_ministry()
     draft = make_poll(state=State.DRAFT, entity=entity)
     person = make_staff(MINISTRY_ADMINS, entity)
-    response = as_admin(client, person, lang).post(
+    response = as_user(client, person, lang).post(
         admin_url("poll_changelist"), {"action": "schedule", "_selected_action": [draft.pk]}, REMOTE_ADDR=ADDRESS
     )
     assert response.status_code == 302
@@ -250,7 +244,7 @@ def test_a_moderation_decision_is_recorded():
 
 def test_moderating_in_admin_is_recorded_with_the_address(client, lang):
     consultation, (_published, _hidden, pending), moderator = transport_consultation()
-    response = as_admin(client, moderator, lang).post(
+    response = as_user(client, moderator, lang).post(
         admin_url("comment_change", pending.pk),
         {"status": "hidden", "moderation_reason": "Off topic"},
         REMOTE_ADDR=ADDRESS,
@@ -453,7 +447,7 @@ def changelist(client, query=""):
 
 def test_auditors_read_and_filter_the_trail_in_admin(client, lang, trail):
     person = auditor()
-    client = as_admin(client, person, lang)  # force_login itself adds a log-in entry
+    client = as_user(client, person, lang)  # force_login itself adds a log-in entry
     everything = changelist(client)
     assert {e.pk for e in everything} == set(AuditEntry.objects.values_list("pk", flat=True))
     response = client.get(admin_url("auditentry_changelist"))
@@ -472,7 +466,7 @@ def test_auditors_read_and_filter_the_trail_in_admin(client, lang, trail):
 
 
 def test_the_date_filters_use_the_qatar_day(client, lang, trail):
-    client = as_admin(client, auditor(), lang)
+    client = as_user(client, auditor(), lang)
     # 01:30 on 11 March in Doha is 22:30 on 10 March in UTC.
     early = [e for e in trail if e.created_at == EARLY_HOURS]
     assert len(early) == 1
@@ -485,7 +479,7 @@ def test_the_date_filters_use_the_qatar_day(client, lang, trail):
 
 def test_nobody_adds_changes_or_deletes_entries_in_admin(client, lang, trail):
     for person in (auditor(), SuperUserFactory()):
-        client = as_admin(client, person, lang)
+        client = as_user(client, person, lang)
         target = trail[1]
         assert client.get(admin_url("auditentry_add")).status_code == 403
         assert client.post(admin_url("auditentry_add"), {"actor_label": "x", "action": "login"}).status_code == 403
@@ -507,7 +501,7 @@ def test_nobody_adds_changes_or_deletes_entries_in_admin(client, lang, trail):
 def test_ministry_staff_cannot_read_the_trail(client, lang, trail):
     entity = transport_ministry()
     for group in (MINISTRY_STAFF, MINISTRY_ADMINS, MODERATORS):
-        client = as_admin(client, make_staff(group, entity), lang)
+        client = as_user(client, make_staff(group, entity), lang)
         assert client.get(admin_url("auditentry_changelist")).status_code == 403, group
 
 
