@@ -13,8 +13,10 @@ computed from the portal's own permission code, so a change in rules.py or admin
 
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
@@ -23,21 +25,19 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import IdentityClaim, PendingVerification, Segment, User, VerificationDecision
-from participation import services
 from participation.models import (
     AuditEntry,
     Comment,
-    Consultation,
     Entity,
     Item,
     PageFeedback,
-    Poll,
-    Question,
-    Referendum,
     Result,
-    Section,
     State,
 )
+from tests.builders import actions
+from tests.builders.items import count, make_consultation, make_entity, make_poll, make_referendum, set_state
+from tests.builders.users import AUDITORS, MINISTRY_ADMINS, MINISTRY_STAFF, MODERATORS, make_staff, person
+from tests.factories import SuperUserFactory
 
 LANGS = ("ar", "en")
 
@@ -91,58 +91,36 @@ PDF = b"%PDF-1.4\n% access table\n"
 
 
 def _entity(key):
-    return Entity.objects.create(slug=f"ministry-{key}", name_ar=f"وزارة {key}", name_en=f"Ministry {key.upper()}")
+    return make_entity(slug=f"ministry-{key}", name_ar=f"وزارة {key}", name_en=f"Ministry {key.upper()}")
 
 
-def _item(model, slug, entity, *, opens=-2, closes=5, state=State.SCHEDULED, content=None, **fields):
-    """An item in `state`; `content(item)` adds its questions, sections or file while it is still a draft
-    (once an item has opened, the database refuses them)."""
+def _item(build, slug, entity, *, opens=-2, closes=5, state=State.SCHEDULED, pdf=None, **fields):
+    """An item in `state`, built as a draft by `build` (make_poll, ...) with its questions or sections and,
+    if named, its PDF, all added while it is still a draft (once it has opened, the database refuses them)."""
     now = timezone.now()
-    item = model.objects.create(
+    item = build(
         slug=slug, entity=entity, title_ar=f"بند {slug}", title_en=f"Item {slug}", summary_ar="ملخص", summary_en="Summary",
         body_ar="نص", body_en="Text", opens_at=now + timedelta(days=opens), closes_at=now + timedelta(days=closes),
         state=State.DRAFT, **fields,
     )
-    if content:
-        content(item)
+    if pdf:
+        item.attachment.save(pdf, ContentFile(PDF), save=True)
     if state != State.DRAFT:
-        Item.objects.filter(pk=item.pk).update(state=state)
-        item.refresh_from_db()
+        set_state(item, state)
     return item
 
 
-def _section(item):
-    Section.objects.create(item=item, number=1, heading_ar="قسم", heading_en="Section", body_ar="نص", body_en="Text")
-
-
-def _with_pdf(name):
-    def attach(item):
-        _question(item)
-        item.attachment.save(name, ContentFile(PDF), save=True)
-
-    return attach
-
-
-def _question(item, options=2):
-    question = Question.objects.create(item=item, position=1, text_ar="سؤال؟", text_en="Question?")
-    for position in range(1, options + 1):
-        question.options.create(position=position, text_ar=f"خيار {position}", text_en=f"Choice {position}")
-    return question
+STAFF_ROLES = {"staff_a": MINISTRY_STAFF, "admin_a": MINISTRY_ADMINS, "moderator": MODERATORS, "auditor": AUDITORS}
 
 
 def _user(role):
-    from tests.factories import StaffUserFactory, SuperUserFactory, UserFactory, VerifiedUserFactory
-
     if role == "unverified":
-        return UserFactory(segment=Segment.CITIZEN)
+        return person(Segment.CITIZEN)
     if role in ("citizen", "resident", "visitor"):
-        return VerifiedUserFactory(segment=role)
+        return person(role, verified=True)
     if role == "superuser":
         return SuperUserFactory()
-    group = {"staff_a": "Ministry staff", "admin_a": "Ministry admins", "moderator": "Moderators", "auditor": "Auditors"}[role]
-    user = StaffUserFactory()
-    user.groups.add(Group.objects.get(name=group))
-    return user
+    return make_staff(STAFF_ROLES[role])
 
 
 def build_world():
@@ -151,18 +129,18 @@ def build_world():
     for key in ("a", "b"):
         entity = _entity(key)
         world[f"entity_{key}"] = entity
-        poll = _item(Poll, f"poll-{key}", entity, for_visitors=True, live_results=False, content=_with_pdf("poll.pdf"))
-        draft = _item(Poll, f"draft-{key}", entity, state=State.DRAFT, for_visitors=True, content=_with_pdf("draft.pdf"))
-        referendum = _item(Referendum, f"ref-{key}", entity, requires_verified_identity=True, content=_question)
-        published = _item(Referendum, f"done-{key}", entity, requires_verified_identity=True, content=_question)
-        consultation = _item(Consultation, f"cons-{key}", entity, for_visitors=True, content=_section)
+        poll = _item(make_poll, f"poll-{key}", entity, options=2, for_visitors=True, live_results=False, pdf="poll.pdf")
+        draft = _item(make_poll, f"draft-{key}", entity, options=2, state=State.DRAFT, for_visitors=True, pdf="draft.pdf")
+        referendum = _item(make_referendum, f"ref-{key}", entity, options=2, allow_abstain=False)
+        published = _item(make_referendum, f"done-{key}", entity, options=2, allow_abstain=False)
+        consultation = _item(make_consultation, f"cons-{key}", entity, sections=1, for_visitors=True)
         section = consultation.sections.get()
-        closed = _item(Consultation, f"closed-{key}", entity, opens=-20, closes=-10, state=State.CLOSED, content=_section)
+        closed = _item(make_consultation, f"closed-{key}", entity, sections=1, opens=-20, closes=-10, state=State.CLOSED)
         voter = world["users"]["citizen"]
-        services.cast_referendum_ballot(voter, published, str(published.questions.first().options.first().pk))
+        actions.vote_referendum(voter, published, str(published.questions.first().options.first().pk))
         Item.objects.filter(pk=published.pk).update(opens_at=timezone.now() - timedelta(days=3), closes_at=timezone.now() - timedelta(seconds=5))
-        services.tally_and_publish(published.pk)
-        comment = services.add_comment(world["users"]["resident"], consultation, f"Comment on {key}", section)
+        count(published)
+        comment = actions.comment(world["users"]["resident"], consultation, f"Comment on {key}", section)
         world |= {
             f"poll_{key}": poll, f"draft_{key}": draft, f"ref_{key}": referendum, f"done_{key}": published,
             f"cons_{key}": consultation, f"closed_{key}": closed, f"comment_{key}": comment,
@@ -176,8 +154,6 @@ def build_world():
     world["audit_b"] = AuditEntry.objects.filter(entity=world["entity_b"]).first()
     world["group"] = Group.objects.get(name="Moderators")
     world["user"] = world["users"]["citizen"]
-    from allauth.account.models import EmailAddress
-
     world["email_address"] = EmailAddress.objects.filter(user=world["user"]).first() or EmailAddress.objects.create(
         user=world["user"], email=world["user"].email, verified=True, primary=True
     )
@@ -712,8 +688,6 @@ def test_every_row_is_in_the_table_and_every_admin_model_is_asked():
 
 
 def test_docs_security_md_is_generated_from_the_table():
-    from pathlib import Path
-
     doc = Path(__file__).resolve().parent.parent / "docs" / "security.md"
     assert doc.read_text(encoding="utf-8") == markdown(), "regenerate: python -m tests.access_doc > docs/security.md"
 

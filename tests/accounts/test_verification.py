@@ -13,6 +13,7 @@ from accounts import verification
 from accounts.models import IdentityClaim, Segment, User, VerificationDecision
 from participation.models import AuditEntry
 from tests.builders.items import make_referendum
+from tests.builders.users import VERIFIERS, make_staff
 from tests.factories import EntityFactory, StaffUserFactory, UserFactory, VerifiedUserFactory
 
 pytestmark = pytest.mark.django_db
@@ -22,9 +23,7 @@ QUEUE = "/admin/accounts/pendingverification/"
 
 @pytest.fixture
 def verifier():
-    person = StaffUserFactory(email="verifier@gov.example.qa", full_name="Verifier One")
-    person.groups.add(Group.objects.get(name=verification.VERIFIERS_GROUP))
-    return person
+    return make_staff(VERIFIERS, email="verifier@gov.example.qa", full_name="Verifier One")
 
 
 @pytest.fixture

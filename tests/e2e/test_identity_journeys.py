@@ -7,22 +7,16 @@
 """
 
 import re
-from importlib import import_module
 
 import pytest
-from django.apps import apps as django_apps
-from django.contrib.auth.models import Group
 
 from accounts.models import User, VerificationDecision
-from accounts.verification import VERIFIERS_GROUP
 from hukoomi_portal.settings import allow_identity_provider_forms
 from participation.models import ReferendumParticipation
 from tests.accounts.oidc import PROVIDER_PASSWORD, start_provider
-from tests.builders import scenarios
+from tests.builders import scenarios, users
 from tests.e2e.ui import admin_sign_in, expect
-from tests.factories import PASSWORD, StaffUserFactory
-
-VERIFIERS_MIGRATION = import_module("accounts.migrations.0004_oidc_verification")
+from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -33,10 +27,7 @@ CONFIRM_LINK = re.compile(r"https?://[^/\s]+(/(?:ar|en)/accounts/confirm-email/[
 @pytest.mark.parametrize("lang", ["ar"])
 def test_on_a_phone_a_citizen_signs_up_waits_is_approved_and_votes(lang, new_context, mailoutbox, a11y, t):
     referendum = scenarios.open_referendum()
-    verifier = StaffUserFactory(email="verifier@gov.example.qa", full_name="Hamad Al-Naimi")
-    # An earlier transactional test's flush may have emptied the groups that migrations create: put it back.
-    VERIFIERS_MIGRATION.create_verifiers_group(django_apps, None)
-    verifier.groups.add(Group.objects.get(name=VERIFIERS_GROUP))
+    verifier = users.make_staff(users.VERIFIERS, email="verifier@gov.example.qa", full_name="Hamad Al-Naimi")
     email = "maryam.phone@example.qa"
     page = new_context(lang).new_page()
     page.set_viewport_size(PHONE)

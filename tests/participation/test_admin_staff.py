@@ -159,7 +159,7 @@ def test_the_referendum_preview_shows_its_question_options_and_blank_vote(client
 # ---------------------------------------------------------------------------
 
 
-def nested_nested_poll_form(entity, questions):
+def nested_poll_form(entity, questions):
     """The poll add form with nested questions and options, for citizens only; positions as typed."""
     return poll_form(entity, questions, slug="nested-poll", title_ar="استطلاع", title_en="Poll", for_residents=None)
 

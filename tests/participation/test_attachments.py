@@ -4,8 +4,8 @@ public items only, with debug off, with download headers; never from MEDIA_URL."
 import pytest
 from django.core.files.base import ContentFile
 
-from participation import services
 from participation.models import State
+from tests.builders import actions
 from tests.builders.items import make_consultation
 from tests.factories import StaffUserFactory, UserFactory
 
@@ -27,7 +27,7 @@ def consultation_with_pdf(content=PDF, schedule=True):
     item = make_consultation(state=State.DRAFT)
     item.attachment.save("draft law.pdf", ContentFile(content), save=True)
     if schedule:
-        services.schedule_item(item)
+        actions.schedule(item)
     return item
 
 

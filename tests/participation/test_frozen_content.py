@@ -34,7 +34,7 @@ from participation.models import (
     State,
     content_frozen,
 )
-from tests.builders.items import make_consultation, make_poll, make_referendum
+from tests.builders.items import make_consultation, make_poll, make_referendum, set_state
 from tests.builders.users import MINISTRY_ADMINS, MINISTRY_STAFF, make_staff
 from tests.factories import VerifiedUserFactory
 
@@ -63,12 +63,6 @@ NEW_VALUES = {
     "body_en": "Another body",
     "attachment": "consultations/2026/other.pdf",
 }
-
-
-def opened(item, state=State.OPEN):
-    Item.objects.filter(pk=item.pk).update(state=state)
-    item.refresh_from_db()
-    return item
 
 
 def future_poll(**fields):
@@ -111,7 +105,7 @@ def new_value(item, column):
 @pytest.mark.parametrize("state", FROZEN_STATES)
 @pytest.mark.parametrize("column", FROZEN_ITEM_FIELDS)
 def test_raw_sql_cannot_change_what_people_saw(state, column):
-    poll = opened(make_poll(for_visitors=True), state)
+    poll = set_state(make_poll(for_visitors=True), state)
     before = Item.objects.filter(pk=poll.pk).values(column).get()
     assert refused(set_column(column), new_value(poll, column), poll.pk)
     assert Item.objects.filter(pk=poll.pk).values(column).get() == before
@@ -133,12 +127,12 @@ def test_drafts_and_items_not_yet_open_stay_editable(column):
 
 
 def test_the_lifecycle_columns_stay_writable_after_opening():
-    poll = opened(make_poll())
+    poll = set_state(make_poll(), State.OPEN)
     later = timezone.now() + timedelta(days=30)
     assert not refused("UPDATE participation_item SET closes_at = %s WHERE id = %s", later, poll.pk)
     assert not refused("UPDATE participation_item SET state = %s WHERE id = %s", State.CLOSED, poll.pk)
     assert not refused("UPDATE participation_item SET results_need_approval = %s WHERE id = %s", True, poll.pk)
-    consultation = opened(make_consultation(), State.CLOSED)
+    consultation = set_state(make_consultation(), State.CLOSED)
     for column in ("outcome_heard_ar", "outcome_heard_en", "outcome_changed_ar", "outcome_changed_en"):
         assert not refused(set_column(column), "text", consultation.pk)
     assert not refused("UPDATE participation_item SET outcome_due_at = %s WHERE id = %s", later, consultation.pk)
@@ -147,7 +141,7 @@ def test_the_lifecycle_columns_stay_writable_after_opening():
 
 @pytest.mark.parametrize("state", FROZEN_STATES)
 def test_an_item_that_has_opened_cannot_be_unopened_to_edit_it(state):
-    poll = opened(make_poll(), state)
+    poll = set_state(make_poll(), state)
     assert refused("UPDATE participation_item SET state = %s WHERE id = %s", State.DRAFT, poll.pk)
     tomorrow = timezone.now() + timedelta(days=1)
     assert refused(
@@ -159,7 +153,7 @@ def test_an_item_that_has_opened_cannot_be_unopened_to_edit_it(state):
 @pytest.mark.parametrize("state", [State.SCHEDULED, *FROZEN_STATES])
 def test_only_a_draft_can_be_deleted(state):
     draft = make_poll(state=State.DRAFT)
-    item = opened(future_poll(), state) if state != State.SCHEDULED else future_poll()
+    item = set_state(future_poll(), state) if state != State.SCHEDULED else future_poll()
     assert refused("DELETE FROM participation_item WHERE id = %s", item.pk)
     assert Item.objects.filter(pk=item.pk).exists()
     draft.delete()  # its questions and options go with it
@@ -167,7 +161,7 @@ def test_only_a_draft_can_be_deleted(state):
 
 
 def test_sections_questions_and_options_of_an_opened_item_are_frozen():
-    poll = opened(make_poll())
+    poll = set_state(make_poll(), State.OPEN)
     question = poll.questions.get()
     option = question.options.first()
     assert refused("UPDATE participation_question SET text_en = %s WHERE id = %s", "Reworded", question.pk)
@@ -205,7 +199,7 @@ def test_sections_and_questions_of_items_not_yet_open_stay_editable():
 
 
 def test_corrections_are_append_only_in_the_database():
-    poll = opened(make_poll())
+    poll = set_state(make_poll(), State.OPEN)
     correction = ItemCorrection.objects.create(
         item=poll, note_ar="التاريخ الصحيح", note_en="The right date", created_by=make_staff(MINISTRY_ADMINS, poll.entity)
     )
@@ -217,7 +211,7 @@ def test_corrections_are_append_only_in_the_database():
 @pytest.mark.postgres
 def test_replica_mode_does_not_switch_the_triggers_off():
     require_postgres()
-    poll = opened(make_poll())
+    poll = set_state(make_poll(), State.OPEN)
     correction = ItemCorrection.objects.create(
         item=poll, note_ar="ملاحظة", note_en="Note", created_by=make_staff(MINISTRY_ADMINS, poll.entity)
     )
@@ -262,7 +256,7 @@ def test_content_frozen_follows_the_state_and_the_clock():
     assert not content_frozen(future_poll())
     assert content_frozen(make_poll())  # scheduled, opened yesterday
     for state in FROZEN_STATES:
-        assert content_frozen(opened(future_poll(), state))
+        assert content_frozen(set_state(future_poll(), state))
 
 
 # ---------------------------------------------------------------------------
@@ -499,7 +493,7 @@ def test_ministry_staff_may_add_corrections_to_their_own_entitys_items_only(clie
 @pytest.mark.django_db(transaction=True)
 def test_the_suites_flush_empties_opened_items_and_keeps_the_triggers():
     make_consultation()
-    opened(make_poll(), State.CLOSED)
+    set_state(make_poll(), State.CLOSED)
     call_command("flush", interactive=False, verbosity=0)
     assert not Item.objects.exists()
     poll = make_poll()
@@ -513,7 +507,7 @@ def test_the_suites_flush_empties_opened_items_and_keeps_the_triggers():
 
 
 def test_a_correction_is_written_with_its_audit_entry_or_not_at_all(monkeypatch):
-    poll = opened(make_poll())
+    poll = set_state(make_poll(), State.OPEN)
     staff = make_staff(MINISTRY_ADMINS, poll.entity)
 
     def trail_down(*args, **kwargs):

@@ -11,6 +11,7 @@ from accounts.models import Persona, Segment
 from participation import services
 from participation.models import PollAnswer, PollBallot, Question, ReferendumBallot, ReferendumParticipation, State
 from participation.rules import Barrier
+from tests.builders import actions
 from tests.builders.items import add_question, make_poll, make_referendum, sealed_ballots, single_choices
 from tests.factories import PollFactory, UserFactory, VerifiedUserFactory
 
@@ -34,7 +35,7 @@ def poll():
     poll = make_poll(questions=0, state=State.DRAFT)
     add_question(poll, 3, allow_abstain=True)
     add_question(poll, 5, kind=Question.Kind.MULTIPLE, min_choices=2, max_choices=3)
-    services.schedule_item(poll)
+    actions.schedule(poll)
     return poll
 
 

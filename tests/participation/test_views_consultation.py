@@ -13,6 +13,7 @@ from accounts.models import Segment
 from participation import services
 from participation.models import Comment, Item, SectionReaction, State
 from participation.rules import Barrier
+from tests.builders import actions
 from tests.builders.items import make_consultation
 from tests.factories import SectionFactory, StaffUserFactory, UserFactory, VerifiedUserFactory
 
@@ -32,7 +33,7 @@ def consultation(entity):
     consultation = make_consultation(sections=0, state=State.DRAFT, entity=entity)
     for number in (3, 1, 2):
         SectionFactory(item=consultation, number=number, heading_ar=HEADINGS[number][0], heading_en=HEADINGS[number][1])
-    services.schedule_item(consultation)
+    actions.schedule(consultation)
     return consultation
 
 
@@ -73,7 +74,7 @@ def test_the_pdf_draft_can_be_downloaded(client, lang, entity, settings, tmp_pat
     consultation = make_consultation(state=State.DRAFT, entity=entity)
     # Attached before it opens: from then on the database keeps the draft document as people read it.
     consultation.attachment.save("draft.pdf", ContentFile(b"%PDF-1.7\n"), save=True)
-    services.schedule_item(consultation)
+    actions.schedule(consultation)
     response = detail(client, lang, consultation)
     assert_shown(response, t(lang, "Download the draft (PDF)"))
     # The link is the view that checks the item is public (participation/attachments.py), never MEDIA_URL.

@@ -10,6 +10,7 @@ from accounts.models import Persona, Segment
 from participation import services
 from participation.models import PollAnswer, PollBallot, Question, State
 from participation.rules import Barrier
+from tests.builders import actions
 from tests.builders.items import add_question, make_poll, single_choices
 from tests.factories import StaffUserFactory, UserFactory, VerifiedUserFactory
 
@@ -26,7 +27,7 @@ def poll(entity):
     poll = make_poll(questions=0, state=State.DRAFT, entity=entity)
     add_question(poll, 3, allow_abstain=True)
     add_question(poll, 4, kind=Question.Kind.MULTIPLE, min_choices=2, max_choices=3)
-    services.schedule_item(poll)
+    actions.schedule(poll)
     return poll
 
 
@@ -406,7 +407,7 @@ def test_titles_questions_and_options_are_escaped(client, lang, citizen):
     )
     question = add_question(poll, 2, text_ar="<b>سؤال</b>", text_en="<b>Question</b>")
     question.options.filter(position=1).update(text_ar="<u>نعم</u>", text_en="<u>Yes</u>")
-    services.schedule_item(poll)
+    actions.schedule(poll)
     client.force_login(citizen)
     body = page(detail(client, lang, poll))
     for raw in ("<i>", "<b>", "<u>", "<script>alert"):
