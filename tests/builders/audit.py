@@ -30,6 +30,7 @@ from .items import (
     make_poll,
     make_referendum,
     options_of,
+    publish,
     set_state,
     vote,
     vote_referendum,
@@ -250,7 +251,7 @@ def closed_consultation(
         set_state(item, State.CLOSED)
     if published_at is not None:
         with at(published_at):
-            actions.publish(item, now=timezone.now())
+            publish(item, now=timezone.now())
     item.refresh_from_db()
     return item
 

@@ -83,10 +83,6 @@ def question_and_options(item, position=1):
     return question, options_of(question)
 
 
-def first_option(item, question_index=0, option_index=0):
-    return item.questions.all()[question_index].options.all()[option_index]
-
-
 def single_choices(item, option_index=0):
     """A valid poll ballot: the same option index in every question."""
     return {q.pk: [str(q.options.all()[option_index].pk)] for q in item.questions.all()}
