@@ -33,7 +33,11 @@ def test_the_phone_menu_is_a_details_element_with_the_same_links(client, lang, s
     html = client.get(f"/{lang}/about/").content.decode()
     header = re.search(r'<header class="portal-header">(.*?)</header>', html, re.S).group(1)
     wide = re.search(r'<ul class="navbar-nav portal-nav-wide[^"]*">(.*?)</ul>', header, re.S).group(1)
-    menu = re.search(r'<details class="portal-menu">\s*<summary class="portal-menu-button">(.*?)</summary>(.*?)</details>', header, re.S)
+    menu = re.search(
+        r'<details class="portal-menu">\s*<summary class="portal-menu-button">(.*?)</summary>(.*?)</details>',
+        header,
+        re.S,
+    )
     assert menu, "no <details> menu"
     assert t(lang, "Menu") in menu.group(1)
     assert links(menu.group(2)) == links(wide) and len(links(wide)) >= 4

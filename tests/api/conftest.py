@@ -44,7 +44,10 @@ def world(db):
     consultation, comments, _moderator = transport_consultation()
     answered, _comments, _moderator = transport_consultation(slug="answered-law")
     Item.objects.filter(pk=answered.pk).update(
-        outcome_heard_ar="سمعنا", outcome_heard_en="We heard", outcome_changed_ar="غيّرنا", outcome_changed_en="We changed"
+        outcome_heard_ar="سمعنا",
+        outcome_heard_en="We heard",
+        outcome_changed_ar="غيّرنا",
+        outcome_changed_en="We changed",
     )
     answered.refresh_from_db()
     with at(TALLIED):
@@ -63,7 +66,9 @@ def world(db):
     open_consultation = make_consultation(entity=health, slug="open-consultation")
     commenter = UserFactory(segment=Segment.RESIDENT)
     services.add_comment(commenter, open_consultation, "SECRET-PENDING-COMMENT")
-    draft = make_poll(entity=health, slug=SECRET_DRAFT_ENTITY_ITEM, state=State.DRAFT, title_en=SECRET_DRAFT, title_ar=SECRET_DRAFT)
+    draft = make_poll(
+        entity=health, slug=SECRET_DRAFT_ENTITY_ITEM, state=State.DRAFT, title_en=SECRET_DRAFT, title_ar=SECRET_DRAFT
+    )
     cache.clear()
     return {
         "transport": transport,

@@ -118,9 +118,22 @@ def copy_test_database(cluster, name):
     cluster.psql("-d", "postgres", "-c", f'CREATE DATABASE "{name}"')
     env = {**os.environ, "PGPASSWORD": db.get("PASSWORD") or ""}
     dump = subprocess.run(  # noqa: S603 (fixed command)
-        [f"{cluster.bin}/pg_dump", "-h", db.get("HOST") or "127.0.0.1", "-p", str(db.get("PORT") or 5432),
-         "-U", db.get("USER") or "postgres", "--no-owner", "--no-privileges", db["NAME"]],
-        check=True, capture_output=True, timeout=60, env=env,
+        [
+            f"{cluster.bin}/pg_dump",
+            "-h",
+            db.get("HOST") or "127.0.0.1",
+            "-p",
+            str(db.get("PORT") or 5432),
+            "-U",
+            db.get("USER") or "postgres",
+            "--no-owner",
+            "--no-privileges",
+            db["NAME"],
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+        env=env,
     )
     cluster.psql("-d", name, "-q", input=dump.stdout)
 

@@ -63,9 +63,19 @@ def test_a_tally_killed_mid_transaction_is_redelivered_and_counted_once(redis_ur
         "PYTHONUNBUFFERED": "1",
     }
     command = [
-        sys.executable, "-m", "tests.faults.pausing_worker",
-        "--pool=prefork", "--concurrency=1", "-Q", "tally", "--loglevel=INFO",
-        "--without-heartbeat", "--without-gossip", "--without-mingle", "-n", f"faults-{os.getpid()}@%h",
+        sys.executable,
+        "-m",
+        "tests.faults.pausing_worker",
+        "--pool=prefork",
+        "--concurrency=1",
+        "-Q",
+        "tally",
+        "--loglevel=INFO",
+        "--without-heartbeat",
+        "--without-gossip",
+        "--without-mingle",
+        "-n",
+        f"faults-{os.getpid()}@%h",
     ]
     worker = start(command, env, log_path)
     try:
@@ -75,11 +85,18 @@ def test_a_tally_killed_mid_transaction_is_redelivered_and_counted_once(redis_ur
         finally:
             sender.close()
 
-        wait(lambda: marker.exists() and marker.read_text().strip(), "the tally did not reach its pause", worker, log_path)
+        wait(
+            lambda: marker.exists() and marker.read_text().strip(),
+            "the tally did not reach its pause",
+            worker,
+            log_path,
+        )
         os.kill(int(marker.read_text()), signal.SIGKILL)  # the child, inside the tally's transaction
         assert not Result.objects.filter(item=referendum).exists()
 
-        wait(lambda: Result.objects.filter(item=referendum).exists(), "no result after the redelivery", worker, log_path)
+        wait(
+            lambda: Result.objects.filter(item=referendum).exists(), "no result after the redelivery", worker, log_path
+        )
     finally:
         stop(worker)
     log = log_path.read_text(errors="replace")

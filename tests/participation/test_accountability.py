@@ -1,4 +1,4 @@
-""""You said, we did": the record's arithmetic, its pages in both languages, and what they must never show."""
+""" "You said, we did": the record's arithmetic, its pages in both languages, and what they must never show."""
 
 from datetime import timedelta
 

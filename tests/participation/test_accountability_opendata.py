@@ -38,7 +38,9 @@ def published():
 @pytest.fixture
 def awaiting_approval(db):
     """A referendum counted but not published: a ministry admin must approve its results first."""
-    referendum = make_referendum(results_need_approval=True, requires_verified_identity=True, options=2, state=State.OPEN)
+    referendum = make_referendum(
+        results_need_approval=True, requires_verified_identity=True, options=2, state=State.OPEN
+    )
     question, options = question_and_options(referendum)
     vote_referendum(person(verified=True), referendum, options[0])
     count(close(referendum))
@@ -88,8 +90,14 @@ def test_unpublished_results_are_not_open_data(client, awaiting_approval):
 
 
 @pytest.mark.parametrize(
-    "path", ["data/results/poll/bus-routes.xml", "data/results/consultation/bus-routes.csv", "data/accountability-nothing.csv",
-             "data/accountability-entities.pdf", "data/results/poll/no-such-poll.csv"],
+    "path",
+    [
+        "data/results/poll/bus-routes.xml",
+        "data/results/consultation/bus-routes.csv",
+        "data/accountability-nothing.csv",
+        "data/accountability-entities.pdf",
+        "data/results/poll/no-such-poll.csv",
+    ],
 )
 def test_unknown_downloads_are_404(client, published, path):
     assert client.get(f"/en/{path}").status_code == 404
@@ -125,10 +133,14 @@ def test_the_dataset_index_lists_every_file_with_its_checksum(client, published,
         assert_shown(response, t(lang, LICENCE))
         body = page(response)
         links = [
-            result_url(lang, poll, "csv"), result_url(lang, poll, "json"),
-            result_url(lang, referendum, "csv"), result_url(lang, referendum, "json"),
-            table_url(lang, "entities", "csv"), table_url(lang, "entities", "json"),
-            table_url(lang, "consultations", "csv"), table_url(lang, "consultations", "json"),
+            result_url(lang, poll, "csv"),
+            result_url(lang, poll, "json"),
+            result_url(lang, referendum, "csv"),
+            result_url(lang, referendum, "json"),
+            table_url(lang, "entities", "csv"),
+            table_url(lang, "entities", "json"),
+            table_url(lang, "consultations", "csv"),
+            table_url(lang, "consultations", "json"),
         ]
         for link in links:
             assert f'href="{link}"' in body, link

@@ -33,7 +33,9 @@ def test_blanking_a_language_of_a_scheduled_poll_is_a_field_error_not_a_crash(la
     with translation.override(lang):
         form = _form(poll, title_en="")
         assert not form.is_valid()
-        assert form.errors["title_en"] == [translation.gettext("A scheduled item needs this text in both Arabic and English.")]
+        assert form.errors["title_en"] == [
+            translation.gettext("A scheduled item needs this text in both Arabic and English.")
+        ]
     poll.refresh_from_db()
     assert poll.title_en
 
@@ -41,7 +43,14 @@ def test_blanking_a_language_of_a_scheduled_poll_is_a_field_error_not_a_crash(la
 def test_a_scheduled_poll_keeps_its_audience_and_personas_fixed():
     poll = make_poll()
     form = _form(poll)
-    for name in ("for_visitors", "for_citizens", "for_residents", "only_parents", "only_students", "requires_verified_identity"):
+    for name in (
+        "for_visitors",
+        "for_citizens",
+        "for_residents",
+        "only_parents",
+        "only_students",
+        "requires_verified_identity",
+    ):
         assert name not in form.fields
 
 
@@ -51,7 +60,9 @@ def test_a_draft_without_any_audience_is_refused_on_the_audience_field(lang):
     with translation.override(lang):
         form = _form(poll, for_visitors=False, for_citizens=False, for_residents=False)
         assert not form.is_valid()
-        assert form.errors["for_citizens"] == [translation.gettext("Choose at least one group of people who may take part.")]
+        assert form.errors["for_citizens"] == [
+            translation.gettext("Choose at least one group of people who may take part.")
+        ]
 
 
 def test_a_draft_that_closes_before_it_opens_is_refused_on_closes_at():

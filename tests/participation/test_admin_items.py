@@ -345,7 +345,9 @@ def test_ministry_admins_schedule_close_and_publish(client, lang, admin_a, entit
     response = run_action(client, "poll", "schedule", draft)
     with translation.override(lang):
         assert_shown(
-            response, translation.ngettext("%(count)d item has been scheduled.", "%(count)d items have been scheduled.", 1) % {"count": 1}
+            response,
+            translation.ngettext("%(count)d item has been scheduled.", "%(count)d items have been scheduled.", 1)
+            % {"count": 1},
         )
     assert Item.objects.get(pk=draft.pk).state == State.SCHEDULED
 
@@ -354,13 +356,17 @@ def test_ministry_admins_schedule_close_and_publish(client, lang, admin_a, entit
     response = run_action(client, "poll", "close_now", scheduled)
     with translation.override(lang):
         assert_shown(
-            response, translation.ngettext("%(count)d item has been closed.", "%(count)d items have been closed.", 1) % {"count": 1}
+            response,
+            translation.ngettext("%(count)d item has been closed.", "%(count)d items have been closed.", 1)
+            % {"count": 1},
         )
     assert Item.objects.get(pk=draft.pk).state == State.CLOSED  # the tally waits for the commit
 
     # "Publish" never counts (a request only reads): before the worker has counted, it says so.
     response = run_action(client, "poll", "publish", Item.objects.get(pk=draft.pk))
-    assert_shown(response, t(lang, "The ballots are still being counted. Publish the results once the count is stored."))
+    assert_shown(
+        response, t(lang, "The ballots are still being counted. Publish the results once the count is stored.")
+    )
     assert Item.objects.get(pk=draft.pk).state == State.CLOSED
     tally(draft.pk)  # the worker's count, without its automatic publication
 
@@ -368,7 +374,12 @@ def test_ministry_admins_schedule_close_and_publish(client, lang, admin_a, entit
     with translation.override(lang):
         assert_shown(
             response,
-            translation.ngettext("Results or outcome published for %(count)d item.", "Results or outcome published for %(count)d items.", 1) % {"count": 1},
+            translation.ngettext(
+                "Results or outcome published for %(count)d item.",
+                "Results or outcome published for %(count)d items.",
+                1,
+            )
+            % {"count": 1},
         )
     assert Item.objects.get(pk=draft.pk).state == State.PUBLISHED
     assert Result.objects.get(item=draft).ballots == 1

@@ -38,7 +38,11 @@ def shown_items(response):
 
 def filter_choices(response):
     """Every choice of every sidebar filter of a changelist, as displayed."""
-    return [str(choice["display"]) for spec in response.context["cl"].filter_specs for choice in spec.choices(response.context["cl"])]
+    return [
+        str(choice["display"])
+        for spec in response.context["cl"].filter_specs
+        for choice in spec.choices(response.context["cl"])
+    ]
 
 
 # ---------------------------------------------------------------------------
@@ -133,7 +137,10 @@ def test_the_draft_preview_shows_the_ballot_and_when_it_opens(client, lang, enti
         for question in draft.questions.all():
             assert_shown(response, question.text)
             for option in question.options.all():
-                assert f'<label class="form-check-label" for="preview-option-{option.pk}">{option.text}</label>' in page(response)
+                assert (
+                    f'<label class="form-check-label" for="preview-option-{option.pk}">{option.text}</label>'
+                    in page(response)
+                )
     # Nothing can be sent: the whole ballot is in a disabled fieldset, and there is no form that posts.
     assert "<fieldset disabled>" in page(response)
     assert 'method="post" class="ballot"' not in page(response)
@@ -316,7 +323,9 @@ def test_the_comment_list_filters_show_only_the_staffs_ministry(client, lang, en
 
 
 @pytest.mark.parametrize("model", ["poll", "consultation", "auditentry"])
-def test_item_and_audit_list_filters_show_only_the_staffs_ministry(client, lang, model, entity, other_entity, two_ministries):
+def test_item_and_audit_list_filters_show_only_the_staffs_ministry(
+    client, lang, model, entity, other_entity, two_ministries
+):
     _ours, theirs, theirs_draft = two_ministries
     staff = make_staff(MINISTRY_ADMINS, entity)
     # Audit entries are the auditors' (every entity); staff given the right to read them see their own.
@@ -405,23 +414,34 @@ def test_the_admin_carries_the_portals_name_colour_and_font(client, lang, staff_
     assert "ibm-plex-sans-arabic-arabic-400-normal.woff2" in css
 
 
-
 ACTION_MESSAGES = {
     ("%(count)d item has been scheduled.", "%(count)d items have been scheduled."): {
-        1: "تمت جدولة بند واحد.", 2: "تمت جدولة بندين.", 3: "تمت جدولة 3 بنود.", 11: "تمت جدولة 11 بنداً.",
+        1: "تمت جدولة بند واحد.",
+        2: "تمت جدولة بندين.",
+        3: "تمت جدولة 3 بنود.",
+        11: "تمت جدولة 11 بنداً.",
         100: "تمت جدولة 100 بند.",
     },
     ("%(count)d item has been closed.", "%(count)d items have been closed."): {
-        1: "تم إغلاق بند واحد.", 2: "تم إغلاق بندين.", 3: "تم إغلاق 3 بنود.", 11: "تم إغلاق 11 بنداً.",
+        1: "تم إغلاق بند واحد.",
+        2: "تم إغلاق بندين.",
+        3: "تم إغلاق 3 بنود.",
+        11: "تم إغلاق 11 بنداً.",
         100: "تم إغلاق 100 بند.",
     },
     ("Results or outcome published for %(count)d item.", "Results or outcome published for %(count)d items."): {
-        1: "نُشرت نتائج بند واحد أو مخرجاته.", 2: "نُشرت نتائج بندين أو مخرجاتهما.",
-        3: "نُشرت نتائج 3 بنود أو مخرجاتها.", 11: "نُشرت نتائج 11 بنداً أو مخرجاتها.",
+        1: "نُشرت نتائج بند واحد أو مخرجاته.",
+        2: "نُشرت نتائج بندين أو مخرجاتهما.",
+        3: "نُشرت نتائج 3 بنود أو مخرجاتها.",
+        11: "نُشرت نتائج 11 بنداً أو مخرجاتها.",
         100: "نُشرت نتائج 100 بند أو مخرجاتها.",
     },
     ("%(count)d comment has been published.", "%(count)d comments have been published."): {
-        1: "نُشر تعليق واحد.", 2: "نُشر تعليقان.", 3: "نُشرت 3 تعليقات.", 11: "نُشر 11 تعليقاً.", 100: "نُشر 100 تعليق.",
+        1: "نُشر تعليق واحد.",
+        2: "نُشر تعليقان.",
+        3: "نُشرت 3 تعليقات.",
+        11: "نُشر 11 تعليقاً.",
+        100: "نُشر 100 تعليق.",
     },
 }
 

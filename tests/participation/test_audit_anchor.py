@@ -222,9 +222,7 @@ def drop_the_guards(cursor):
     """What a database superuser can do first: drop every trigger on the audit table."""
     _pending_checks_now(cursor)
     if connection.vendor == "postgresql":
-        cursor.execute(
-            "SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal", [AUDIT_TABLE]
-        )
+        cursor.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal", [AUDIT_TABLE])
         names = [name for (name,) in cursor.fetchall()]
         for name in names:
             cursor.execute(f"DROP TRIGGER {name} ON {AUDIT_TABLE}")

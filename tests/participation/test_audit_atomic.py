@@ -137,7 +137,9 @@ def admin_request(rf, person):
 
 def test_a_verification_is_not_written_without_its_entry(trail_fails, user_admin, rf):
     citizen = VerifiedUserFactory(segment=Segment.CITIZEN)
-    User.objects.filter(pk=citizen.pk).update(verification=User.Verification.UNVERIFIED, verification_method="", verified_at=None)
+    User.objects.filter(pk=citizen.pk).update(
+        verification=User.Verification.UNVERIFIED, verification_method="", verified_at=None
+    )
     trail_fails()
     with pytest.raises(TrailDown):
         user_admin.verify_identity(admin_request(rf, SuperUserFactory()), User.objects.filter(pk=citizen.pk))
@@ -148,7 +150,9 @@ def test_a_verification_reset_is_not_written_without_its_entry(trail_fails, user
     people = [VerifiedUserFactory(), VerifiedUserFactory()]
     trail_fails()
     with pytest.raises(TrailDown):
-        user_admin.reset_identity_verification(admin_request(rf, SuperUserFactory()), User.objects.filter(pk__in=[p.pk for p in people]))
+        user_admin.reset_identity_verification(
+            admin_request(rf, SuperUserFactory()), User.objects.filter(pk__in=[p.pk for p in people])
+        )
     assert User.objects.filter(pk__in=[p.pk for p in people], verification=User.Verification.VERIFIED).count() == 2
 
 
@@ -223,7 +227,9 @@ def test_a_reset_by_a_changed_identity_names_the_staff_member(client):
 def test_a_reset_of_someone_unverified_writes_nothing(client):
     staff = SuperUserFactory()
     person = VerifiedUserFactory()
-    User.objects.filter(pk=person.pk).update(verification=User.Verification.UNVERIFIED, verification_method="", verified_at=None)
+    User.objects.filter(pk=person.pk).update(
+        verification=User.Verification.UNVERIFIED, verification_method="", verified_at=None
+    )
     client.force_login(staff)
     client.post(
         reverse("admin:accounts_user_changelist"),
@@ -270,7 +276,8 @@ def test_a_moderation_in_admin_names_the_moderator(client, lang):
     client.force_login(moderator)
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = lang
     response = client.post(
-        reverse("admin:participation_comment_change", args=[pending.pk]), {"status": "published", "moderation_reason": ""}
+        reverse("admin:participation_comment_change", args=[pending.pk]),
+        {"status": "published", "moderation_reason": ""},
     )
     assert response.status_code == 302
     entry = entries(Action.MODERATE)[-1]

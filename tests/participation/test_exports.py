@@ -200,9 +200,10 @@ def test_an_export_never_counts_a_closed_item_the_worker_has_not_counted_yet(aud
     response = auditor_client.get(export_url(lang, poll, name))
     assert response.status_code == 409
     assert_page_language(response, lang)
-    assert t(
-        lang, "The ballots of this item are still being counted. This export is available once the count is stored."
-    ) in response.content.decode()
+    assert (
+        t(lang, "The ballots of this item are still being counted. This export is available once the count is stored.")
+        in response.content.decode()
+    )
     assert not Result.objects.filter(item=poll).exists()
     assert AuditEntry.objects.count() == before
 

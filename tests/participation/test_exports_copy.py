@@ -61,7 +61,9 @@ def test_a_polls_ballots_from_copy_are_the_python_file_byte_for_byte():
         vote(voter, poll, [ABSTAIN] if n == 4 else chosen)
     # An empty text cell (no segment: rows from before segments were required): csv.writer writes nothing
     # where COPY would write "" for an empty string.
-    PollBallot.objects.filter(pk=PollBallot.objects.filter(item=poll).order_by("pk").values("pk")[:1]).update(segment="")
+    PollBallot.objects.filter(pk=PollBallot.objects.filter(item=poll).order_by("pk").values("pk")[:1]).update(
+        segment=""
+    )
     count(close(poll))
     expected = python_file(poll)
     assert b",\r\n" in expected

@@ -43,8 +43,12 @@ def items(db):
     transport = EntityFactory(slug="transport", name_en="Ministry of Transport", name_ar="وزارة المواصلات")
     health = EntityFactory(slug="health")
     citizens = make_poll(entity=transport, options=2, state=State.OPEN)
-    visitors = make_poll(entity=health, for_visitors=True, for_citizens=False, for_residents=False, options=2, state=State.OPEN)
-    upcoming = make_poll(entity=transport, opens_at=timezone.now() + timedelta(days=2), state=State.SCHEDULED, options=2)
+    visitors = make_poll(
+        entity=health, for_visitors=True, for_citizens=False, for_residents=False, options=2, state=State.OPEN
+    )
+    upcoming = make_poll(
+        entity=transport, opens_at=timezone.now() + timedelta(days=2), state=State.SCHEDULED, options=2
+    )
     draft = make_poll(entity=transport, state=State.DRAFT, options=2)
     return {"citizens": citizens, "visitors": visitors, "upcoming": upcoming, "draft": draft}
 
@@ -88,7 +92,9 @@ def test_bad_filters_are_clear_400_and_404(client, items, lang, name):
     for query in ({"segment": "martian"}, {"segment": "visitor", "persona": "parent"}, {"persona": "student"}):
         response = client.get(url(lang, name), query)
         assert response.status_code == 400, query
-        assert_shown(response, t(lang, "Choose visitor, citizen or resident as the segment, and a persona that belongs to it."))
+        assert_shown(
+            response, t(lang, "Choose visitor, citizen or resident as the segment, and a persona that belongs to it.")
+        )
 
 
 @pytest.mark.parametrize("lang", ["ar", "en"])
@@ -147,7 +153,7 @@ def test_calendar_is_rfc_5545(client, items, lang):
 
 
 def test_text_is_escaped_and_long_lines_folded():
-    assert feeds.ics_text('a,b;c\\d\r\ne\x07') == "a\\,b\\;c\\\\d\\ne"
+    assert feeds.ics_text("a,b;c\\d\r\ne\x07") == "a\\,b\\;c\\\\d\\ne"
     line = "SUMMARY:" + "استشارة وطنية حول مشروع قانون النقل، المرحلة الثانية " * 4
     folded = feeds.fold(line)
     physical = folded.encode("utf-8").split(b"\r\n")

@@ -176,7 +176,11 @@ def test_sections_questions_and_options_of_an_opened_item_are_frozen():
     draft = make_poll(state=State.DRAFT)
     assert refused("UPDATE participation_question SET item_id = %s WHERE id = %s", draft.pk, question.pk)
     assert refused("UPDATE participation_question SET item_id = %s WHERE id = %s", poll.pk, draft.questions.first().pk)
-    assert refused("UPDATE participation_option SET question_id = %s WHERE id = %s", question.pk, draft.questions.first().options.first().pk)
+    assert refused(
+        "UPDATE participation_option SET question_id = %s WHERE id = %s",
+        question.pk,
+        draft.questions.first().options.first().pk,
+    )
 
     consultation = make_consultation()  # scheduled, opened yesterday by the clock
     section = consultation.sections.first()
@@ -201,9 +205,14 @@ def test_sections_and_questions_of_items_not_yet_open_stay_editable():
 def test_corrections_are_append_only_in_the_database():
     poll = set_state(make_poll(), State.OPEN)
     correction = ItemCorrection.objects.create(
-        item=poll, note_ar="التاريخ الصحيح", note_en="The right date", created_by=make_staff(MINISTRY_ADMINS, poll.entity)
+        item=poll,
+        note_ar="التاريخ الصحيح",
+        note_en="The right date",
+        created_by=make_staff(MINISTRY_ADMINS, poll.entity),
     )
-    assert refused("UPDATE participation_itemcorrection SET note_en = %s WHERE id = %s", "Quietly changed", correction.pk)
+    assert refused(
+        "UPDATE participation_itemcorrection SET note_en = %s WHERE id = %s", "Quietly changed", correction.pk
+    )
     assert refused("DELETE FROM participation_itemcorrection WHERE id = %s", correction.pk)
     assert ItemCorrection.objects.get(pk=correction.pk).note_en == "The right date"
 
@@ -218,7 +227,9 @@ def test_replica_mode_does_not_switch_the_triggers_off():
     with transaction.atomic():
         raw("SET LOCAL session_replication_role = replica")
         assert refused("UPDATE participation_item SET title_en = %s WHERE id = %s", "Renamed", poll.pk)
-        assert refused("UPDATE participation_option SET text_en = %s WHERE question_id = %s", "X", poll.questions.get().pk)
+        assert refused(
+            "UPDATE participation_option SET text_en = %s WHERE question_id = %s", "X", poll.questions.get().pk
+        )
         assert refused("DELETE FROM participation_itemcorrection WHERE id = %s", correction.pk)
         assert refused("DELETE FROM participation_item WHERE id = %s", poll.pk)
 
@@ -271,7 +282,11 @@ def change_form(item, **overrides):
     data = {
         "entity": item.entity_id,
         "slug": item.slug,
-        **{f"{name}_{lang}": getattr(item, f"{name}_{lang}") for name in ("title", "summary", "body") for lang in ("ar", "en")},
+        **{
+            f"{name}_{lang}": getattr(item, f"{name}_{lang}")
+            for name in ("title", "summary", "body")
+            for lang in ("ar", "en")
+        },
         "opens_at_0": opens.strftime("%Y-%m-%d"),
         "opens_at_1": opens.strftime("%H:%M:%S"),
         "closes_at_0": closes.strftime("%Y-%m-%d"),
@@ -382,7 +397,9 @@ def test_an_opened_item_cannot_be_deleted_in_admin(client, lang, admin_a, entity
     poll = make_poll(entity=entity)
     response = as_user(client, admin_a, lang).post(admin_url("poll_delete", poll.pk), {"post": "yes"})
     assert response.status_code == 403
-    response = client.post(admin_url("poll_changelist"), {"action": "delete_selected", "_selected_action": [poll.pk], "post": "yes"})
+    response = client.post(
+        admin_url("poll_changelist"), {"action": "delete_selected", "_selected_action": [poll.pk], "post": "yes"}
+    )
     assert response.status_code in (302, 403)
     assert Item.objects.filter(pk=poll.pk).exists()
 
@@ -441,7 +458,9 @@ def test_a_correction_is_published_on_the_page_in_both_languages_and_on_the_audi
 @pytest.mark.parametrize("kind", ["poll", "consultation"])
 def test_corrections_show_on_every_kind_of_item_page(client, lang, entity, kind):
     item = make_poll(entity=entity) if kind == "poll" else make_consultation(entity=entity)
-    ItemCorrection.objects.create(item=item, note_ar=NOTE_AR, note_en=NOTE_EN, created_by=make_staff(MINISTRY_ADMINS, entity))
+    ItemCorrection.objects.create(
+        item=item, note_ar=NOTE_AR, note_en=NOTE_EN, created_by=make_staff(MINISTRY_ADMINS, entity)
+    )
     response = client.get(url(lang, f"{kind}_detail", slug=item.slug))
     assert_shown(response, NOTE_AR if lang == "ar" else NOTE_EN)
     assert_shown(response, t(lang, "Corrections"))
@@ -480,7 +499,11 @@ def test_ministry_staff_may_add_corrections_to_their_own_entitys_items_only(clie
     as_user(client, staff, lang)
     assert client.post(admin_url("poll_change", mine.pk), correction_form(mine)).status_code == 302
     assert ItemCorrection.objects.filter(item=mine).count() == 1
-    assert client.post(admin_url("poll_change", theirs.pk), correction_form(theirs)).status_code in (302, 403, 404)  # not in their list
+    assert client.post(admin_url("poll_change", theirs.pk), correction_form(theirs)).status_code in (
+        302,
+        403,
+        404,
+    )  # not in their list
     assert not ItemCorrection.objects.filter(item=theirs).exists()
 
 

@@ -15,7 +15,9 @@ pytestmark = pytest.mark.django_db
 def test_a_correction_shows_on_the_next_view_of_a_cached_page(client, lang):
     poll = make_poll()
     assert "correction-" not in page(client.get(url(lang, "poll_detail", slug=poll.slug)))  # the empty list is cached
-    correction = services.publish_correction(make_staff(MINISTRY_STAFF, poll.entity), poll, "تصحيح التاريخ", "Date corrected")
+    correction = services.publish_correction(
+        make_staff(MINISTRY_STAFF, poll.entity), poll, "تصحيح التاريخ", "Date corrected"
+    )
     body = page(client.get(url(lang, "poll_detail", slug=poll.slug)))
     assert f'id="correction-{correction.pk}"' in body
 

@@ -137,9 +137,9 @@ def test_post_on_the_link_unsubscribes_from_that_kind_only(client, lang, kind, m
     response = client.post(path)
 
     assert response.status_code == 200
-    assert expected(lang, "Done: you will not receive these e-mails any more. You can turn them back on in your profile.") in (
-        response.content.decode()
-    )
+    assert expected(
+        lang, "Done: you will not receive these e-mails any more. You can turn them back on in your profile."
+    ) in (response.content.decode())
     user.refresh_from_db()
     assert getattr(user, FLAG[kind]) is False
     other_kind = next(k for k in FLAG if k != kind)
@@ -193,11 +193,14 @@ def test_a_tampered_token_is_refused_with_a_message(client, lang, method):
     html = response.content.decode()
     assert f'<html lang="{lang}"' in html
     assert expected(lang, "This link does not work") in html
-    assert expected(
-        lang,
-        "The unsubscribe link is not valid. Copy the whole link from the e-mail, "
-        "or change your e-mail settings in your profile.",
-    ) in html
+    assert (
+        expected(
+            lang,
+            "The unsubscribe link is not valid. Copy the whole link from the e-mail, "
+            "or change your e-mail settings in your profile.",
+        )
+        in html
+    )
     user.refresh_from_db()
     assert user.notify_results is True
     assert user.notify_new_items is True

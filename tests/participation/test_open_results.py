@@ -93,7 +93,12 @@ def test_anyone_may_read_the_result_of_a_published_referendum(client, lang, publ
     audit = document.pop("audit")
     assert document == {
         "format": "hukoomi-referendum-result/1",
-        "item": {"type": "referendum", "slug": "new-law", "title_ar": "قانون المرور الجديد", "title_en": "The new traffic law"},
+        "item": {
+            "type": "referendum",
+            "slug": "new-law",
+            "title_ar": "قانون المرور الجديد",
+            "title_en": "The new traffic law",
+        },
         "question": {"position": 1, "ar": "هل توافق؟", "en": "Do you agree?"},
         "options": [
             {"position": 1, "ar": "نعم", "en": "Yes", "votes": 1},
@@ -166,7 +171,9 @@ def test_the_audit_page_offers_the_verifier(client, lang):
 
 def test_the_verifier_uses_the_standard_library_only():
     tree = ast.parse(VERIFIER.read_text(encoding="utf-8"))
-    imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    imported = {
+        alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
+    }
     imported |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     assert imported <= set(sys.stdlib_module_names), imported - set(sys.stdlib_module_names)
 

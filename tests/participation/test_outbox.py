@@ -191,7 +191,12 @@ def test_publishing_with_the_broker_down_answers_then_the_sweep_mails_each_voter
         response = run_action(client, "referendum", "publish", referendum, lang)
 
     assert response.status_code == 200
-    assert_said(response, lang, "Results or outcome published for %(count)d item.", "Results or outcome published for %(count)d items.")
+    assert_said(
+        response,
+        lang,
+        "Results or outcome published for %(count)d item.",
+        "Results or outcome published for %(count)d items.",
+    )
     assert Item.objects.get(pk=referendum.pk).state == State.PUBLISHED
     assert pending(referendum, outbox.RESULTS)
     assert not Notification.objects.filter(item=referendum).exists()

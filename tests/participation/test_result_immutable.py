@@ -201,7 +201,15 @@ def swap_labels(header, rows):
 
 
 def arabic_indic_digits(header, rows):
-    return header, [[*row[:3], row[3].translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")), row[4].translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")), *row[5:]] for row in rows]
+    return header, [
+        [
+            *row[:3],
+            row[3].translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")),
+            row[4].translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")),
+            *row[5:],
+        ]
+        for row in rows
+    ]
 
 
 def extra_column(header, rows):
@@ -276,7 +284,11 @@ def test_a_result_and_file_changed_together_still_disagree_with_the_trail(ballot
     from participation.tally import ballots_digest
 
     lines = sorted(
-        (f"R|{row[2]}|{int(row[4]):03d}\n" for row in csv.reader(io.StringIO(ballots_file.read_bytes().decode("utf-8-sig"))) if row[0] == "referendum"),
+        (
+            f"R|{row[2]}|{int(row[4]):03d}\n"
+            for row in csv.reader(io.StringIO(ballots_file.read_bytes().decode("utf-8-sig")))
+            if row[0] == "referendum"
+        ),
         key=lambda line: line.encode(),
     )
     counts = result.counts

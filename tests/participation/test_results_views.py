@@ -87,9 +87,13 @@ def test_a_closed_poll_not_yet_counted_says_so_and_the_page_counts_nothing(clien
     html = get_html(client, results_url(lang, closed_poll))
     assert not Result.objects.filter(item=closed_poll).exists()
     assert_page_language(html, lang)
-    assert t(
-        lang, "Voting has closed and the ballots are being counted. The results will appear here within a few minutes."
-    ) in html
+    assert (
+        t(
+            lang,
+            "Voting has closed and the ballots are being counted. The results will appear here within a few minutes.",
+        )
+        in html
+    )
     assert "result-bar-rect" not in html
 
 
@@ -114,7 +118,9 @@ def test_closed_poll_results_page_shows_numbers_percentages_turnout_and_bars(cli
     with translation.override(lang):
         ballots_line = ngettext("%(counter)s ballot counted", "%(counter)s ballots counted", 3) % {"counter": 3}
     assert ballots_line in html
-    assert t(lang, "Turnout %(turnout)s%% of %(eligible)s eligible people", turnout=number(lang, 75.0), eligible=4) in html
+    assert (
+        t(lang, "Turnout %(turnout)s%% of %(eligible)s eligible people", turnout=number(lang, 75.0), eligible=4) in html
+    )
     # Bars drawn on the server: SVG rects whose width is the share, never localised.
     assert bars(html) == [(False, "66.7%"), (False, "33.3%"), (True, "0.0%")]
     assert html.count('class="result-bar-svg"') == 3
@@ -180,22 +186,37 @@ def test_large_numbers_are_grouped_for_the_language(client, lang):
             "kind": "poll",
             "questions": [
                 {
-                    "id": question.pk, "position": 1, "ar": question.text_ar, "en": question.text_en, "multiple": False,
+                    "id": question.pk,
+                    "position": 1,
+                    "ar": question.text_ar,
+                    "en": question.text_en,
+                    "multiple": False,
                     "options": [
                         {"id": first.pk, "position": 1, "ar": "نعم", "en": "Yes", "votes": 11111, "percent": 90.0},
                         {"id": second.pk, "position": 2, "ar": "لا", "en": "No", "votes": 1234, "percent": 10.0},
                     ],
                 }
             ],
-            "breakdown": {"segment": {"citizen": {f"{question.pk}:{first.pk}": 11111, f"{question.pk}:{second.pk}": 1234}},
-                          "persona": {}, "segment_ballots": {"citizen": 12345}},
+            "breakdown": {
+                "segment": {"citizen": {f"{question.pk}:{first.pk}": 11111, f"{question.pk}:{second.pk}": 1234}},
+                "persona": {},
+                "segment_ballots": {"citizen": 12345},
+            },
         },
     )
     html = get_html(client, results_url(lang, poll))
     assert f"<td>{number(lang, 11111, grouping=True)}</td>" in html
     assert f"<td>{number(lang, 1234, grouping=True)}</td>" in html
     assert number(lang, 1234, grouping=True) != "1234"
-    assert t(lang, "Turnout %(turnout)s%% of %(eligible)s eligible people", turnout=number(lang, 61.7), eligible=number(lang, 20000)) in html
+    assert (
+        t(
+            lang,
+            "Turnout %(turnout)s%% of %(eligible)s eligible people",
+            turnout=number(lang, 61.7),
+            eligible=number(lang, 20000),
+        )
+        in html
+    )
     assert {"ar": "نعم", "en": "Yes"}[lang] in html
 
 
@@ -284,19 +305,36 @@ def test_referendum_breakdown_shows_small_groups_as_hidden(client, lang, referen
     count(close(referendum))
     html = get_html(client, results_url(lang, referendum))
     section = html.split('id="breakdown-title"', 1)[1].split("</section>", 1)[0]
-    assert t(lang, "To protect the secrecy of the ballot, groups of fewer than %(n)s ballots are not shown (–).", n=10) in section
+    assert (
+        t(lang, "To protect the secrecy of the ballot, groups of fewer than %(n)s ballots are not shown (–).", n=10)
+        in section
+    )
     rows = re.findall(r"<tr><th scope=\"row\"[^>]*>[^<]*</th>(.*?)</tr>", section, re.S)
     cells = [re.findall(r"<td>(.*?)</td>", r) for r in rows]
     hidden = f'<span aria-hidden="true">–</span><span class="visually-hidden">{t(lang, "hidden")}</span>'
-    assert t(lang, "Where needed, some larger groups are not shown either, so that no hidden number can be worked "
-             "out from the totals and the other numbers.") in section
+    assert (
+        t(
+            lang,
+            "Where needed, some larger groups are not shown either, so that no hidden number can be worked "
+            "out from the totals and the other numbers.",
+        )
+        in section
+    )
     # Columns citizen, resident; rows yes, no, blank. 2 residents' no is hidden, and so are the 10 citizens' yes:
     # shown, it would give the other cells away by subtraction. Nobody voted blank: the totals say so.
     assert cells[:3] == [[hidden, hidden], [hidden, hidden], ["0", "0"]]
-    assert t(lang, "A small number is shown when the published totals already give it away, for example when a "
-             "group cast no ballots or only one group voted.") in section
+    assert (
+        t(
+            lang,
+            "A small number is shown when the published totals already give it away, for example when a "
+            "group cast no ballots or only one group voted.",
+        )
+        in section
+    )
     # Ballots per segment are always published (the participation register gives them).
-    assert re.search(rf"<tfoot><tr><th scope=\"row\">{t(lang, 'All ballots')}</th><td>10</td><td>2</td></tr></tfoot>", section)
+    assert re.search(
+        rf"<tfoot><tr><th scope=\"row\">{t(lang, 'All ballots')}</th><td>10</td><td>2</td></tr></tfoot>", section
+    )
     assert "<td>2</td>" not in section.split("<tfoot>")[0]
 
 

@@ -330,9 +330,17 @@ def test_an_open_item_is_not_tallied():
 def test_a_consultation_is_never_tallied():
     now = timezone.now()
     consultation = Consultation.objects.create(
-        entity=make_entity(), slug="closed-consultation", title_ar="مشاورة", title_en="Consultation",
-        summary_ar="ملخص", summary_en="Summary", body_ar="نص", body_en="Text",
-        opens_at=now - timedelta(days=2), closes_at=now - timedelta(days=1), state=State.OPEN,
+        entity=make_entity(),
+        slug="closed-consultation",
+        title_ar="مشاورة",
+        title_en="Consultation",
+        summary_ar="ملخص",
+        summary_en="Summary",
+        body_ar="نص",
+        body_en="Text",
+        opens_at=now - timedelta(days=2),
+        closes_at=now - timedelta(days=1),
+        state=State.OPEN,
     )
     with pytest.raises(NotClosedYet):
         tally(consultation.pk)
@@ -408,9 +416,7 @@ def test_two_tallies_at_once_leave_one_identical_result():
     stored = Result.objects.get(item=poll)
     assert stored.ballots == 6
     assert votes_by_position(stored) == {1: 4, 2: 2}
-    assert stored.ballots_digest == digest_of_lines(
-        [poll_line(1, 1, "citizen")] * 4 + [poll_line(1, 2, "citizen")] * 2
-    )
+    assert stored.ballots_digest == digest_of_lines([poll_line(1, 1, "citizen")] * 4 + [poll_line(1, 2, "citizen")] * 2)
 
 
 @pytest.mark.postgres

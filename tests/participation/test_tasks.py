@@ -122,7 +122,9 @@ def test_open_and_close_due_opens_closes_and_tallies(due_items, django_capture_o
     assert sorted(m.to[0] for m in mailoutbox) == sorted([opted_in.email, due_items["voter"].email])
 
 
-def test_open_and_close_due_twice_changes_nothing_the_second_time(due_items, django_capture_on_commit_callbacks, mailoutbox):
+def test_open_and_close_due_twice_changes_nothing_the_second_time(
+    due_items, django_capture_on_commit_callbacks, mailoutbox
+):
     person(Segment.CITIZEN, notify_new_items=True)
     with run_on_commit(django_capture_on_commit_callbacks):
         tasks.open_and_close_due.delay().get()
@@ -153,7 +155,9 @@ def test_an_item_closed_without_ballots_is_still_tallied(django_capture_on_commi
     assert poll.state == State.PUBLISHED
 
 
-def test_a_scheduled_item_whose_whole_window_passed_is_closed_not_opened(django_capture_on_commit_callbacks, mailoutbox):
+def test_a_scheduled_item_whose_whole_window_passed_is_closed_not_opened(
+    django_capture_on_commit_callbacks, mailoutbox
+):
     person(Segment.CITIZEN, notify_new_items=True)
     poll = make_poll(state=State.SCHEDULED, options=2)
     close(poll)
@@ -164,7 +168,9 @@ def test_a_scheduled_item_whose_whole_window_passed_is_closed_not_opened(django_
     assert mailoutbox == []  # it never opened: no "now open" e-mail
 
 
-def test_open_and_close_due_queues_exactly_one_tally_per_closed_item(due_items, django_capture_on_commit_callbacks, monkeypatch):
+def test_open_and_close_due_queues_exactly_one_tally_per_closed_item(
+    due_items, django_capture_on_commit_callbacks, monkeypatch
+):
     queued = []
     monkeypatch.setattr(tasks.tally_item, "delay", lambda item_id: queued.append(item_id))
     monkeypatch.setattr(tasks.notify_item_opened, "delay", lambda item_id: None)
@@ -440,7 +446,9 @@ def test_beat_wakes_the_job_at_the_moment_of_a_close_before_its_next_run(not_eag
     now = timezone.now()
     soon = now + tasks.beat_interval() / 2
     referendum = make_referendum(closes_at=soon, options=2, state=State.OPEN)
-    make_poll(closes_at=soon + timedelta(seconds=5), options=2, state=State.OPEN)  # a later close: the woken job's own run sees to it
+    make_poll(
+        closes_at=soon + timedelta(seconds=5), options=2, state=State.OPEN
+    )  # a later close: the woken job's own run sees to it
     assert tasks.wake_at_next_close(now) == referendum.closes_at.isoformat()
     assert not_eager == [{"eta": referendum.closes_at}]
 

@@ -349,7 +349,9 @@ def test_the_published_outcome_says_what_we_heard_and_what_we_changed(client, la
 
 
 def error_summary(response):
-    return re.search(r'<div class="alert alert-danger" role="alert"[^>]*id="error-summary">.*?</div>', page(response), re.S)
+    return re.search(
+        r'<div class="alert alert-danger" role="alert"[^>]*id="error-summary">.*?</div>', page(response), re.S
+    )
 
 
 def test_an_empty_comment_is_refused_beside_the_form_keeping_the_section_chosen(client, lang, consultation, citizen):
@@ -359,7 +361,9 @@ def test_an_empty_comment_is_refused_beside_the_form_keeping_the_section_chosen(
     assert response.status_code == 400
     body = page(response)
     title = consultation.title_ar if lang == "ar" else consultation.title_en
-    assert re.search(rf"<title>{re.escape(t(lang, 'Error:'))} {re.escape(title)} ", body), "the title starts with “Error:”"
+    assert re.search(rf"<title>{re.escape(t(lang, 'Error:'))} {re.escape(title)} ", body), (
+        "the title starts with “Error:”"
+    )
     summary = error_summary(response)
     assert summary, "no error summary"
     # The summary links to the field; the field says what is wrong next to it, and the script moves focus there.
@@ -412,7 +416,11 @@ def test_a_comment_after_closing_comes_back_on_the_page_with_the_reason(client, 
 
 def reaction_buttons(response, number):
     article = re.search(rf'<article id="section-{number}".*?</article>', page(response), re.S).group(0)
-    buttons = re.findall(r'<button type="submit" name="agrees" value="(yes|no)" class="([^"]*)" aria-pressed="(true|false)">(.*?)</button>', article, re.S)
+    buttons = re.findall(
+        r'<button type="submit" name="agrees" value="(yes|no)" class="([^"]*)" aria-pressed="(true|false)">(.*?)</button>',
+        article,
+        re.S,
+    )
     return article, {value: (classes.split(), pressed, text) for value, classes, pressed, text in buttons}
 
 
@@ -426,8 +434,13 @@ def test_nothing_is_marked_before_a_person_answers(client, lang, consultation, c
     assert "reaction-own" not in article
 
 
-@pytest.mark.parametrize(("agrees", "words"), [("yes", "Your view: you agree with this section."), ("no", "Your view: you disagree with this section.")])
-def test_the_answer_is_shown_filled_ticked_and_in_words_after_the_post(client, lang, consultation, citizen, agrees, words):
+@pytest.mark.parametrize(
+    ("agrees", "words"),
+    [("yes", "Your view: you agree with this section."), ("no", "Your view: you disagree with this section.")],
+)
+def test_the_answer_is_shown_filled_ticked_and_in_words_after_the_post(
+    client, lang, consultation, citizen, agrees, words
+):
     client.force_login(citizen)
     response = client.get(react(client, lang, consultation, 2, agrees)["Location"])
     article, buttons = reaction_buttons(response, 2)

@@ -79,7 +79,10 @@ def test_the_upcoming_tab(client, lang, items):
     response = get(client, lang, tab="upcoming")
     assert response.status_code == 200
     assert listed(response) == [escape(title(items["upcoming poll"], lang))]
-    assert f'<time datetime="{timezone.localtime(items["upcoming poll"].opens_at).strftime("%Y-%m-%dT%H:%M:%S%z")}">' in page(response)
+    assert (
+        f'<time datetime="{timezone.localtime(items["upcoming poll"].opens_at).strftime("%Y-%m-%dT%H:%M:%S%z")}">'
+        in page(response)
+    )
 
 
 def test_the_closed_tab_includes_items_closed_by_the_clock_alone(client, lang, items):

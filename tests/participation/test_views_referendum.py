@@ -392,7 +392,10 @@ def test_the_check_step_shows_the_choice_a_change_button_and_cast_my_vote(client
     assert_page_language(response, lang)
     assert "no-store" in response["Cache-Control"]
     assert_shown(response, t(lang, "Check your answer before you vote"))
-    assert re.search(r"<dd[^>]*data-chosen>" + re.escape(escape(chosen.text_ar if lang == "ar" else chosen.text_en)) + "</dd>", page(response))
+    assert re.search(
+        r"<dd[^>]*data-chosen>" + re.escape(escape(chosen.text_ar if lang == "ar" else chosen.text_en)) + "</dd>",
+        page(response),
+    )
     # "Change" posts the choice back to the form; "Cast my vote" posts it, without a step, to be counted.
     assert forms_of(response) == [
         ({"step": "change", "choice": str(chosen.pk)}, t(lang, "Change") + " " + t(lang, "your answer")),

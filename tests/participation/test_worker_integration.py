@@ -45,8 +45,6 @@ def worker_database_url():
     return f"postgres://{auth}{host}{port}/{quote(db['NAME'], safe='')}"
 
 
-
-
 def purge(broker_url):
     import redis
 
@@ -66,10 +64,21 @@ def start_worker(broker_url, log_path):
         "PYTHONUNBUFFERED": "1",
     }
     command = [
-        sys.executable, "-m", "celery", "-A", "hukoomi_portal", "worker",
-        "--pool=solo", "-Q", "celery,tally,email", "--loglevel=INFO",
-        "--without-heartbeat", "--without-gossip", "--without-mingle",
-        "-n", f"lifecycle-test-{os.getpid()}@%h",
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "hukoomi_portal",
+        "worker",
+        "--pool=solo",
+        "-Q",
+        "celery,tally,email",
+        "--loglevel=INFO",
+        "--without-heartbeat",
+        "--without-gossip",
+        "--without-mingle",
+        "-n",
+        f"lifecycle-test-{os.getpid()}@%h",
     ]
     log = open(log_path, "w")  # noqa: SIM115  (closed in stop_worker)
     process = subprocess.Popen(  # noqa: S603  (fixed command, our own interpreter)
@@ -106,8 +115,11 @@ def send(broker_url, task_name):
 def test_a_real_worker_closes_and_tallies_an_item_past_its_closing_time(redis_url, tmp_path):
     now = timezone.now()
     poll = make_poll(
-        opens_at=now - timedelta(hours=1), closes_at=now + timedelta(seconds=CLOSES_IN_SECONDS)
-    , options=2, state=State.OPEN)
+        opens_at=now - timedelta(hours=1),
+        closes_at=now + timedelta(seconds=CLOSES_IN_SECONDS),
+        options=2,
+        state=State.OPEN,
+    )
     _q, (first, _second) = question_and_options(poll)
     voter = person(Segment.CITIZEN, notify_results=True)
     vote(voter, poll, [first])  # while it is open
@@ -127,7 +139,10 @@ def test_a_real_worker_closes_and_tallies_an_item_past_its_closing_time(redis_ur
         deadline = time.monotonic() + WAIT_SECONDS
         published = False
         while time.monotonic() < deadline and worker.poll() is None:
-            if Item.objects.filter(pk=poll.pk, state=State.PUBLISHED).exists() and Result.objects.filter(item=poll).exists():
+            if (
+                Item.objects.filter(pk=poll.pk, state=State.PUBLISHED).exists()
+                and Result.objects.filter(item=poll).exists()
+            ):
                 published = True
                 break
             time.sleep(0.25)
@@ -174,7 +189,10 @@ def test_a_real_worker_does_the_work_owed_while_the_broker_was_down(redis_url, t
         deadline = time.monotonic() + WAIT_SECONDS
         done = False
         while time.monotonic() < deadline and worker.poll() is None:
-            if not OutboxMessage.objects.filter(done_at__isnull=True).exists() and Notification.objects.filter(item=poll).exists():
+            if (
+                not OutboxMessage.objects.filter(done_at__isnull=True).exists()
+                and Notification.objects.filter(item=poll).exists()
+            ):
                 done = True
                 break
             time.sleep(0.25)
