@@ -34,6 +34,7 @@ from participation.models import (
     State,
     content_frozen,
 )
+from tests.builders.admin_forms import management
 from tests.builders.items import make_consultation, make_poll, make_referendum, set_state
 from tests.builders.users import MINISTRY_ADMINS, MINISTRY_STAFF, make_staff
 from tests.factories import VerifiedUserFactory
@@ -44,7 +45,6 @@ from .conftest import (
     assert_not_shown,
     assert_page_language,
     assert_shown,
-    management,
     page,
     require_postgres,
     t,
