@@ -6,6 +6,7 @@ exactly as it was: on PostgreSQL in its own enable mode (ALWAYS), on SQLite from
 """
 
 from django.db import connection as default_connection
+from django.db import transaction
 
 AUDIT_TABLE = "participation_auditentry"
 PG_ENABLE = {"A": "ENABLE ALWAYS TRIGGER", "O": "ENABLE TRIGGER", "R": "ENABLE REPLICA TRIGGER", "D": "DISABLE TRIGGER"}
@@ -48,3 +49,33 @@ def flush_passing_audit_guards(sql_flush):
         return [*lift, *statements, *restore]
 
     return wrapped
+
+
+def tamper_with_audit_log(sql, params):
+    """Run one UPDATE or DELETE on the audit table as an attacker who can lift the database's guards.
+
+    Every trigger on the audit table is lifted for the statement and put back afterwards as it was
+    (PostgreSQL: disabled and enabled ALWAYS again; SQLite: dropped and created again).
+    """
+    connection = default_connection
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Deferred foreign-key checks of this test's inserts are "pending trigger events", which
+            # ALTER TABLE refuses to run beside: check them now.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        lift, restore = guard_statements(connection)
+        for statement in lift:
+            cursor.execute(statement)
+        cursor.execute(sql, params)
+        for statement in restore:
+            cursor.execute(statement)
+        if connection.vendor == "postgresql":
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+def tamper_object_repr(entry, text="x"):
+    tamper_with_audit_log("UPDATE participation_auditentry SET object_repr = %s WHERE id = %s", [text, entry.pk])
+
+
+def remove_audit_entry(entry):
+    tamper_with_audit_log("DELETE FROM participation_auditentry WHERE id = %s", [entry.pk])

@@ -16,6 +16,7 @@ from django.db import connection
 from django.utils import translation
 
 from tests.audit_guards import flush_passing_audit_guards
+from tests.builders.users import remember_roles
 from tests.factories import (
     PASSWORD,
     PageFeedbackFactory,
@@ -145,6 +146,14 @@ def _flush_passes_the_audit_guards():
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(flush, "sql_flush", flush_passing_audit_guards(flush.sql_flush))
         yield
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The migrated test database; the staff groups' permissions are noted before a transactional test's
+    flush empties the groups (tests/builders/users.py makes them again from this)."""
+    with django_db_blocker.unblock():
+        remember_roles()
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,7 @@
-"""factory_boy factories for the people and records of the portal.
+"""factory_boy factories: one row each, for the people and records of the portal.
+
+Worlds made of several rows (an item with its questions, scheduled; staff in a role; ballots cast through
+the services) are built by tests/builders/, which uses these.
 
 Identity numbers are valid for the segment and unique per user:
 - citizens: Qatar ID 3 01 634 nnnnn (century 3, year 01, Qatari nationality code 634);
@@ -7,12 +10,14 @@ Identity numbers are valid for the segment and unique per user:
 The demo accounts of `seed_demo` start with 2, so the two never collide.
 """
 
+from datetime import timedelta
+
 import factory
 from allauth.account.models import EmailAddress
 from django.utils import timezone
 
 from accounts.models import Segment, User
-from participation.models import PageFeedback
+from participation.models import Consultation, Entity, Option, PageFeedback, Poll, Question, Referendum, Section
 
 PASSWORD = "Known-Test-Password-2026"
 
@@ -86,3 +91,84 @@ class PageFeedbackFactory(factory.django.DjangoModelFactory):
     path = "/about/"
     language = "ar"
     is_easy = True
+
+
+class EntityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Entity
+
+    name_ar = factory.Sequence(lambda n: f"وزارة رقم {n}")
+    name_en = factory.Sequence(lambda n: f"Ministry number {n}")
+    slug = factory.Sequence(lambda n: f"ministry-{n}")
+
+
+class ItemFactory(factory.django.DjangoModelFactory):
+    """A complete draft: both languages, citizens and residents, opens yesterday, closes in a week."""
+
+    class Meta:
+        abstract = True
+
+    entity = factory.SubFactory(EntityFactory)
+    slug = factory.Sequence(lambda n: f"item-{n}")
+    title_ar = factory.Sequence(lambda n: f"عنوان البند {n}")
+    title_en = factory.Sequence(lambda n: f"Item title {n}")
+    summary_ar = "ملخص البند للجمهور"
+    summary_en = "Summary of the item for the public"
+    body_ar = "نص البند الكامل"
+    body_en = "Full text of the item"
+    opens_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=1))
+    closes_at = factory.LazyAttribute(lambda o: o.opens_at + timedelta(days=8))
+
+
+class PollFactory(ItemFactory):
+    class Meta:
+        model = Poll
+
+    slug = factory.Sequence(lambda n: f"poll-{n}")
+
+
+class ReferendumFactory(ItemFactory):
+    class Meta:
+        model = Referendum
+
+    slug = factory.Sequence(lambda n: f"referendum-{n}")
+    requires_verified_identity = True
+
+
+class ConsultationFactory(ItemFactory):
+    class Meta:
+        model = Consultation
+
+    slug = factory.Sequence(lambda n: f"consultation-{n}")
+
+
+class QuestionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Question
+
+    item = factory.SubFactory(PollFactory)
+    position = factory.Sequence(lambda n: n + 1)
+    text_ar = factory.Sequence(lambda n: f"السؤال رقم {n}؟")
+    text_en = factory.Sequence(lambda n: f"Question number {n}?")
+
+
+class OptionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Option
+
+    question = factory.SubFactory(QuestionFactory)
+    position = factory.Sequence(lambda n: n + 1)
+    text_ar = factory.Sequence(lambda n: f"الخيار {n}")
+    text_en = factory.Sequence(lambda n: f"Choice {n}")
+
+
+class SectionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Section
+
+    item = factory.SubFactory(ConsultationFactory)
+    number = factory.Sequence(lambda n: n + 1)
+    heading_ar = factory.Sequence(lambda n: f"القسم {n}")
+    heading_en = factory.Sequence(lambda n: f"Section heading {n}")
+    body_ar = "نص القسم"
+    body_en = "Text of the section"

@@ -11,11 +11,11 @@ import re
 import pytest
 
 from accounts.models import Segment
-from participation.models import Poll
+from participation.models import Poll, State
+from tests.builders.items import close, count, make_consultation, make_poll, make_referendum, question_and_options, vote
+from tests.builders.items import make_poll as make_counted_poll
+from tests.builders.users import people
 from tests.factories import VerifiedUserFactory
-from tests.participation.factories import make_consultation, make_poll, make_referendum
-from tests.participation.lifecycle_helpers import close, count, people, vote
-from tests.participation.lifecycle_helpers import make_poll as make_counted_poll
 from tests.test_i18n import visible_text
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +33,8 @@ def arabic_text(html):
 @pytest.fixture
 def pages():
     poll, referendum, consultation = make_poll(), make_referendum(), make_consultation()
-    counted, _question, (first, _second) = make_counted_poll()
+    counted = make_counted_poll(options=2, state=State.OPEN)
+    _question, (first, _second) = question_and_options(counted)
     for voter in people(3, Segment.CITIZEN):
         vote(voter, counted, [first])
     close(counted)

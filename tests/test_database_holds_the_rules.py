@@ -13,8 +13,8 @@ from accounts.models import VerificationDecision
 from participation.errors import NotPermitted
 from participation.models import Item, State
 from participation.services import verification
+from tests.builders.items import make_consultation
 from tests.factories import StaffUserFactory, UserFactory
-from tests.participation.factories import make_consultation
 
 pytestmark = pytest.mark.django_db
 

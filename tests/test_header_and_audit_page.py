@@ -8,8 +8,9 @@ import pytest
 from django.conf import settings
 from django.utils import translation
 
-from tests.participation.audit_helpers import auditor
-from tests.participation.lifecycle_helpers import close, count, make_poll, person, vote
+from participation.models import State
+from tests.builders.items import close, count, make_poll, question_and_options, vote
+from tests.builders.users import auditor, person
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +33,11 @@ def test_the_phone_menu_is_a_details_element_with_the_same_links(client, lang, s
     html = client.get(f"/{lang}/about/").content.decode()
     header = re.search(r'<header class="portal-header">(.*?)</header>', html, re.S).group(1)
     wide = re.search(r'<ul class="navbar-nav portal-nav-wide[^"]*">(.*?)</ul>', header, re.S).group(1)
-    menu = re.search(r'<details class="portal-menu">\s*<summary class="portal-menu-button">(.*?)</summary>(.*?)</details>', header, re.S)
+    menu = re.search(
+        r'<details class="portal-menu">\s*<summary class="portal-menu-button">(.*?)</summary>(.*?)</details>',
+        header,
+        re.S,
+    )
     assert menu, "no <details> menu"
     assert t(lang, "Menu") in menu.group(1)
     assert links(menu.group(2)) == links(wide) and len(links(wide)) >= 4
@@ -59,7 +64,8 @@ def auditor_client(client):
 
 
 def test_the_auditors_page_isolates_latin_file_names(auditor_client, lang):
-    poll, _question, (first, _second) = make_poll()
+    poll = make_poll(options=2, state=State.OPEN)
+    _question, (first, _second) = question_and_options(poll)
     vote(person(), poll, [first])
     count(close(poll))
     html = auditor_client.get(f"/{lang}/audit/").content.decode()

@@ -31,18 +31,10 @@ from participation.forms import ReceiptCheckForm
 from participation.models import AuditEntry, Item, PollBallot, ReferendumBallot, State
 from participation.services import counting, lifecycle, voting
 from participation.validators import breaks_a_line, validate_single_line
-from tests.factories import PASSWORD, SuperUserFactory, VerifiedUserFactory
-from tests.participation.audit_helpers import auditor
+from tests.builders.items import make_consultation, make_poll, make_referendum
+from tests.builders.users import MINISTRY_STAFF, auditor, make_staff
+from tests.factories import PASSWORD, EntityFactory, PollFactory, SuperUserFactory, VerifiedUserFactory
 from tests.participation.conftest import t
-from tests.participation.factories import (
-    MINISTRY_STAFF,
-    EntityFactory,
-    PollFactory,
-    make_consultation,
-    make_poll,
-    make_referendum,
-    staff_in,
-)
 
 from .hostile import (
     HOSTILE_SETTINGS,
@@ -187,7 +179,10 @@ PATHS = [
 
 
 @HOSTILE_SETTINGS
-@given(template=st.sampled_from(PATHS), segment=hostile_text.filter(lambda s: "/" not in s and "?" not in s and "#" not in s))
+@given(
+    template=st.sampled_from(PATHS),
+    segment=hostile_text.filter(lambda s: "/" not in s and "?" not in s and "#" not in s),
+)
 @example(template="/{lang}/audit/{x}/old-law/results.csv", segment="\x00")
 @example(template="/{lang}/unsubscribe/{x}/", segment="\x00")
 def test_path_segments(bare_stack, world, lang, template, segment):
@@ -213,7 +208,9 @@ def test_poll_ballot(bare_stack, world, citizen_client, lang, encoding, data):
     questions = list(poll.questions.all())
     real_keys = [f"question-{q.pk}" for q in questions]
     real_values = [str(pk) for q in questions for pk in q.options.values_list("pk", flat=True)] + ["abstain"]
-    key = st.one_of(st.sampled_from(real_keys), hostile_value.map(lambda v: v if isinstance(v, bytes) else f"question-{v}"))
+    key = st.one_of(
+        st.sampled_from(real_keys), hostile_value.map(lambda v: v if isinstance(v, bytes) else f"question-{v}")
+    )
     value = st.one_of(st.sampled_from(real_values), hostile_value)
     pairs = data.draw(st.lists(st.tuples(key, value), min_size=1, max_size=5), label="pairs")
     if encoding == "multipart":
@@ -225,7 +222,10 @@ def test_poll_ballot(bare_stack, world, citizen_client, lang, encoding, data):
 
 @pytest.mark.parametrize("encoding", ["urlencoded", "multipart"])
 @HOSTILE_SETTINGS
-@given(choice=st.one_of(hostile_value, st.just("abstain")), extra=st.lists(st.tuples(hostile_value, hostile_value), max_size=2))
+@given(
+    choice=st.one_of(hostile_value, st.just("abstain")),
+    extra=st.lists(st.tuples(hostile_value, hostile_value), max_size=2),
+)
 @example(choice="²", extra=[])
 @example(choice=HUGE_NUMBER, extra=[])
 @example(choice="٣", extra=[])
@@ -242,17 +242,26 @@ def test_referendum_ballot(bare_stack, world, citizen_client, lang, encoding, ch
 
 
 @HOSTILE_SETTINGS
-@given(body=hostile_value, section=st.one_of(hostile_value, st.just("")), agrees=st.one_of(hostile_value, st.sampled_from(["yes", "no"])))
+@given(
+    body=hostile_value,
+    section=st.one_of(hostile_value, st.just("")),
+    agrees=st.one_of(hostile_value, st.sampled_from(["yes", "no"])),
+)
 def test_comment_and_reaction(bare_stack, world, citizen_client, lang, body, section, agrees):
     consultation = world["consultation"]
     sections = [str(pk) for pk in consultation.sections.values_list("pk", flat=True)]
     before = row_counts()
     response = send(
-        citizen_client, "post", f"/{lang}/consultations/{consultation.slug}/comment/", [("body", body), ("section", section)]
+        citizen_client,
+        "post",
+        f"/{lang}/consultations/{consultation.slug}/comment/",
+        [("body", body), ("section", section)],
     )
     check(response, lang, before, [body, section], accepted=(302,))
     before = row_counts()
-    response = send(citizen_client, "post", f"/{lang}/consultations/{consultation.slug}/sections/1/react/", [("agrees", agrees)])
+    response = send(
+        citizen_client, "post", f"/{lang}/consultations/{consultation.slug}/sections/1/react/", [("agrees", agrees)]
+    )
     check(response, lang, before, [agrees], accepted=(302,))
     assert sections  # the consultation has sections to aim at
 
@@ -276,7 +285,9 @@ def test_comment_and_reaction(bare_stack, world, citizen_client, lang, body, sec
 def test_feedback_widget(bare_stack, world, client, lang, path, answer, reason, reason_text, website, wants_json):
     extra = {"HTTP_ACCEPT": "application/json"} if wants_json else {}
     before = row_counts()
-    response = send(client, "post", f"/{lang}/feedback/", [("path", path), ("answer", answer), ("website", website)], **extra)
+    response = send(
+        client, "post", f"/{lang}/feedback/", [("path", path), ("answer", answer), ("website", website)], **extra
+    )
     check(response, lang, before, [path, answer, website])
     before = row_counts()
     response = send(
@@ -345,7 +356,15 @@ def test_login(bare_stack, world, known_person, client, lang, login, password, r
     client.logout()
 
 
-PROFILE_FIELDS = ["full_name", "segment", "personas", "identity_number", "preferred_language", "notify_new_items", "notify_results"]
+PROFILE_FIELDS = [
+    "full_name",
+    "segment",
+    "personas",
+    "identity_number",
+    "preferred_language",
+    "notify_new_items",
+    "notify_results",
+]
 
 
 @HOSTILE_SETTINGS
@@ -396,7 +415,7 @@ def filter_keys(model_admin):
 
 @pytest.fixture
 def ministry_staff(world):
-    return staff_in(MINISTRY_STAFF, world["entity"])
+    return make_staff(MINISTRY_STAFF, world["entity"])
 
 
 CHANGELISTS = {
@@ -413,7 +432,9 @@ ADMIN_KEYS = sorted({key for keys in CHANGELISTS.values() for key in keys})
     pairs=st.lists(
         st.tuples(
             st.one_of(st.sampled_from(ADMIN_KEYS), hostile_value),
-            st.one_of(hostile_value, st.sampled_from(["1", "2026", "12", "31", "9999", "0", "True", "draft", "export"])),
+            st.one_of(
+                hostile_value, st.sampled_from(["1", "2026", "12", "31", "9999", "0", "True", "draft", "export"])
+            ),
         ),
         min_size=1,
         max_size=3,
@@ -543,10 +564,18 @@ def test_known_500s_are_4xx_now(world, citizen_client, lang, stack):
 def test_bad_filters_answer_with_the_right_message(world, lang, bare_stack):
     superuser = Client()
     superuser.force_login(SuperUserFactory())
-    response = superuser.get("/admin/participation/poll/?opens_at__year=99999999999", HTTP_ACCEPT_LANGUAGE=lang, follow=True)
-    assert t(lang, "This date is outside the dates the list can show, so the whole list is shown.") in response.content.decode()
+    response = superuser.get(
+        "/admin/participation/poll/?opens_at__year=99999999999", HTTP_ACCEPT_LANGUAGE=lang, follow=True
+    )
+    assert (
+        t(lang, "This date is outside the dates the list can show, so the whole list is shown.")
+        in response.content.decode()
+    )
     response = superuser.get("/admin/participation/poll/?state=%00", HTTP_ACCEPT_LANGUAGE=lang, follow=True)
-    assert t(lang, "This filter contains characters that cannot be used, so the whole list is shown.") in response.content.decode()
+    assert (
+        t(lang, "This filter contains characters that cannot be used, so the whole list is shown.")
+        in response.content.decode()
+    )
 
     trail = Client()
     trail.force_login(auditor())
@@ -557,16 +586,22 @@ def test_bad_filters_answer_with_the_right_message(world, lang, bare_stack):
 
     response = Client().get(f"/{lang}/referendums/old-law/receipts/?code=ABC%2BDEF")
     assert response.status_code == 400
-    assert t(
-        lang, "A receipt code is made of Latin letters and digits in groups of four. Copy it exactly as it was shown."
-    ) in response.content.decode()
+    assert (
+        t(
+            lang,
+            "A receipt code is made of Latin letters and digits in groups of four. Copy it exactly as it was shown.",
+        )
+        in response.content.decode()
+    )
 
 
 def test_the_filters_that_work_still_work(world, lang, bare_stack):
     """Refusing bad values must not refuse good ones: a year, a month, a known action, a known entity."""
     superuser = Client()
     superuser.force_login(SuperUserFactory())
-    response = superuser.get("/admin/participation/poll/?opens_at__year=2026&opens_at__month=5", HTTP_ACCEPT_LANGUAGE=lang)
+    response = superuser.get(
+        "/admin/participation/poll/?opens_at__year=2026&opens_at__month=5", HTTP_ACCEPT_LANGUAGE=lang
+    )
     assert response.status_code == 200
     trail = Client()
     trail.force_login(auditor())
@@ -591,7 +626,9 @@ def test_receipt_check_reads_the_code_however_it_was_typed(world, lang):
 def test_oversized_and_overfull_bodies_are_refused_in_the_page_language(world, citizen_client, lang):
     ballots = PollBallot.objects.count()
     big = b"choice=" + b"9" * (django_settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)
-    response = citizen_client.post(f"/{lang}/referendums/new-law/", big, content_type="application/x-www-form-urlencoded")
+    response = citizen_client.post(
+        f"/{lang}/referendums/new-law/", big, content_type="application/x-www-form-urlencoded"
+    )
     assert_refusal(response, lang)
     many = "&".join(f"f{i}=1" for i in range(django_settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1)).encode()
     response = citizen_client.post(f"/{lang}/polls/bus-routes/", many, content_type="application/x-www-form-urlencoded")
@@ -697,20 +734,28 @@ def test_changelist_guard_accepts_ordinary_filters():
 def test_guard_refuses_nul_and_invalid_utf8_in_the_page_language(world, client, lang, path):
     response = client.get(path.format(lang=lang))
     assert_refusal(response, lang)
-    assert t(
-        lang,
-        "The address or the form contained characters that cannot be read, such as invisible control "
-        "characters. Go back, check what you typed and try again.",
-    ) in response.content.decode()
+    assert (
+        t(
+            lang,
+            "The address or the form contained characters that cannot be read, such as invisible control "
+            "characters. Go back, check what you typed and try again.",
+        )
+        in response.content.decode()
+    )
 
 
 @pytest.mark.parametrize("raw", KNOWN_RAW + [b"\x00"])
 def test_guard_refuses_bad_form_bodies(world, citizen_client, lang, raw):
     body = b"choice=" + b"".join(b"%%%02X" % byte for byte in raw)
-    response = citizen_client.post(f"/{lang}/referendums/new-law/", body, content_type="application/x-www-form-urlencoded")
+    response = citizen_client.post(
+        f"/{lang}/referendums/new-law/", body, content_type="application/x-www-form-urlencoded"
+    )
     assert_refusal(response, lang)
     response = citizen_client.post(
-        f"/{lang}/feedback/", b"path=%00&answer=yes", content_type="application/x-www-form-urlencoded", HTTP_ACCEPT="application/json"
+        f"/{lang}/feedback/",
+        b"path=%00&answer=yes",
+        content_type="application/x-www-form-urlencoded",
+        HTTP_ACCEPT="application/json",
     )
     assert response.status_code == 400
     assert re.search(r"[\u0621-\u064a]" if lang == "ar" else r"[A-Za-z]{4}", response.json()["error"])
@@ -748,8 +793,15 @@ def test_admin_refuses_a_person_name_with_a_line_break(lang, bare_stack):
     person = VerifiedUserFactory(full_name="Maryam Al-Thani")
     response = superuser.get(f"/admin/accounts/user/{person.pk}/change/", HTTP_ACCEPT_LANGUAGE=lang)
     form = response.context["adminform"].form
-    data = {name: value for name, value in form.initial.items() if value is not None and not isinstance(value, list | tuple)}
-    data.update(full_name="Maryam\r\nAl-Thani", email=person.email, segment=person.segment, identity_number=person.identity_number)
+    data = {
+        name: value for name, value in form.initial.items() if value is not None and not isinstance(value, list | tuple)
+    }
+    data.update(
+        full_name="Maryam\r\nAl-Thani",
+        email=person.email,
+        segment=person.segment,
+        identity_number=person.identity_number,
+    )
     response = superuser.post(f"/admin/accounts/user/{person.pk}/change/", data, HTTP_ACCEPT_LANGUAGE=lang)
     assert response.status_code == 200
     assert t(lang, "Write this on one line, without line breaks or control characters.") in response.content.decode()

@@ -15,8 +15,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from participation.models import Item, Kind
+from tests.builders.items import make_poll, make_referendum
 from tests.factories import VerifiedUserFactory
-from tests.participation.factories import make_poll, make_referendum
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +37,8 @@ def test_every_page_sends_a_policy_without_unsafe_inline(client, lang, path):
     response = client.get(path.format(lang=lang), HTTP_ACCEPT_LANGUAGE=lang)
     assert response.status_code == 200
     policy = dict(
-        (directive.split(" ", 1) + [""])[:2] for directive in (d.strip() for d in response["Content-Security-Policy"].split(";"))
+        (directive.split(" ", 1) + [""])[:2]
+        for directive in (d.strip() for d in response["Content-Security-Policy"].split(";"))
     )
     assert policy["default-src"] == "'self'"
     assert policy["script-src"] == "'self'" and policy["style-src"] == "'self'"
@@ -55,7 +56,12 @@ def test_no_template_of_ours_has_an_inline_script_or_style():
     for folder in TEMPLATE_DIRS:
         for template in folder.rglob("*.html"):
             text = template.read_text(encoding="utf-8")
-            for pattern in (r"<script(?![^>]*\bsrc=)(?![^>]*application/(ld\+)?json)[^>]*>", r"<style\b", r"\sstyle=", r"\son[a-z]+="):
+            for pattern in (
+                r"<script(?![^>]*\bsrc=)(?![^>]*application/(ld\+)?json)[^>]*>",
+                r"<style\b",
+                r"\sstyle=",
+                r"\son[a-z]+=",
+            ):
                 if re.search(pattern, text, flags=re.IGNORECASE):
                     offences.append(f"{template}: {pattern}")
     assert offences == []

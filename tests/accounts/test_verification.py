@@ -13,8 +13,9 @@ from accounts import verification
 from accounts.models import IdentityClaim, Segment, User, VerificationDecision
 from participation.models import AuditEntry
 from participation.services import verification as decisions
-from tests.factories import StaffUserFactory, UserFactory, VerifiedUserFactory
-from tests.participation.factories import EntityFactory, make_referendum
+from tests.builders.items import make_referendum
+from tests.builders.users import VERIFIERS, make_staff
+from tests.factories import EntityFactory, StaffUserFactory, UserFactory, VerifiedUserFactory
 
 pytestmark = pytest.mark.django_db
 LANGS = ("ar", "en")
@@ -23,9 +24,7 @@ QUEUE = "/admin/accounts/pendingverification/"
 
 @pytest.fixture
 def verifier():
-    person = StaffUserFactory(email="verifier@gov.example.qa", full_name="Verifier One")
-    person.groups.add(Group.objects.get(name=verification.VERIFIERS_GROUP))
-    return person
+    return make_staff(VERIFIERS, email="verifier@gov.example.qa", full_name="Verifier One")
 
 
 @pytest.fixture
@@ -68,7 +67,9 @@ def test_staff_outside_the_group_cannot_open_the_queue(client):
     assert client.get(QUEUE).status_code == 403
 
 
-def test_approving_verifies_records_and_emails_in_the_persons_language(client, django_capture_on_commit_callbacks, verifier, pending):
+def test_approving_verifies_records_and_emails_in_the_persons_language(
+    client, django_capture_on_commit_callbacks, verifier, pending
+):
     client.force_login(verifier)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(change_url(pending), {"decision": "approve", "reason": ""})
@@ -87,7 +88,9 @@ def test_approving_verifies_records_and_emails_in_the_persons_language(client, d
     assert "127.0.0.1" not in message.body.split("http")[0] and "testserver" not in message.body
 
 
-def test_rejecting_needs_a_reason_and_tells_the_person_what_to_correct(client, django_capture_on_commit_callbacks, verifier, pending):
+def test_rejecting_needs_a_reason_and_tells_the_person_what_to_correct(
+    client, django_capture_on_commit_callbacks, verifier, pending
+):
     pending.preferred_language = "en"
     pending.save()
     client.force_login(verifier)
@@ -97,7 +100,10 @@ def test_rejecting_needs_a_reason_and_tells_the_person_what_to_correct(client, d
     assert pending.awaits_verification and not VerificationDecision.objects.exists() and not mail.outbox
 
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(change_url(pending), {"decision": "reject", "reason": "The number belongs to someone born in 1987; check the digits."})
+        client.post(
+            change_url(pending),
+            {"decision": "reject", "reason": "The number belongs to someone born in 1987; check the digits."},
+        )
     pending.refresh_from_db()
     assert pending.verification == User.Verification.REJECTED
     assert pending.verification_note == "The number belongs to someone born in 1987; check the digits."
@@ -136,7 +142,9 @@ def test_the_database_refuses_a_rejection_without_a_reason(pending):
         User.objects.filter(pk=pending.pk).update(verification="rejected", verification_note="")
 
 
-def test_an_email_that_could_not_go_is_sent_by_the_sweep(monkeypatch, django_capture_on_commit_callbacks, verifier, pending):
+def test_an_email_that_could_not_go_is_sent_by_the_sweep(
+    monkeypatch, django_capture_on_commit_callbacks, verifier, pending
+):
     def mail_server_down(*args, **kwargs):
         raise OSError("connection refused")
 
@@ -211,7 +219,12 @@ def test_correcting_the_number_after_a_rejection_puts_the_person_back_in_the_que
     client.force_login(person)
     response = client.post(
         "/en/profile/",
-        {"full_name": person.full_name, "segment": "citizen", "identity_number": "30163499999", "preferred_language": "en"},
+        {
+            "full_name": person.full_name,
+            "segment": "citizen",
+            "identity_number": "30163499999",
+            "preferred_language": "en",
+        },
     )
     assert response.status_code == 302
     person.refresh_from_db()

@@ -14,16 +14,9 @@ from accounts.models import Segment
 from participation.models import Item, State
 from participation.services import consultation as consultation_service
 from participation.services import lifecycle, voting
-from tests.factories import UserFactory, VerifiedUserFactory
-from tests.participation.audit_helpers import (
-    TALLIED,
-    at,
-    bus_poll,
-    new_law_referendum,
-    transport_consultation,
-    transport_ministry,
-)
-from tests.participation.factories import EntityFactory, make_consultation, make_poll, make_referendum, single_choices
+from tests.builders.audit import TALLIED, at, bus_poll, new_law_referendum, transport_consultation, transport_ministry
+from tests.builders.items import make_consultation, make_poll, make_referendum, single_choices
+from tests.factories import EntityFactory, UserFactory, VerifiedUserFactory
 
 SECRET_DRAFT = "SECRET-DRAFT-TITLE"
 SECRET_DRAFT_ENTITY_ITEM = "secret-draft"
@@ -52,7 +45,10 @@ def world(db):
     consultation, comments, _moderator = transport_consultation()
     answered, _comments, _moderator = transport_consultation(slug="answered-law")
     Item.objects.filter(pk=answered.pk).update(
-        outcome_heard_ar="سمعنا", outcome_heard_en="We heard", outcome_changed_ar="غيّرنا", outcome_changed_en="We changed"
+        outcome_heard_ar="سمعنا",
+        outcome_heard_en="We heard",
+        outcome_changed_ar="غيّرنا",
+        outcome_changed_en="We changed",
     )
     answered.refresh_from_db()
     with at(TALLIED):
@@ -71,7 +67,9 @@ def world(db):
     open_consultation = make_consultation(entity=health, slug="open-consultation")
     commenter = UserFactory(segment=Segment.RESIDENT)
     consultation_service.add_comment(commenter, open_consultation, "SECRET-PENDING-COMMENT")
-    draft = make_poll(entity=health, slug=SECRET_DRAFT_ENTITY_ITEM, schedule=False, title_en=SECRET_DRAFT, title_ar=SECRET_DRAFT)
+    draft = make_poll(
+        entity=health, slug=SECRET_DRAFT_ENTITY_ITEM, state=State.DRAFT, title_en=SECRET_DRAFT, title_ar=SECRET_DRAFT
+    )
     cache.clear()
     return {
         "transport": transport,

@@ -4,7 +4,7 @@ import pytest
 from django.core.cache import cache, caches
 
 from participation.models import Item, State
-from tests.participation.factories import PollFactory
+from tests.factories import PollFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -53,7 +53,11 @@ def test_the_cache_can_be_switched_off(client, world, settings):
 def test_the_rate_is_counted_in_the_shared_redis_cache(client, world, settings, redis_url):
     """With Redis, as in production: every web process reads and writes the same count."""
     settings.CACHES = {
-        "default": {"BACKEND": "hukoomi_portal.resilience.DegradingRedisCache", "LOCATION": redis_url, "KEY_PREFIX": "api-test"}
+        "default": {
+            "BACKEND": "hukoomi_portal.resilience.DegradingRedisCache",
+            "LOCATION": redis_url,
+            "KEY_PREFIX": "api-test",
+        }
     }
     settings.PORTAL_API_RATE = "2/minute"
     redis = caches["default"]._cache.get_client()

@@ -8,7 +8,7 @@ from django.utils import translation
 from participation import audit, results
 from participation.models import Item, Result, State
 from participation.views import _results_for
-from tests.participation.factories import PollFactory
+from tests.factories import PollFactory
 
 from .conftest import get_json
 
@@ -44,7 +44,14 @@ def test_items_are_filtered_by_type_state_entity_audience_and_text(client, world
     assert listed(type="referendum") == {"new-law", "awaiting-approval", "open-referendum"}
     assert listed(state="scheduled") == {"upcoming-poll"}
     assert listed(state="open") == {"live-poll", "quiet-poll", "open-referendum", "open-consultation"}
-    assert listed(state="closed") == {"bus-routes", "bus-counting", "new-law", "awaiting-approval", "transport-law", "answered-law"}
+    assert listed(state="closed") == {
+        "bus-routes",
+        "bus-counting",
+        "new-law",
+        "awaiting-approval",
+        "transport-law",
+        "answered-law",
+    }
     assert listed(entity="transport", type="consultation") == {"transport-law", "answered-law"}
     assert listed(entity="nobody") == set()
     assert listed(segment="visitor") == {"live-poll"}
@@ -53,7 +60,8 @@ def test_items_are_filtered_by_type_state_entity_audience_and_text(client, world
 
 
 @pytest.mark.parametrize(
-    "params", [{"type": "draft"}, {"state": "draft"}, {"segment": "martian"}, {"persona": "x"}, {"q": "x" * 101}, {"type": ""}]
+    "params",
+    [{"type": "draft"}, {"state": "draft"}, {"segment": "martian"}, {"persona": "x"}, {"q": "x" * 101}, {"type": ""}],
 )
 def test_a_refused_filter_says_which_and_why(client, world, params):
     response, body = get_json(client, "/api/v1/items/", data=params)
@@ -91,7 +99,11 @@ def test_an_item_with_its_questions_sections_and_audience(client, world):
         {"number": 1, "heading": {"ar": "التعريفات", "en": "Definitions"}, "body": {"ar": "نص", "en": "Text"}}
     ]
     assert consultation["outcome"] == "/api/v1/items/transport-law/outcome/"
-    assert consultation["audience"] == {"segments": ["citizen", "resident"], "personas": [], "requires_verified_identity": False}
+    assert consultation["audience"] == {
+        "segments": ["citizen", "resident"],
+        "personas": [],
+        "requires_verified_identity": False,
+    }
 
 
 def _page_results(item, lang):
@@ -106,7 +118,11 @@ def test_results_are_the_page_s_numbers_with_the_same_hidden_cells(client, world
     _response, body = get_json(client, f"/api/v1/items/{item.slug}/results/")
     page = _page_results(item, "en")
     assert body["status"] == "counted"
-    assert (body["ballots"], body["eligible"], body["ballots_digest"]) == (page["ballots"], page["eligible"], page["digest"])
+    assert (body["ballots"], body["eligible"], body["ballots_digest"]) == (
+        page["ballots"],
+        page["eligible"],
+        page["digest"],
+    )
     for block, question in zip(page["questions"], body["questions"], strict=True):
         for row, option in zip(block["rows"], question["options"], strict=True):
             assert option["text"]["en"] == row["label"]
@@ -123,9 +139,14 @@ def test_referendum_results_hide_the_small_cells_and_link_the_open_record(client
     assert cells and all(value is None for value in cells)  # three ballots: every cell is under ten
     assert body["segment_ballots"] == {"citizen": 2, "resident": 1}
     assert body["small_cell"] == 10
-    assert body["downloads"]["ballots_csv"] == {"ar": "/ar/referendums/new-law/ballots.csv", "en": "/en/referendums/new-law/ballots.csv"}
+    assert body["downloads"]["ballots_csv"] == {
+        "ar": "/ar/referendums/new-law/ballots.csv",
+        "en": "/en/referendums/new-law/ballots.csv",
+    }
     assert body["tally"]["checkpoint"] == f"{body['tally']['position']}:{body['tally']['entry_hash']}"
-    assert client.get(body["downloads"]["result_json"]["en"]).json()["audit"]["entry_hash"] == body["tally"]["entry_hash"]
+    assert (
+        client.get(body["downloads"]["result_json"]["en"]).json()["audit"]["entry_hash"] == body["tally"]["entry_hash"]
+    )
 
 
 def test_results_before_they_may_be_shown_say_so(client, world):
@@ -139,7 +160,9 @@ def test_live_results_of_an_open_poll_that_shows_them(client, world):
     _response, body = get_json(client, "/api/v1/items/live-poll/results/")
     live = results.live_poll_results(world["live"], list(world["live"].questions.prefetch_related("options")))
     assert body["status"] == "live" and body["ballots"] == live["ballots"] == 1
-    assert [o["votes"] for o in body["questions"][0]["options"]] == [row["count"] for row in live["questions"][0]["rows"]]
+    assert [o["votes"] for o in body["questions"][0]["options"]] == [
+        row["count"] for row in live["questions"][0]["rows"]
+    ]
 
 
 def test_a_request_never_counts(client, world):

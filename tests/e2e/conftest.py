@@ -235,7 +235,9 @@ class A11yReport:
     def assert_clean(self):
         self.asserted = True
         assert self.checked, "no page was checked with axe"
-        assert not self.problems, "Accessibility problems (WCAG 2.1 A/AA, serious or critical):\n" + "\n".join(self.problems)
+        assert not self.problems, "Accessibility problems (WCAG 2.1 A/AA, serious or critical):\n" + "\n".join(
+            self.problems
+        )
 
 
 def _path(url):

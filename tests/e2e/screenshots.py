@@ -16,8 +16,8 @@ from django.utils import timezone
 
 from participation import demo
 from participation.models import Item, Poll, State
-from tests.e2e import builders
-from tests.e2e.ui import expect
+from tests.builders import items
+from tests.e2e.ui import admin_sign_in, expect, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -49,7 +49,7 @@ def test_screenshots(lang, new_context):
 
     # Home page and an open poll, as a citizen who may vote.
     page = new_context(lang).new_page()
-    builders.sign_in(page, lang, Demo("citizen@demo.hukoomi.qa"), password=password)
+    sign_in(page, lang, Demo("citizen@demo.hukoomi.qa"), password=password)
     page.goto(f"/{lang}/")
     expect(page.locator("#opportunities article").first).to_be_visible()
     shoot(page, "home", lang)
@@ -69,7 +69,7 @@ def test_screenshots(lang, new_context):
     shoot(page, "accountability", lang)
     # On a phone: the header's menu, "check your answer" before a referendum vote, and results in plain words.
     phone = new_context(lang, viewport=PHONE).new_page()
-    builders.sign_in(phone, lang, Demo("citizen@demo.hukoomi.qa"), password=password)
+    sign_in(phone, lang, Demo("citizen@demo.hukoomi.qa"), password=password)
     phone.goto(f"/{lang}/")
     phone.locator("summary.portal-menu-button").click()
     expect(phone.locator(".portal-nav-narrow")).to_be_visible()
@@ -85,15 +85,26 @@ def test_screenshots(lang, new_context):
 
     # The admin's item form, in the browser's language: a draft poll being written.
     draft = Poll.objects.create(
-        entity=poll.entity, slug="weekend-bus-lanes", state=State.DRAFT,
-        title_ar="مسارات الحافلات في عطلة نهاية الأسبوع", title_en="Bus lanes at weekends",
-        summary_ar="هل يجب تخصيص مسارات للحافلات يومي الجمعة والسبت؟", summary_en="Should bus lanes apply on Fridays and Saturdays?",
-        body_ar=demo.BODY[0], body_en=demo.BODY[1],
-        opens_at=timezone.now() + timedelta(days=3), closes_at=timezone.now() + timedelta(days=24),
+        entity=poll.entity,
+        slug="weekend-bus-lanes",
+        state=State.DRAFT,
+        title_ar="مسارات الحافلات في عطلة نهاية الأسبوع",
+        title_en="Bus lanes at weekends",
+        summary_ar="هل يجب تخصيص مسارات للحافلات يومي الجمعة والسبت؟",
+        summary_en="Should bus lanes apply on Fridays and Saturdays?",
+        body_ar=demo.BODY[0],
+        body_en=demo.BODY[1],
+        opens_at=timezone.now() + timedelta(days=3),
+        closes_at=timezone.now() + timedelta(days=24),
     )
-    builders.question(draft, 1, "هل تؤيد المقترح؟", "Do you support the proposal?", [("أؤيد", "I support it"), ("لا أؤيد", "I do not")])
+    items.add_question(
+        draft,
+        [("أؤيد", "I support it"), ("لا أؤيد", "I do not")],
+        text_ar="هل تؤيد المقترح؟",
+        text_en="Do you support the proposal?",
+    )
     admin = new_context(lang).new_page()
-    builders.admin_sign_in(admin, Demo("admin@demo.hukoomi.qa"), password=password)
+    admin_sign_in(admin, Demo("admin@demo.hukoomi.qa"), password=password)
     admin.goto(f"/admin/participation/poll/{draft.pk}/change/")
     expect(admin.locator("#id_title_ar")).to_have_value(draft.title_ar)
     shoot(admin, "admin-poll", lang)

@@ -9,32 +9,34 @@ import pytest
 
 from participation.models import AuditEntry, Result
 from participation.services import lifecycle, voting
-from tests.e2e import builders
-from tests.e2e.ui import expect
+from tests.builders import scenarios, users
+from tests.e2e.ui import expect, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_auditor_downloads_the_results_csv_with_arabic_intact(lang, page, a11y, t, tmp_path):
-    poll = builders.open_poll(title_ar="استطلاع الدراجات الهوائية «٢٠٢٦»", title_en="Cycling lanes, 2026")
+    poll = scenarios.open_poll(title_ar="استطلاع الدراجات الهوائية «٢٠٢٦»", title_en="Cycling lanes, 2026")
     first, second = poll.questions.order_by("position")
     support, oppose = first.options.order_by("position")
     evening, midnight, _dawn = second.options.order_by("position")
     for chosen, times in ((support, [evening]), (support, [evening, midnight]), (oppose, [midnight])):
         voting.cast_poll_ballot(
-            builders.citizen(), poll, {first.pk: [str(chosen.pk)], second.pk: [str(o.pk) for o in times]}
+            users.person(), poll, {first.pk: [str(chosen.pk)], second.pk: [str(o.pk) for o in times]}
         )
     assert lifecycle.close_item(poll.pk)
     result = Result.objects.get(item=poll)
-    auditor = builders.auditor(full_name="Khalid Al-Sulaiti")
+    auditor = users.auditor(full_name="Khalid Al-Sulaiti")
 
-    builders.sign_in(page, lang, auditor)
+    sign_in(page, lang, auditor)
     page.locator("header").get_by_role("link", name=t("Audit")).click()
     expect(page).to_have_url(re.compile(rf"/{lang}/audit/$"))
     expect(page.locator("main h1")).to_have_text(t("Audit exports"))
     a11y.check(page, "audit exports")
 
-    row = page.locator("main table tbody tr").filter(has=page.get_by_role("link", name=poll.title_ar if lang == "ar" else poll.title_en))
+    row = page.locator("main table tbody tr").filter(
+        has=page.get_by_role("link", name=poll.title_ar if lang == "ar" else poll.title_en)
+    )
     link = row.get_by_role("link", name=t("Results CSV"))
     expect(link).to_have_count(1)
     with page.expect_download() as download_info:

@@ -9,8 +9,8 @@ import pytest
 
 from participation.models import ReferendumParticipation, Result, SealedBallot, State
 from participation.services import lifecycle, voting
-from tests.e2e import builders
-from tests.e2e.ui import VIEWPORT, expect
+from tests.builders import scenarios, users
+from tests.e2e.ui import VIEWPORT, expect, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -35,9 +35,9 @@ def background(locator):
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
 @pytest.mark.parametrize(("lang", "viewport"), JOURNEYS)
 def test_agree_and_disagree_show_the_choice(lang, viewport, javascript, new_context, a11y, t):
-    consultation = builders.open_consultation()
+    consultation = scenarios.open_consultation()
     page = new_context(lang, javascript=javascript, viewport=viewport).new_page()
-    builders.sign_in(page, lang, builders.verified_citizen(), next_path=f"/{lang}/consultations/{consultation.slug}/")
+    sign_in(page, lang, users.person(verified=True), next_path=f"/{lang}/consultations/{consultation.slug}/")
     section = page.locator("#section-1")
     agree, disagree = section.locator("button[value=yes]"), section.locator("button[value=no]")
     assert background(agree) == background(disagree), "before answering, both buttons look the same"
@@ -73,10 +73,10 @@ def test_agree_and_disagree_show_the_choice(lang, viewport, javascript, new_cont
 
 @pytest.mark.parametrize(("lang", "viewport"), JOURNEYS)
 def test_a_refused_comment_comes_back_beside_the_form(lang, viewport, new_context, a11y, t):
-    consultation = builders.open_consultation()
+    consultation = scenarios.open_consultation()
     section_2 = consultation.sections.get(number=2)
     page = new_context(lang, viewport=viewport).new_page()
-    builders.sign_in(page, lang, builders.verified_citizen(), next_path=f"/{lang}/consultations/{consultation.slug}/")
+    sign_in(page, lang, users.person(verified=True), next_path=f"/{lang}/consultations/{consultation.slug}/")
 
     page.get_by_role("button", name=t("Send comment")).click()
     expect(page).to_have_url(re.compile(rf"/{lang}/consultations/{consultation.slug}/comment/#error-summary$"))
@@ -105,7 +105,9 @@ def test_a_refused_comment_comes_back_beside_the_form(lang, viewport, new_contex
     page.locator("#id_body").fill(text(lang, "اقتراح جيد، مع تحفظ بسيط.", "A good proposal, with one reservation."))
     page.get_by_role("button", name=t("Send comment")).click()
     expect(page).to_have_url(re.compile(rf"/{lang}/consultations/{consultation.slug}/#comments$"))
-    expect(page.locator(".messages")).to_contain_text(t("Thank you. Your comment will appear once a moderator has approved it."))
+    expect(page.locator(".messages")).to_contain_text(
+        t("Thank you. Your comment will appear once a moderator has approved it.")
+    )
     a11y.check(page, "comment sent")
     a11y.assert_clean()
 
@@ -117,10 +119,10 @@ def test_a_refused_comment_comes_back_beside_the_form(lang, viewport, new_contex
 
 @pytest.mark.parametrize(("lang", "viewport"), JOURNEYS)
 def test_check_your_answer_before_the_referendum_vote(lang, viewport, new_context, a11y, t):
-    referendum = builders.open_referendum()
+    referendum = scenarios.open_referendum()
     yes, no = referendum.questions.get().options.order_by("position")
     page = new_context(lang, viewport=viewport).new_page()
-    builders.sign_in(page, lang, builders.verified_citizen(), next_path=f"/{lang}/referendums/{referendum.slug}/")
+    sign_in(page, lang, users.person(verified=True), next_path=f"/{lang}/referendums/{referendum.slug}/")
 
     page.get_by_role("radio", name=text(lang, no.text_ar, no.text_en), exact=True).check()
     page.get_by_role("button", name=t("Continue")).click()
@@ -158,10 +160,12 @@ def test_check_your_answer_before_the_referendum_vote(lang, viewport, new_contex
 
 @pytest.mark.parametrize(("lang", "viewport"), JOURNEYS)
 def test_results_say_who_won_and_keep_the_digest_for_auditors(lang, viewport, new_context, a11y, t):
-    referendum = builders.open_referendum()
+    referendum = scenarios.open_referendum()
     yes, no = referendum.questions.get().options.order_by("position")
     for option in (yes, yes, no, None):
-        voting.cast_referendum_ballot(builders.verified_citizen(), referendum, voting.ABSTAIN if option is None else option.pk)
+        voting.cast_referendum_ballot(
+            users.person(verified=True), referendum, voting.ABSTAIN if option is None else option.pk
+        )
     assert lifecycle.close_item(referendum.pk)
     referendum.refresh_from_db()
     assert referendum.state == State.PUBLISHED
@@ -193,8 +197,10 @@ def test_results_say_who_won_and_keep_the_digest_for_auditors(lang, viewport, ne
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
 @pytest.mark.parametrize(("lang", "viewport"), JOURNEYS)
-def test_the_header_is_one_line_on_a_phone_and_its_menu_works_without_javascript(lang, viewport, javascript, new_context, a11y, t):
-    builders.open_poll()
+def test_the_header_is_one_line_on_a_phone_and_its_menu_works_without_javascript(
+    lang, viewport, javascript, new_context, a11y, t
+):
+    scenarios.open_poll()
     page = new_context(lang, javascript=javascript, viewport=viewport).new_page()
     page.goto(f"/{lang}/participate/")
     header = page.locator("header.portal-header").bounding_box()
@@ -247,12 +253,12 @@ DOT_BEFORE_NAME = """el => {
 
 @pytest.mark.parametrize(("lang", "viewport"), JOURNEYS)
 def test_the_auditors_page_shows_sha256_file_names_the_right_way_round(lang, viewport, new_context, a11y, t):
-    poll = builders.open_poll()
+    poll = scenarios.open_poll()
     first_options = {q.pk: [q.options.order_by("position").first().pk] for q in poll.questions.all()}
-    voting.cast_poll_ballot(builders.citizen(), poll, first_options)
+    voting.cast_poll_ballot(users.person(), poll, first_options)
     assert lifecycle.close_item(poll.pk)
     page = new_context(lang, viewport=viewport).new_page()
-    builders.sign_in(page, lang, builders.auditor(), next_path=f"/{lang}/audit/")
+    sign_in(page, lang, users.auditor(), next_path=f"/{lang}/audit/")
     expect(page.locator("main h1")).to_have_text(t("Audit exports"))
     names = page.locator("main bdi", has_text=re.compile(r"^\.sha256$"))
     assert names.count() >= 2

@@ -5,8 +5,8 @@ import re
 import pytest
 
 from participation.models import AuditEntry, Comment
-from tests.e2e import builders
-from tests.e2e.ui import expect
+from tests.builders import scenarios, users
+from tests.e2e.ui import admin_sign_in, expect, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -17,15 +17,15 @@ COMMENT = {
 
 
 def test_comment_is_moderated_before_it_appears(lang, page, new_context, a11y, t):
-    consultation = builders.open_consultation()
+    consultation = scenarios.open_consultation()
     section = consultation.sections.get(number=1)
-    commenter = builders.citizen(full_name="Noora Al-Marri")
-    moderator = builders.staff(builders.MODERATOR_PERMISSIONS, entities=[consultation.entity])
+    commenter = users.person(full_name="Noora Al-Marri")
+    moderator = users.make_staff(users.MODERATORS, consultation.entity)
     url = f"/{lang}/consultations/{consultation.slug}/"
     text = COMMENT[lang]
 
     # The citizen comments on a section of the draft.
-    builders.sign_in(page, lang, commenter, next_path=url)
+    sign_in(page, lang, commenter, next_path=url)
     expect(page).to_have_url(re.compile(rf"{url}$"))
     a11y.check(page, "consultation")
     form = page.locator("form").filter(has=page.locator("textarea[name=body]"))
@@ -33,7 +33,9 @@ def test_comment_is_moderated_before_it_appears(lang, page, new_context, a11y, t
     form.get_by_label(t("Your comment")).fill(text)
     form.get_by_role("button", name=t("Send comment")).click()
     expect(page).to_have_url(re.compile(rf"{url}#comments$"))
-    expect(page.locator(".messages")).to_contain_text(t("Thank you. Your comment will appear once a moderator has approved it."))
+    expect(page.locator(".messages")).to_contain_text(
+        t("Thank you. Your comment will appear once a moderator has approved it.")
+    )
     expect(page.locator("#comments [role=status]").filter(has_text=re.compile(r"\S"))).to_be_visible()
     expect(page.get_by_text(text)).to_have_count(0)
     a11y.check(page, "consultation (comment sent)")
@@ -48,7 +50,7 @@ def test_comment_is_moderated_before_it_appears(lang, page, new_context, a11y, t
 
     # A moderator approves it in the admin.
     admin = new_context(lang).new_page()
-    builders.admin_sign_in(admin, moderator)
+    admin_sign_in(admin, moderator)
     admin.goto("/admin/participation/comment/?status__exact=pending")
     a11y.check(admin, "admin comment changelist")
     admin.locator("#result_list").get_by_role("link", name=text[:20]).click()

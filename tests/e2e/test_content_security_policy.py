@@ -11,8 +11,8 @@ from datetime import timedelta
 import pytest
 
 from participation.models import PageFeedback
-from tests.e2e import builders
-from tests.e2e.ui import expect
+from tests.builders import scenarios
+from tests.e2e.ui import admin_sign_in, expect
 from tests.factories import SuperUserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -30,10 +30,16 @@ def watch_policy(page):
 
 def test_public_pages_and_the_feedback_script_work_under_the_policy(lang, page, t):
     refused = watch_policy(page)
-    poll = builders.open_poll()
-    consultation = builders.open_consultation()
-    for path in (f"/{lang}/", f"/{lang}/participate/", poll.get_absolute_url(), consultation.get_absolute_url(),
-                 f"/{lang}/accounts/signup/", f"/{lang}/accounts/login/"):
+    poll = scenarios.open_poll()
+    consultation = scenarios.open_consultation()
+    for path in (
+        f"/{lang}/",
+        f"/{lang}/participate/",
+        poll.get_absolute_url(),
+        consultation.get_absolute_url(),
+        f"/{lang}/accounts/signup/",
+        f"/{lang}/accounts/login/",
+    ):
         response = page.goto(path)
         assert "'unsafe-inline'" not in response.headers["content-security-policy"]
         expect(page.locator("main")).to_be_visible()
@@ -54,10 +60,10 @@ def test_admin_item_forms_inlines_and_date_widgets_work_under_the_policy(lang, p
     refused = watch_policy(page)
     admin = SuperUserFactory(preferred_language=lang)
     # Scheduled but not open yet: once an item opens, its questions and sections are frozen (no "Add another").
-    poll = builders.open_poll(opens_in=timedelta(days=2))
-    consultation = builders.open_consultation(opens_in=timedelta(days=2))
+    poll = scenarios.open_poll(opens_in=timedelta(days=2))
+    consultation = scenarios.open_consultation(opens_in=timedelta(days=2))
     page.set_extra_http_headers({"Accept-Language": lang})
-    builders.admin_sign_in(page, admin)
+    admin_sign_in(page, admin)
 
     # The poll's change form: its questions inline, "Add another", the calendar and the clock.
     response = page.goto(f"/admin/participation/poll/{poll.pk}/change/")

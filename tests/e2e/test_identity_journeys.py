@@ -7,22 +7,16 @@
 """
 
 import re
-from importlib import import_module
 
 import pytest
-from django.apps import apps as django_apps
-from django.contrib.auth.models import Group
 
 from accounts.models import User, VerificationDecision
-from accounts.verification import VERIFIERS_GROUP
 from hukoomi_portal.settings import allow_identity_provider_forms
 from participation.models import ReferendumParticipation
 from tests.accounts.oidc import PROVIDER_PASSWORD, start_provider
-from tests.e2e import builders
-from tests.e2e.ui import expect
-from tests.factories import PASSWORD, StaffUserFactory
-
-VERIFIERS_MIGRATION = import_module("accounts.migrations.0004_oidc_verification")
+from tests.builders import scenarios, users
+from tests.e2e.ui import admin_sign_in, expect
+from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -32,11 +26,8 @@ CONFIRM_LINK = re.compile(r"https?://[^/\s]+(/(?:ar|en)/accounts/confirm-email/[
 
 @pytest.mark.parametrize("lang", ["ar"])
 def test_on_a_phone_a_citizen_signs_up_waits_is_approved_and_votes(lang, new_context, mailoutbox, a11y, t):
-    referendum = builders.open_referendum()
-    verifier = StaffUserFactory(email="verifier@gov.example.qa", full_name="Hamad Al-Naimi")
-    # An earlier transactional test's flush may have emptied the groups that migrations create: put it back.
-    VERIFIERS_MIGRATION.create_verifiers_group(django_apps, None)
-    verifier.groups.add(Group.objects.get(name=VERIFIERS_GROUP))
+    referendum = scenarios.open_referendum()
+    verifier = users.make_staff(users.VERIFIERS, email="verifier@gov.example.qa", full_name="Hamad Al-Naimi")
     email = "maryam.phone@example.qa"
     page = new_context(lang).new_page()
     page.set_viewport_size(PHONE)
@@ -73,7 +64,7 @@ def test_on_a_phone_a_citizen_signs_up_waits_is_approved_and_votes(lang, new_con
 
     # A verifier approves in the admin (a desktop, another browser).
     admin = new_context(lang).new_page()
-    builders.admin_sign_in(admin, verifier)
+    admin_sign_in(admin, verifier)
     admin.goto("/admin/accounts/pendingverification/")
     admin.get_by_role("link", name="مريم الكواري").click()
     admin.locator("input[name=decision][value=approve]").check()
@@ -84,7 +75,9 @@ def test_on_a_phone_a_citizen_signs_up_waits_is_approved_and_votes(lang, new_con
     decision = VerificationDecision.objects.get(person=person)
     assert decision.decided_by == verifier
     approval = mailoutbox[-1]
-    assert approval.to == [email] and "مريم الكواري" in approval.body and "حكومي - المشاركة الإلكترونية" in approval.body
+    assert (
+        approval.to == [email] and "مريم الكواري" in approval.body and "حكومي - المشاركة الإلكترونية" in approval.body
+    )
 
     # Back on the phone: the person votes.
     page.goto(f"/{lang}/referendums/{referendum.slug}/")
@@ -104,7 +97,9 @@ def test_on_a_desktop_a_person_signs_in_with_the_national_digital_identity(lang,
     try:
         settings.SOCIALACCOUNT_PROVIDERS = provider.portal_settings()
         # What settings.py does with PORTAL_OIDC_SERVER_URL: the button's redirect may leave for the provider.
-        settings.CONTENT_SECURITY_POLICY = allow_identity_provider_forms(settings.CONTENT_SECURITY_POLICY, provider.server_url)
+        settings.CONTENT_SECURITY_POLICY = allow_identity_provider_forms(
+            settings.CONTENT_SECURITY_POLICY, provider.server_url
+        )
         page.goto("/en/accounts/login/")
         a11y.check(page, "sign in, national identity first")
         page.get_by_role("button", name=t("Sign in with the national digital identity")).click()

@@ -7,8 +7,8 @@ import pytest
 
 from accounts.models import Persona
 from participation.models import PageFeedback, PollAnswer, PollBallot
-from tests.e2e import builders
-from tests.e2e.ui import assert_mirrored, expect, tab_until
+from tests.builders import scenarios, users
+from tests.e2e.ui import assert_mirrored, expect, sign_in, tab_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -67,14 +67,14 @@ def test_feedback_widget_answers_without_reloading_the_page(lang, page, a11y, t)
 
 def test_whole_voting_flow_without_javascript(lang, new_context, a11y, t):
     page = new_context(lang, javascript=False).new_page()
-    poll = builders.open_poll(for_citizens=True, for_residents=False, only_parents=True)
-    voter = builders.citizen(personas=[Persona.PARENT])
+    poll = scenarios.open_poll(for_citizens=True, for_residents=False, only_parents=True)
+    voter = users.person(personas=[Persona.PARENT])
     title = poll.title_ar if lang == "ar" else poll.title_en
     first, second = poll.questions.order_by("position")
 
     page.goto(f"/{lang}/")
     assert_mirrored(page, lang)
-    builders.sign_in(page, lang, voter)
+    sign_in(page, lang, voter)
 
     # Home, picker, list, poll: plain links and forms.
     page.goto(f"/{lang}/")
@@ -115,7 +115,10 @@ def test_whole_voting_flow_without_javascript(lang, new_context, a11y, t):
     expect(page.locator("[data-feedback-widget]")).to_contain_text(t("Thank you for your feedback."))
     feedback = PageFeedback.objects.get()
     assert (feedback.path, feedback.language, feedback.is_easy, feedback.reason) == (
-        f"/polls/{poll.slug}/thanks/", lang, False, "unclear",
+        f"/polls/{poll.slug}/thanks/",
+        lang,
+        False,
+        "unclear",
     )
 
     # Voting twice is refused without JavaScript too.

@@ -14,21 +14,25 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tests.e2e import builders
+from tests.builders import items
+from tests.builders.audit import closed_consultation
 from tests.e2e.ui import expect
-from tests.participation.accountability_helpers import consultation
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_journalist_finds_overdue_outcomes_and_downloads_the_table(lang, page, a11y, t, tmp_path):
     now = timezone.now()
-    transport = builders.entity(name_ar="وزارة المواصلات", name_en="Ministry of Transport", slug="transport")
-    health = builders.entity(name_ar="وزارة الصحة العامة", name_en="Ministry of Public Health", slug="health")
+    transport = items.make_entity(name_ar="وزارة المواصلات", name_en="Ministry of Transport", slug="transport")
+    health = items.make_entity(name_ar="وزارة الصحة العامة", name_en="Ministry of Public Health", slug="health")
     long_ago = now - timedelta(days=200)
-    on_time = consultation("bus-fares", entity=transport, closes_at=long_ago, published_at=long_ago + timedelta(days=20), took_part=2)
-    overdue = consultation("taxi-licences", entity=transport, closes_at=long_ago, took_part=3)
-    consultation("clinic-hours", entity=health, closes_at=long_ago, published_at=long_ago + timedelta(days=10), took_part=1)
+    on_time = closed_consultation(
+        "bus-fares", entity=transport, closes_at=long_ago, published_at=long_ago + timedelta(days=20), took_part=2
+    )
+    overdue = closed_consultation("taxi-licences", entity=transport, closes_at=long_ago, took_part=3)
+    closed_consultation(
+        "clinic-hours", entity=health, closes_at=long_ago, published_at=long_ago + timedelta(days=10), took_part=1
+    )
 
     def title(item):
         return item.title_ar if lang == "ar" else item.title_en
@@ -40,8 +44,12 @@ def test_journalist_finds_overdue_outcomes_and_downloads_the_table(lang, page, a
     a11y.check(page, "you said, we did")
 
     # The government-wide table: the transport ministry has one overdue outcome, shown as a number.
-    table = page.get_by_role("table", name=t("Closed items, people who took part and outcomes published on time, per ministry"))
-    row = table.locator("tbody tr").filter(has=page.get_by_role("link", name=transport.name_ar if lang == "ar" else transport.name_en))
+    table = page.get_by_role(
+        "table", name=t("Closed items, people who took part and outcomes published on time, per ministry")
+    )
+    row = table.locator("tbody tr").filter(
+        has=page.get_by_role("link", name=transport.name_ar if lang == "ar" else transport.name_en)
+    )
     expect(row.locator("td").nth(5)).to_have_text("1")
     expect(row.locator("td").nth(6)).to_have_text("50.0%")
     row.get_by_role("link").click()

@@ -8,8 +8,8 @@ import pytest
 
 from participation.models import ReferendumBallot, Result, State
 from participation.services import lifecycle, voting
-from tests.e2e import builders
-from tests.e2e.ui import assert_mirrored, expect
+from tests.builders import scenarios, users
+from tests.e2e.ui import assert_mirrored, expect, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -17,15 +17,15 @@ RECEIPT = re.compile(r"^[A-Z2-7]{1,4}(-[A-Z2-7]{1,4}){3,}$")  # base32 in groups
 
 
 def test_verified_citizen_votes_keeps_the_receipt_and_finds_it_after_the_tally(lang, page, a11y, t):
-    referendum = builders.open_referendum()
+    referendum = scenarios.open_referendum()
     question = referendum.questions.get()
     yes, no = question.options.order_by("position")
-    voter = builders.verified_citizen()
-    for other, option in ((builders.verified_citizen(), no), (builders.verified_citizen(), None)):
+    voter = users.person(verified=True)
+    for other, option in ((users.person(verified=True), no), (users.person(verified=True), None)):
         voting.cast_referendum_ballot(other, referendum, voting.ABSTAIN if option is None else option.pk)
     title = referendum.title_ar if lang == "ar" else referendum.title_en
 
-    builders.sign_in(page, lang, voter, next_path=f"/{lang}/referendums/{referendum.slug}/")
+    sign_in(page, lang, voter, next_path=f"/{lang}/referendums/{referendum.slug}/")
     expect(page).to_have_url(re.compile(rf"/{lang}/referendums/{referendum.slug}/$"))
     expect(page.locator("main h1")).to_have_text(title)
     a11y.check(page, "referendum")
@@ -53,7 +53,9 @@ def test_verified_citizen_votes_keeps_the_receipt_and_finds_it_after_the_tally(l
 
     # Before the tally there is no receipt list and no result.
     page.goto(f"/{lang}/referendums/{referendum.slug}/receipts/")
-    expect(page.get_by_role("status")).to_contain_text(t("The receipt list appears when the results of this referendum are published."))
+    expect(page.get_by_role("status")).to_contain_text(
+        t("The receipt list appears when the results of this referendum are published.")
+    )
     a11y.check(page, "receipt list (not yet)")
 
     # The referendum closes; the tally runs (Celery runs eagerly in tests), opens the box and publishes the results.
@@ -75,7 +77,9 @@ def test_verified_citizen_votes_keeps_the_receipt_and_finds_it_after_the_tally(l
         page.get_by_label(t("Check your receipt code")).fill(typed)
         page.get_by_role("button", name=t("Check"), exact=True).click()
         expect(page.locator("#receipt-result")).to_have_attribute("role", "status")
-        expect(page.locator("#receipt-result")).to_contain_text(t("Your receipt is on the list: your vote was counted."))
+        expect(page.locator("#receipt-result")).to_contain_text(
+            t("Your receipt is on the list: your vote was counted.")
+        )
     a11y.check(page, "receipt list (checked)")
     page.get_by_label(t("Check your receipt code")).fill("AAAA-BBBB-CCCC-DDDD-EEEE")
     page.get_by_role("button", name=t("Check"), exact=True).click()

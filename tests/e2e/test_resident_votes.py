@@ -1,18 +1,20 @@
 """Scenario 1: a resident signs up, picks a persona, finds an open poll through the picker, votes with
 the keyboard alone, sees the confirmation, and cannot vote twice."""
 
+import itertools
 import re
 
 import pytest
 
 from accounts.models import User
 from participation.models import PollAnswer, PollBallot
-from tests.e2e import builders
+from tests.builders import scenarios
 from tests.e2e.ui import assert_focus_visible, assert_mirrored, described_by_text, expect, tab_until
 from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
+SIGNUP_NUMBERS = itertools.count(1)  # serials of the identity numbers people type in
 CONFIRM_LINK = re.compile(r"https?://[^/\s]+(/(?:ar|en)/accounts/confirm-email/[^/\s]+/)")
 
 
@@ -27,13 +29,17 @@ def fill_signup(form, *, email, identity_number):
 
 
 def test_resident_signs_up_finds_a_poll_through_the_picker_and_votes_once(lang, page, mailoutbox, a11y, t):
-    poll = builders.open_poll(for_citizens=False, for_residents=True, only_parents=True)
-    tourists_only = builders.open_poll(
-        title_ar="استطلاع السياحة للزوار", title_en="Visitors' tourism poll",
-        for_visitors=True, for_citizens=False, for_residents=False, only_tourists=True,
+    poll = scenarios.open_poll(for_citizens=False, for_residents=True, only_parents=True)
+    tourists_only = scenarios.open_poll(
+        title_ar="استطلاع السياحة للزوار",
+        title_en="Visitors' tourism poll",
+        for_visitors=True,
+        for_citizens=False,
+        for_residents=False,
+        only_tourists=True,
     )
     email = f"layla.{lang}@example.qa"
-    number = builders.serial()
+    number = next(SIGNUP_NUMBERS)
 
     # Home page, in the language of the address, mirrored in Arabic.
     page.goto(f"/{lang}/")
@@ -119,7 +125,9 @@ def test_resident_signs_up_finds_a_poll_through_the_picker_and_votes_once(lang, 
     page.keyboard.press("Space")
     tab_until(page, lambda f: f["id"] == f"option-{q2[2].pk}")
     page.keyboard.press("Space")
-    button = tab_until(page, lambda f: f["tag"] == "button" and f["type"] == "submit" and t("Send my vote") in f["text"])
+    button = tab_until(
+        page, lambda f: f["tag"] == "button" and f["type"] == "submit" and t("Send my vote") in f["text"]
+    )
     assert_focus_visible(button)
     page.keyboard.press("Enter")
 

@@ -8,17 +8,25 @@ import pytest
 from django.utils import timezone, translation
 
 from participation.models import Poll, State
-from tests.e2e import builders
-from tests.e2e.ui import assert_mirrored, expect
+from tests.builders import items, users
+from tests.e2e.ui import admin_sign_in, assert_mirrored, expect, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 QUESTIONS = [
     # (Arabic, English, kind, options)
-    ("هل تؤيد إنشاء مواقف إضافية عند محطات المترو؟", "Do you support more parking at metro stations?", "single",
-     [("نعم", "Yes"), ("لا", "No")]),
-    ("أي المحطات تستخدم أكثر؟", "Which stations do you use most?", "multiple",
-     [("محطة مشيرب", "Msheireb station"), ("محطة الخليج الغربي", "West Bay station")]),
+    (
+        "هل تؤيد إنشاء مواقف إضافية عند محطات المترو؟",
+        "Do you support more parking at metro stations?",
+        "single",
+        [("نعم", "Yes"), ("لا", "No")],
+    ),
+    (
+        "أي المحطات تستخدم أكثر؟",
+        "Which stations do you use most?",
+        "multiple",
+        [("محطة مشيرب", "Msheireb station"), ("محطة الخليج الغربي", "West Bay station")],
+    ),
 ]
 
 
@@ -33,15 +41,15 @@ def ngettext(lang, singular, plural, count):
 
 
 def test_staff_create_schedule_and_publish_a_bilingual_poll(lang, page, new_context, a11y, t):
-    ministry = builders.entity(name_ar="وزارة المواصلات", name_en="Ministry of Transport")
-    staff = builders.staff(builders.STAFF_PERMISSIONS, entities=[ministry], full_name="Mariam Al-Kuwari")
+    ministry = items.make_entity(name_ar="وزارة المواصلات", name_en="Ministry of Transport")
+    staff = users.make_staff(users.MINISTRY_ADMINS, ministry, full_name="Mariam Al-Kuwari")
     slug = f"metro-parking-{lang}"
     title_ar, title_en = "مواقف السيارات عند محطات المترو", f"Parking at metro stations ({lang})"
 
     # Log in; the admin speaks the browser's language, right to left in Arabic.
     page.goto("/admin/login/?next=/admin/")
     a11y.check(page, "admin login")
-    builders.admin_sign_in(page, staff)
+    admin_sign_in(page, staff)
     a11y.check(page, "admin index")
 
     # The poll, with its questions and their options on its own page.
@@ -109,7 +117,7 @@ def test_staff_create_schedule_and_publish_a_bilingual_poll(lang, page, new_cont
 
     # A citizen sees the ballot with both questions and their options.
     citizen_page = new_context(lang).new_page()
-    builders.sign_in(citizen_page, lang, builders.citizen())
+    sign_in(citizen_page, lang, users.person())
     citizen_page.goto(f"/{lang}/participate/")
     citizen_page.get_by_role("link", name=title).click()
     expect(citizen_page).to_have_url(re.compile(rf"/{lang}/polls/{slug}/$"))

@@ -9,47 +9,19 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Group, Permission
 from django.utils import timezone, translation
 
 from participation import roles
 from participation.models import Poll, State
 from participation.services import consultation as consultation_service
-from tests.e2e import builders
-from tests.e2e.ui import expect
+from tests.builders import items, scenarios, users
+from tests.e2e.ui import admin_sign_in, expect
 from tests.factories import SuperUserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PHONE = {"width": 390, "height": 844}
 MAROON = "rgb(138, 21, 56)"
-
-# Transactional tests flush what migrations made: the groups are made again here, with 0003's permissions.
-GROUP_PERMISSIONS = {
-    roles.MINISTRY_STAFF: [
-        f"{action}_{model}"
-        for model in ("item", "poll", "question", "option", "section")
-        for action in ("add", "change", "view", "delete")
-        if not (action == "delete" and model in ("item", "poll"))
-    ]
-    + ["view_entity", "view_comment"],
-    roles.MINISTRY_ADMINS: [
-        f"{action}_{model}" for model in ("item", "poll", "question", "option") for action in ("add", "change", "view", "delete")
-    ]
-    + ["view_entity", "view_comment", "schedule_item"],
-    roles.MODERATORS: ["view_item", "view_consultation", "view_section", "view_comment", "change_comment", "moderate_comment"],
-}
-
-
-def person_in(role_names, ministry, **fields):
-    """A member of staff of the ministry, holding the roles (groups) named."""
-    user = builders.staff([], entities=[ministry], **fields)
-    for role in role_names:
-        group, _ = Group.objects.get_or_create(name=role)
-        codenames = GROUP_PERMISSIONS[role]
-        group.permissions.set(Permission.objects.filter(content_type__app_label="participation", codename__in=codenames))
-        user.groups.add(group)
-    return user
 
 
 def local(moment):
@@ -66,16 +38,16 @@ def assert_branded(page):
 
 @pytest.mark.parametrize("lang", ["en"])
 def test_desktop_english_staff_write_preview_and_hand_over_a_poll(lang, page, new_context, a11y, t):
-    ministry = builders.entity(name_ar="وزارة المواصلات", name_en="Ministry of Transport")
-    other = builders.entity(name_ar="وزارة الصحة العامة", name_en="Ministry of Public Health")
-    staff = person_in([roles.MINISTRY_STAFF], ministry, full_name="Mariam Al-Kuwari")
-    colleague = person_in([roles.MINISTRY_ADMINS], ministry, full_name="Hamad Al-Marri")
-    stranger = person_in([roles.MINISTRY_ADMINS], other, full_name="Noor Al-Sada")
+    ministry = items.make_entity(name_ar="وزارة المواصلات", name_en="Ministry of Transport")
+    other = items.make_entity(name_ar="وزارة الصحة العامة", name_en="Ministry of Public Health")
+    staff = users.make_staff([roles.MINISTRY_STAFF], ministry, full_name="Mariam Al-Kuwari")
+    colleague = users.make_staff([roles.MINISTRY_ADMINS], ministry, full_name="Hamad Al-Marri")
+    stranger = users.make_staff([roles.MINISTRY_ADMINS], other, full_name="Noor Al-Sada")
     administrator = SuperUserFactory(full_name="Portal Administrator")
-    live = builders.open_poll(title_ar="استطلاع مفتوح", title_en="Live poll", entity=ministry)
-    builders.open_poll(title_ar="استطلاع وزارة أخرى", title_en="Another ministry's poll", entity=other)
+    live = scenarios.open_poll(title_ar="استطلاع مفتوح", title_en="Live poll", entity=ministry)
+    scenarios.open_poll(title_ar="استطلاع وزارة أخرى", title_en="Another ministry's poll", entity=other)
 
-    builders.admin_sign_in(page, staff)
+    admin_sign_in(page, staff)
     assert_branded(page)
     roles_panel = page.locator("#staff-roles")
     with translation.override(lang):
@@ -89,9 +61,12 @@ def test_desktop_english_staff_write_preview_and_hand_over_a_poll(lang, page, ne
     page.goto("/admin/participation/poll/add/")
     page.locator("#id_entity").select_option(str(ministry.pk))
     for name, value in {
-        "title_ar": "مواقف السيارات عند المحطات", "title_en": "Parking at stations",
-        "summary_ar": "هل تحتاج المحطات إلى مواقف؟", "summary_en": "Do stations need parking?",
-        "body_ar": "تدرس الوزارة إنشاء مواقف إضافية.", "body_en": "The ministry is studying more parking.",
+        "title_ar": "مواقف السيارات عند المحطات",
+        "title_en": "Parking at stations",
+        "summary_ar": "هل تحتاج المحطات إلى مواقف؟",
+        "summary_en": "Do stations need parking?",
+        "body_ar": "تدرس الوزارة إنشاء مواقف إضافية.",
+        "body_en": "The ministry is studying more parking.",
     }.items():
         page.locator(f"#id_{name}").fill(value)
     opens = timezone.now() + timedelta(days=3)
@@ -113,7 +88,11 @@ def test_desktop_english_staff_write_preview_and_hand_over_a_poll(lang, page, ne
     expect(page.locator(".messagelist .success")).to_contain_text("was added successfully")
     poll = Poll.objects.get(slug="parking-at-stations")
     question = poll.questions.get()
-    assert [(o.position, o.text_en) for o in question.options.all()] == [(1, "Msheireb"), (2, "West Bay"), (3, "Al Wakra")]
+    assert [(o.position, o.text_en) for o in question.options.all()] == [
+        (1, "Msheireb"),
+        (2, "West Bay"),
+        (3, "Al Wakra"),
+    ]
 
     # The preview: what voters will see once it opens, marked as a preview, nothing can be sent.
     page.goto(f"/{lang}/polls/{poll.slug}/")
@@ -143,18 +122,23 @@ def test_desktop_english_staff_write_preview_and_hand_over_a_poll(lang, page, ne
 @pytest.mark.parametrize("lang", ["ar"])
 def test_phone_arabic_staff_edit_options_moderate_and_read_arabic_messages(lang, page, new_context, a11y, t):
     page.set_viewport_size(PHONE)
-    ministry = builders.entity(name_ar="وزارة المواصلات", name_en="Ministry of Transport")
-    other = builders.entity(name_ar="وزارة الصحة العامة", name_en="Ministry of Public Health")
-    staff = person_in([roles.MINISTRY_STAFF, roles.MODERATORS], ministry, full_name="مريم الكواري")
-    draft = builders._item(Poll, "مسارات الحافلات", "Bus routes", entity=ministry, opens_in=timedelta(days=5))
-    builders.question(draft, 1, "ما الوقت المناسب؟", "Which time suits you?", [("الصباح", "Morning"), ("المساء", "Evening")])
-    ours = builders.open_consultation(title_ar="استراتيجية السلامة", title_en="Safety strategy", entity=ministry)
-    theirs = builders.open_consultation(title_ar="مسودة الصحة السرية", title_en="Secret health draft", entity=other)
-    citizen = builders.verified_citizen()
+    ministry = items.make_entity(name_ar="وزارة المواصلات", name_en="Ministry of Transport")
+    other = items.make_entity(name_ar="وزارة الصحة العامة", name_en="Ministry of Public Health")
+    staff = users.make_staff([roles.MINISTRY_STAFF, roles.MODERATORS], ministry, full_name="مريم الكواري")
+    draft = scenarios.draft_poll("مسارات الحافلات", "Bus routes", entity=ministry, opens_in=timedelta(days=5))
+    items.add_question(
+        draft,
+        [("الصباح", "Morning"), ("المساء", "Evening")],
+        text_ar="ما الوقت المناسب؟",
+        text_en="Which time suits you?",
+    )
+    ours = scenarios.open_consultation(title_ar="استراتيجية السلامة", title_en="Safety strategy", entity=ministry)
+    theirs = scenarios.open_consultation(title_ar="مسودة الصحة السرية", title_en="Secret health draft", entity=other)
+    citizen = users.person(verified=True)
     for item in (ours, theirs):
         consultation_service.add_comment(citizen, item, "تعليق")
 
-    builders.admin_sign_in(page, staff)
+    admin_sign_in(page, staff)
     assert_branded(page)
     expect(page.locator("html")).to_have_attribute("dir", "rtl")
     with translation.override(lang):

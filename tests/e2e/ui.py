@@ -2,6 +2,8 @@
 
 import re
 
+from tests.factories import PASSWORD
+
 try:
     from playwright.sync_api import expect
 except ImportError:  # conftest skips every test here, saying what to install
@@ -29,7 +31,10 @@ def active(page):
 
 def assert_focus_visible(focused):
     """Keyboard focus must show: an outline of at least 2px (the portal draws 3px) or a focus ring shadow."""
-    shows = (focused["outlineStyle"] != "none" and focused["outlineWidth"] >= 2) or focused["boxShadow"] not in ("", "none")
+    shows = (focused["outlineStyle"] != "none" and focused["outlineWidth"] >= 2) or focused["boxShadow"] not in (
+        "",
+        "none",
+    )
     assert focused["focusVisible"] and shows, f"keyboard focus is not visible on {focused}"
 
 
@@ -44,7 +49,9 @@ def tab_until(page, matches, *, limit=80, check_focus=True):
             assert_focus_visible(focused)
         if matches(focused):
             return focused
-    raise AssertionError(f"Tab never reached the element; focus went through: {[(f['tag'], f['id'], f['text']) for f in seen]}")
+    raise AssertionError(
+        f"Tab never reached the element; focus went through: {[(f['tag'], f['id'], f['text']) for f in seen]}"
+    )
 
 
 def assert_mirrored(page, lang):
@@ -63,9 +70,13 @@ def assert_mirrored(page, lang):
     )
     if lang == "ar":
         assert brand["x"] > middle, f"in Arabic the brand should be on the right, it is at x={brand['x']}"
-        assert text_edge["right"] > heading["x"] + heading["width"] - 2, "in Arabic the heading text should start on the right"
+        assert text_edge["right"] > heading["x"] + heading["width"] - 2, (
+            "in Arabic the heading text should start on the right"
+        )
     else:
-        assert brand["x"] + brand["width"] < middle, f"in English the brand should be on the left, it is at x={brand['x']}"
+        assert brand["x"] + brand["width"] < middle, (
+            f"in English the brand should be on the left, it is at x={brand['x']}"
+        )
         assert text_edge["left"] < heading["x"] + 2, "in English the heading text should start on the left"
 
 
@@ -75,3 +86,32 @@ def described_by_text(locator):
         """el => (el.getAttribute("aria-describedby") || "").split(/\\s+/).filter(Boolean)
                  .map(id => document.getElementById(id)).filter(Boolean).map(n => n.textContent.trim()).join(" | ")"""
     )
+
+
+# Browser steps shared by the scenarios
+
+
+def sign_in(page, lang, user, password=PASSWORD, next_path=None):
+    """Sign in through allauth's form, as a person would."""
+    url = f"/{lang}/accounts/login/"
+    if next_path:
+        url += f"?next={next_path}"
+    page.goto(url)
+    form = page.locator("main form").filter(has=page.locator("input[name=password]"))
+    form.locator("input[name=login]").fill(user.email)
+    form.locator("input[name=password]").fill(password)
+    form.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+    assert "/accounts/login/" not in page.url, f"signing in {user.email} failed: {page.url}"
+
+
+def admin_sign_in(page, user, password=PASSWORD):
+    page.goto("/admin/login/?next=/admin/")
+    page.locator("#id_username").fill(user.email)
+    page.locator("#id_password").fill(password)
+    page.locator("#login-form [type=submit]").click()
+    page.wait_for_url(re.compile(r"/admin/$"))
+
+
+def path_of(url):
+    return re.sub(r"^https?://[^/]+", "", url)

@@ -23,8 +23,8 @@ from django.utils import translation
 
 from hukoomi_portal.resilience import RETRY_AFTER_SECONDS
 from hukoomi_portal.views import server_error
+from tests.builders.items import make_poll
 from tests.ops.helpers import free_port, start, stop
-from tests.participation.factories import make_poll
 
 from .services import private_cluster
 
@@ -118,9 +118,22 @@ def copy_test_database(cluster, name):
     cluster.psql("-d", "postgres", "-c", f'CREATE DATABASE "{name}"')
     env = {**os.environ, "PGPASSWORD": db.get("PASSWORD") or ""}
     dump = subprocess.run(  # noqa: S603 (fixed command)
-        [f"{cluster.bin}/pg_dump", "-h", db.get("HOST") or "127.0.0.1", "-p", str(db.get("PORT") or 5432),
-         "-U", db.get("USER") or "postgres", "--no-owner", "--no-privileges", db["NAME"]],
-        check=True, capture_output=True, timeout=60, env=env,
+        [
+            f"{cluster.bin}/pg_dump",
+            "-h",
+            db.get("HOST") or "127.0.0.1",
+            "-p",
+            str(db.get("PORT") or 5432),
+            "-U",
+            db.get("USER") or "postgres",
+            "--no-owner",
+            "--no-privileges",
+            db["NAME"],
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+        env=env,
     )
     cluster.psql("-d", name, "-q", input=dump.stdout)
 

@@ -18,8 +18,8 @@ from django.test import override_settings
 from hukoomi_portal import settings as production_settings
 from hukoomi_portal.resilience import DegradingRedisCache
 from participation.models import Comment, PageFeedback, PollBallot
+from tests.builders.items import make_consultation, make_poll, single_choices
 from tests.factories import UserFactory, VerifiedUserFactory
-from tests.participation.factories import make_consultation, make_poll, single_choices
 
 from .services import private_redis
 
@@ -57,7 +57,9 @@ def everything_a_visitor_does(client, lang, poll, consultation, password):
     assert Comment.objects.filter(item=consultation, author=voter, body=body).exists(), "the comment was not stored"
 
     before = PageFeedback.objects.count()
-    statuses["feedback"] = client.post(f"/{lang}/feedback/", {"path": f"/{lang}/participate/", "answer": "yes"}).status_code
+    statuses["feedback"] = client.post(
+        f"/{lang}/feedback/", {"path": f"/{lang}/participate/", "answer": "yes"}
+    ).status_code
     assert PageFeedback.objects.count() == before + 1, "the feedback answer was not stored"
     client.logout()
 
@@ -80,7 +82,9 @@ EXPECTED = {
 }
 
 
-def test_voting_commenting_and_reading_continue_while_redis_is_down_and_after(client, lang, password, tmp_path, caplog, monkeypatch):
+def test_voting_commenting_and_reading_continue_while_redis_is_down_and_after(
+    client, lang, password, tmp_path, caplog, monkeypatch
+):
     monkeypatch.setattr(DegradingRedisCache, "_last_warning", 0.0)  # the warning is logged once a minute
     poll = make_poll(questions=1, options=2)
     consultation = make_consultation(sections=1, moderate_before_publishing=False)

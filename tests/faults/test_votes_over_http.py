@@ -22,9 +22,9 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.contrib.sessions.backends.db import SessionStore
 
 from participation.models import PollBallot
+from tests.builders.items import make_poll, single_choices
 from tests.factories import VerifiedUserFactory
 from tests.ops.helpers import free_port, shared_database_url, start, stop
-from tests.participation.factories import make_poll, single_choices
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

@@ -17,16 +17,11 @@ import time
 
 import pytest
 
-from participation.models import AuditEntry, Result
+from participation.models import AuditEntry, Result, State
+from tests.answers import digest_of_lines, referendum_line
+from tests.builders.items import close, make_referendum, question_and_options, vote_referendum
+from tests.builders.users import person
 from tests.ops.helpers import shared_database_url, start, stop
-from tests.participation.lifecycle_helpers import (
-    close,
-    digest_of_lines,
-    make_referendum,
-    person,
-    referendum_line,
-    vote_referendum,
-)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -49,7 +44,8 @@ def test_a_tally_killed_mid_transaction_is_redelivered_and_counted_once(redis_ur
     import redis
     from celery import Celery
 
-    referendum, _question, (yes, no) = make_referendum()
+    referendum = make_referendum(options=2, state=State.OPEN)
+    _question, (yes, no) = question_and_options(referendum)
     receipts = [vote_referendum(person(verified=True), referendum, option) for option in (yes, yes, no)]
     close(referendum)
 
@@ -67,9 +63,19 @@ def test_a_tally_killed_mid_transaction_is_redelivered_and_counted_once(redis_ur
         "PYTHONUNBUFFERED": "1",
     }
     command = [
-        sys.executable, "-m", "tests.faults.pausing_worker",
-        "--pool=prefork", "--concurrency=1", "-Q", "tally", "--loglevel=INFO",
-        "--without-heartbeat", "--without-gossip", "--without-mingle", "-n", f"faults-{os.getpid()}@%h",
+        sys.executable,
+        "-m",
+        "tests.faults.pausing_worker",
+        "--pool=prefork",
+        "--concurrency=1",
+        "-Q",
+        "tally",
+        "--loglevel=INFO",
+        "--without-heartbeat",
+        "--without-gossip",
+        "--without-mingle",
+        "-n",
+        f"faults-{os.getpid()}@%h",
     ]
     worker = start(command, env, log_path)
     try:
@@ -79,11 +85,18 @@ def test_a_tally_killed_mid_transaction_is_redelivered_and_counted_once(redis_ur
         finally:
             sender.close()
 
-        wait(lambda: marker.exists() and marker.read_text().strip(), "the tally did not reach its pause", worker, log_path)
+        wait(
+            lambda: marker.exists() and marker.read_text().strip(),
+            "the tally did not reach its pause",
+            worker,
+            log_path,
+        )
         os.kill(int(marker.read_text()), signal.SIGKILL)  # the child, inside the tally's transaction
         assert not Result.objects.filter(item=referendum).exists()
 
-        wait(lambda: Result.objects.filter(item=referendum).exists(), "no result after the redelivery", worker, log_path)
+        wait(
+            lambda: Result.objects.filter(item=referendum).exists(), "no result after the redelivery", worker, log_path
+        )
     finally:
         stop(worker)
     log = log_path.read_text(errors="replace")

@@ -24,8 +24,11 @@ SETUP = """
 import django
 django.setup()
 from accounts.models import Segment
-from tests.participation.lifecycle_helpers import close, make_poll, person, vote
-poll, _question, (first, _second) = make_poll(slug="embedded-broker-poll")
+from participation.models import State
+from tests.builders.items import close, make_poll, question_and_options, vote
+from tests.builders.users import person
+poll = make_poll(options=2, state=State.OPEN, slug="embedded-broker-poll")
+_question, (first, _second) = question_and_options(poll)
 voter = person(Segment.CITIZEN, notify_results=True, email="embedded.voter@example.qa")
 vote(voter, poll, [first])
 close(poll)

@@ -30,12 +30,15 @@ from django.db import connection
 
 from participation import feedback
 from participation.models import PollBallot
+from tests.builders.items import make_poll, single_choices
 from tests.factories import UserFactory, VerifiedUserFactory
 from tests.ops.helpers import free_port, shared_database_url, start, stop
-from tests.participation.factories import make_poll, single_choices
 
 pytestmark = [
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="the servers need the shared test database: DATABASE_URL=postgres://..."),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="the servers need the shared test database: DATABASE_URL=postgres://...",
+    ),
     pytest.mark.redis,
     pytest.mark.django_db(transaction=True),
 ]
@@ -77,7 +80,9 @@ def csrf_token(base, path, cookies):
 
 def sign_in(base, cookies, email, password):
     token = csrf_token(base, "/en/accounts/login/", cookies)
-    return fetch(base, "/en/accounts/login/", cookies, {"csrfmiddlewaretoken": token, "login": email, "password": password})
+    return fetch(
+        base, "/en/accounts/login/", cookies, {"csrfmiddlewaretoken": token, "login": email, "password": password}
+    )
 
 
 def production_user(factory, password):
@@ -142,7 +147,10 @@ def two_servers(redis_url, tmp_path):
     environments = [server_environment(port, redis_url, static_root) for port in ports]
     subprocess.run(  # noqa: S603 (fixed command, our own interpreter)
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
-        cwd=settings.BASE_DIR, env=environments[0], check=True, timeout=300,
+        cwd=settings.BASE_DIR,
+        env=environments[0],
+        check=True,
+        timeout=300,
     )
     command = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "tests.ops.pid_wsgi:application"]
     servers, logs = [], []
@@ -202,13 +210,15 @@ def test_the_feedback_throttle_counts_answers_on_both_servers(two_servers):
         base = two_servers[answer % 2]
         token = secrets.token_hex(16)  # a new browser every time: only the per-client count can refuse it
         status, _headers, _page = fetch(
-            base, "/en/feedback/", {"csrftoken": token},
+            base,
+            "/en/feedback/",
+            {"csrftoken": token},
             {"csrfmiddlewaretoken": token, "path": "/en/", "answer": "yes", "website": ""},
             headers={"Accept": "application/json"},
         )
         statuses.append(status)
-    assert statuses[:feedback.CLIENT_MAX_ANSWERS] == [200] * feedback.CLIENT_MAX_ANSWERS, statuses
-    assert statuses[feedback.CLIENT_MAX_ANSWERS:] == [429, 429], statuses
+    assert statuses[: feedback.CLIENT_MAX_ANSWERS] == [200] * feedback.CLIENT_MAX_ANSWERS, statuses
+    assert statuses[feedback.CLIENT_MAX_ANSWERS :] == [429, 429], statuses
 
 
 def test_one_person_voting_on_both_servers_at_once_leaves_one_ballot(two_servers, password):

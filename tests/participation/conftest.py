@@ -15,9 +15,7 @@ from django.utils.html import escape
 
 from accounts.models import Segment
 from tests.conftest import require_postgres
-from tests.factories import UserFactory, VerifiedUserFactory
-
-from .factories import EntityFactory
+from tests.factories import EntityFactory, UserFactory, VerifiedUserFactory
 
 DIR = {"ar": "rtl", "en": "ltr"}
 
@@ -80,15 +78,6 @@ def as_user(client, user, lang):
     client.force_login(user)
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = lang
     return client
-
-
-def management(prefix, total=0, initial=0):
-    return {
-        f"{prefix}-TOTAL_FORMS": str(total),
-        f"{prefix}-INITIAL_FORMS": str(initial),
-        f"{prefix}-MIN_NUM_FORMS": "0",
-        f"{prefix}-MAX_NUM_FORMS": "1000",
-    }
 
 
 @pytest.fixture

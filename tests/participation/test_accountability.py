@@ -1,15 +1,14 @@
-""""You said, we did": the record's arithmetic, its pages in both languages, and what they must never show."""
+""" "You said, we did": the record's arithmetic, its pages in both languages, and what they must never show."""
 
 from datetime import timedelta
 
 import pytest
 
 from participation import accountability
+from tests.builders.audit import CLOSES, NOW, at, bus_poll, closed_consultation, record_of_four, transport_ministry
+from tests.factories import EntityFactory
 
-from .accountability_helpers import NOW, consultation, record_of_four
-from .audit_helpers import CLOSES, at, bus_poll, transport_ministry
 from .conftest import assert_not_shown, assert_page_language, assert_shown, page, t, url
-from .factories import EntityFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -73,7 +72,7 @@ def test_what_changed_is_public_only_once_published(four):
 
 def test_one_entity_only_sees_its_own(four):
     other = EntityFactory()
-    consultation("elsewhere", entity=other, published_at=NOW - timedelta(days=1))
+    closed_consultation("elsewhere", entity=other, published_at=NOW - timedelta(days=1))
     mine = accountability.build(NOW, four["on_time"].entity)
     assert "elsewhere" not in {row.slug for row in mine.consultations}
     whole = accountability.build(NOW)
@@ -142,11 +141,11 @@ def test_empty_record(client, lang):
 def test_government_page_queries_do_not_grow_with_items(client, django_assert_max_num_queries):
     """Closed items, their counted turnout, the consultations' participants, the entities: a fixed number."""
     for n in range(3):
-        consultation(f"first-{n}", entity=EntityFactory(), took_part=1)
+        closed_consultation(f"first-{n}", entity=EntityFactory(), took_part=1)
     with at(NOW), django_assert_max_num_queries(QUERIES):
         assert client.get(url("en", "accountability")).status_code == 200
     for n in range(6):
-        consultation(f"more-{n}", entity=EntityFactory(), took_part=2, published_at=CLOSES + timedelta(days=3))
+        closed_consultation(f"more-{n}", entity=EntityFactory(), took_part=2, published_at=CLOSES + timedelta(days=3))
     bus_poll(entity=EntityFactory())
     with at(NOW), django_assert_max_num_queries(QUERIES):
         assert client.get(url("en", "accountability")).status_code == 200

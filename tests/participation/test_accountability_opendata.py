@@ -8,10 +8,11 @@ import pytest
 
 from participation import exports
 from participation.models import State
+from tests.answers import BOM, HYPERLINK_CELL, body_of, read_dicts
+from tests.builders.audit import NOW, at, bus_poll, new_law_referendum, record_of_four
+from tests.builders.items import close, count, make_poll, make_referendum, question_and_options, vote_referendum
+from tests.builders.users import person
 
-from . import lifecycle_helpers as lc
-from .accountability_helpers import NOW, record_of_four
-from .audit_helpers import BOM, HYPERLINK_CELL, at, body_of, bus_poll, new_law_referendum, read_dicts
 from .conftest import assert_not_shown, assert_page_language, assert_shown, page, t, url
 
 pytestmark = pytest.mark.django_db
@@ -37,9 +38,12 @@ def published():
 @pytest.fixture
 def awaiting_approval(db):
     """A referendum counted but not published: a ministry admin must approve its results first."""
-    referendum, question, options = lc.make_referendum(results_need_approval=True, requires_verified_identity=True)
-    lc.vote_referendum(lc.person(verified=True), referendum, options[0])
-    lc.count(lc.close(referendum))
+    referendum = make_referendum(
+        results_need_approval=True, requires_verified_identity=True, options=2, state=State.OPEN
+    )
+    question, options = question_and_options(referendum)
+    vote_referendum(person(verified=True), referendum, options[0])
+    count(close(referendum))
     assert referendum.state == State.CLOSED and hasattr(referendum, "result")
     return referendum
 
@@ -78,16 +82,22 @@ def test_the_same_bytes_in_both_languages(client, published):
 
 
 def test_unpublished_results_are_not_open_data(client, awaiting_approval):
-    open_poll, _question, _options = lc.make_poll(live_results=True)
-    draft, _question, _options = lc.make_poll(state=State.DRAFT)
+    open_poll = make_poll(live_results=True, options=2, state=State.OPEN)
+    draft = make_poll(state=State.DRAFT, options=2)
     for item in (awaiting_approval, open_poll, draft):
         for fmt in ("csv", "json"):
             assert client.get(result_url("en", item, fmt)).status_code == 404
 
 
 @pytest.mark.parametrize(
-    "path", ["data/results/poll/bus-routes.xml", "data/results/consultation/bus-routes.csv", "data/accountability-nothing.csv",
-             "data/accountability-entities.pdf", "data/results/poll/no-such-poll.csv"],
+    "path",
+    [
+        "data/results/poll/bus-routes.xml",
+        "data/results/consultation/bus-routes.csv",
+        "data/accountability-nothing.csv",
+        "data/accountability-entities.pdf",
+        "data/results/poll/no-such-poll.csv",
+    ],
 )
 def test_unknown_downloads_are_404(client, published, path):
     assert client.get(f"/en/{path}").status_code == 404
@@ -123,10 +133,14 @@ def test_the_dataset_index_lists_every_file_with_its_checksum(client, published,
         assert_shown(response, t(lang, LICENCE))
         body = page(response)
         links = [
-            result_url(lang, poll, "csv"), result_url(lang, poll, "json"),
-            result_url(lang, referendum, "csv"), result_url(lang, referendum, "json"),
-            table_url(lang, "entities", "csv"), table_url(lang, "entities", "json"),
-            table_url(lang, "consultations", "csv"), table_url(lang, "consultations", "json"),
+            result_url(lang, poll, "csv"),
+            result_url(lang, poll, "json"),
+            result_url(lang, referendum, "csv"),
+            result_url(lang, referendum, "json"),
+            table_url(lang, "entities", "csv"),
+            table_url(lang, "entities", "json"),
+            table_url(lang, "consultations", "csv"),
+            table_url(lang, "consultations", "json"),
         ]
         for link in links:
             assert f'href="{link}"' in body, link

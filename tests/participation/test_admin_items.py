@@ -14,54 +14,20 @@ from participation.models import Comment, Item, Poll, Question, Result, State
 from participation.services import consultation as consultation_service
 from participation.services import voting
 from participation.services.counting import tally
+from tests.builders.admin_forms import management, poll_form
+from tests.builders.items import make_consultation, make_poll, make_referendum, single_choices
+from tests.builders.users import AUDITORS, MINISTRY_ADMINS, MINISTRY_STAFF, MODERATORS, make_staff
 from tests.factories import SuperUserFactory, VerifiedUserFactory
 
-from .conftest import admin_url, as_user, assert_not_shown, assert_shown, management, page, t
-from .factories import (
-    AUDITORS,
-    MINISTRY_ADMINS,
-    MINISTRY_STAFF,
-    MODERATORS,
-    make_consultation,
-    make_poll,
-    make_referendum,
-    single_choices,
-    staff_in,
-)
+from .conftest import admin_url, as_user, assert_not_shown, assert_shown, page, t
 
 pytestmark = pytest.mark.django_db
-
-
-def item_form(entity, *, slug="new-poll", opens=None, closes=None, **overrides):
-    """What the poll form posts: both languages, citizens and residents, opens tomorrow for a week."""
-    opens = timezone.localtime(opens or timezone.now() + timedelta(days=1))
-    closes = timezone.localtime(closes or opens + timedelta(days=7))
-    data = {
-        "entity": entity.pk,
-        "slug": slug,
-        "title_ar": "استطلاع جديد",
-        "title_en": "A new poll",
-        "summary_ar": "ملخص",
-        "summary_en": "Summary",
-        "body_ar": "نص",
-        "body_en": "Body",
-        "opens_at_0": opens.strftime("%Y-%m-%d"),
-        "opens_at_1": opens.strftime("%H:%M:%S"),
-        "closes_at_0": closes.strftime("%Y-%m-%d"),
-        "closes_at_1": closes.strftime("%H:%M:%S"),
-        "for_citizens": "on",
-        "for_residents": "on",
-        **management("questions"),
-        "_save": "Save",
-    }
-    data.update(overrides)
-    return {key: value for key, value in data.items() if value is not None}
 
 
 def change_form(item, opens=None, closes=None, **overrides):
     # An item that has opened also has the corrections inline (none added here).
     fields = {"title_en": item.title_en, "title_ar": item.title_ar, **management("corrections"), **overrides}
-    return item_form(
+    return poll_form(
         item.entity, slug=item.slug, opens=opens or item.opens_at, closes=closes or item.closes_at, **fields
     )
 
@@ -78,17 +44,17 @@ def poll_b(other_entity):
 
 @pytest.fixture
 def staff_a(entity):
-    return staff_in(MINISTRY_STAFF, entity)
+    return make_staff(MINISTRY_STAFF, entity)
 
 
 @pytest.fixture
 def admin_a(entity):
-    return staff_in(MINISTRY_ADMINS, entity)
+    return make_staff(MINISTRY_ADMINS, entity)
 
 
 @pytest.fixture
 def auditor():
-    return staff_in(AUDITORS)
+    return make_staff(AUDITORS)
 
 
 def shown_items(response):
@@ -144,7 +110,7 @@ def test_staff_cannot_open_or_change_another_entitys_item(client, lang, staff_a,
 
 
 def test_staff_change_their_own_entitys_draft(client, lang, staff_a, entity):
-    draft = make_poll(schedule=False, entity=entity)
+    draft = make_poll(state=State.DRAFT, entity=entity)
     response = as_user(client, staff_a, lang).post(
         admin_url("poll_change", draft.pk), change_form(draft, title_en="Metro till 2am")
     )
@@ -167,7 +133,7 @@ def test_ministry_admins_delete_only_their_own_entitys_items(client, lang, admin
     response = client.post(admin_url("poll_delete", poll_b.pk), {"post": "yes"})
     assert response.status_code in (302, 403, 404)
     assert Item.objects.filter(pk=poll_b.pk).exists()
-    draft = make_poll(schedule=False, entity=poll_a.entity)
+    draft = make_poll(state=State.DRAFT, entity=poll_a.entity)
     assert client.post(admin_url("poll_delete", draft.pk), {"post": "yes"}).status_code == 302
     assert not Item.objects.filter(pk=draft.pk).exists()
 
@@ -187,7 +153,7 @@ def test_the_entity_dropdown_lists_only_the_staffs_entities(client, lang, staff_
 
 
 def test_a_tampered_entity_is_refused(client, lang, staff_a, other_entity):
-    response = as_user(client, staff_a, lang).post(admin_url("poll_add"), item_form(other_entity))
+    response = as_user(client, staff_a, lang).post(admin_url("poll_add"), poll_form(other_entity))
     assert response.status_code == 200
     assert "entity" in response.context["adminform"].form.errors
     assert not Item.objects.filter(slug="new-poll").exists()
@@ -208,7 +174,7 @@ def test_auditors_see_everything_and_change_nothing(client, lang, auditor, poll_
     assert 'name="_save"' not in page(view)
     assert client.post(admin_url("poll_change", poll_b.pk), change_form(poll_b, title_en="Audited")).status_code == 403
     assert client.post(admin_url("poll_delete", poll_b.pk), {"post": "yes"}).status_code == 403
-    assert client.post(admin_url("poll_add"), item_form(poll_a.entity)).status_code == 403
+    assert client.post(admin_url("poll_add"), poll_form(poll_a.entity)).status_code == 403
     question = poll_b.questions.get()
     assert client.post(admin_url("question_change", question.pk), {"text_en": "Audited"}).status_code == 403
     assert Item.objects.get(pk=poll_b.pk).title_en == "Vaccination days"
@@ -223,7 +189,7 @@ def test_auditors_see_everything_and_change_nothing(client, lang, auditor, poll_
 def test_closing_must_come_after_opening(client, lang, staff_a, entity):
     opens = timezone.now() + timedelta(days=3)
     response = as_user(client, staff_a, lang).post(
-        admin_url("poll_add"), item_form(entity, opens=opens, closes=opens - timedelta(hours=1))
+        admin_url("poll_add"), poll_form(entity, opens=opens, closes=opens - timedelta(hours=1))
     )
     assert response.status_code == 200
     assert_shown(response, t(lang, "The closing time must be after the opening time."))
@@ -232,7 +198,7 @@ def test_closing_must_come_after_opening(client, lang, staff_a, entity):
 
 def test_someone_must_be_able_to_take_part(client, lang, staff_a, entity):
     response = as_user(client, staff_a, lang).post(
-        admin_url("poll_add"), item_form(entity, for_citizens=None, for_residents=None)
+        admin_url("poll_add"), poll_form(entity, for_citizens=None, for_residents=None)
     )
     assert response.status_code == 200
     assert_shown(response, t(lang, "Choose at least one group of people who may take part."))
@@ -240,7 +206,7 @@ def test_someone_must_be_able_to_take_part(client, lang, staff_a, entity):
 
 
 def test_a_new_poll_is_a_draft_of_the_staffs_entity(client, lang, staff_a, entity):
-    response = as_user(client, staff_a, lang).post(admin_url("poll_add"), item_form(entity))
+    response = as_user(client, staff_a, lang).post(admin_url("poll_add"), poll_form(entity))
     assert response.status_code == 302
     poll = Poll.objects.get(slug="new-poll")
     assert (poll.state, poll.entity, poll.created_by, poll.kind) == (State.DRAFT, entity, staff_a, "poll")
@@ -273,9 +239,9 @@ def question_form(item, options, **overrides):
 @pytest.mark.parametrize(("kind", "options", "most"), [("poll", 1, 20), ("poll", 21, 20), ("referendum", 6, 5)])
 def test_a_question_needs_between_2_and_the_maximum_of_options(client, lang, admin_a, entity, kind, options, most):
     item = (
-        make_poll(questions=0, schedule=False, entity=entity)
+        make_poll(questions=0, state=State.DRAFT, entity=entity)
         if kind == "poll"
-        else make_referendum(schedule=False, entity=entity)
+        else make_referendum(state=State.DRAFT, entity=entity)
     )
     item.questions.all().delete()
     as_user(client, admin_a, lang)
@@ -289,7 +255,7 @@ def test_a_question_needs_between_2_and_the_maximum_of_options(client, lang, adm
 
 
 def test_scheduling_needs_both_languages(client, lang, admin_a, entity):
-    draft = make_poll(schedule=False, entity=entity, title_en="")
+    draft = make_poll(state=State.DRAFT, entity=entity, title_en="")
     as_user(client, admin_a, lang)
     response = client.post(
         admin_url("poll_changelist"), {"action": "schedule", "_selected_action": [draft.pk]}, follow=True
@@ -375,12 +341,14 @@ def run_action(client, model, action, *items):
 
 
 def test_ministry_admins_schedule_close_and_publish(client, lang, admin_a, entity):
-    draft = make_poll(schedule=False, entity=entity)
+    draft = make_poll(state=State.DRAFT, entity=entity)
     as_user(client, admin_a, lang)
     response = run_action(client, "poll", "schedule", draft)
     with translation.override(lang):
         assert_shown(
-            response, translation.ngettext("%(count)d item has been scheduled.", "%(count)d items have been scheduled.", 1) % {"count": 1}
+            response,
+            translation.ngettext("%(count)d item has been scheduled.", "%(count)d items have been scheduled.", 1)
+            % {"count": 1},
         )
     assert Item.objects.get(pk=draft.pk).state == State.SCHEDULED
 
@@ -389,13 +357,17 @@ def test_ministry_admins_schedule_close_and_publish(client, lang, admin_a, entit
     response = run_action(client, "poll", "close_now", scheduled)
     with translation.override(lang):
         assert_shown(
-            response, translation.ngettext("%(count)d item has been closed.", "%(count)d items have been closed.", 1) % {"count": 1}
+            response,
+            translation.ngettext("%(count)d item has been closed.", "%(count)d items have been closed.", 1)
+            % {"count": 1},
         )
     assert Item.objects.get(pk=draft.pk).state == State.CLOSED  # the tally waits for the commit
 
     # "Publish" never counts (a request only reads): before the worker has counted, it says so.
     response = run_action(client, "poll", "publish", Item.objects.get(pk=draft.pk))
-    assert_shown(response, t(lang, "The ballots are still being counted. Publish the results once the count is stored."))
+    assert_shown(
+        response, t(lang, "The ballots are still being counted. Publish the results once the count is stored.")
+    )
     assert Item.objects.get(pk=draft.pk).state == State.CLOSED
     tally(draft.pk)  # the worker's count, without its automatic publication
 
@@ -403,7 +375,12 @@ def test_ministry_admins_schedule_close_and_publish(client, lang, admin_a, entit
     with translation.override(lang):
         assert_shown(
             response,
-            translation.ngettext("Results or outcome published for %(count)d item.", "Results or outcome published for %(count)d items.", 1) % {"count": 1},
+            translation.ngettext(
+                "Results or outcome published for %(count)d item.",
+                "Results or outcome published for %(count)d items.",
+                1,
+            )
+            % {"count": 1},
         )
     assert Item.objects.get(pk=draft.pk).state == State.PUBLISHED
     assert Result.objects.get(item=draft).ballots == 1
@@ -423,7 +400,7 @@ def test_publishing_before_closing_is_refused(client, lang, admin_a, poll_a):
 
 
 def test_ministry_staff_do_not_get_the_lifecycle_actions(client, lang, staff_a, entity):
-    draft = make_poll(schedule=False, entity=entity)
+    draft = make_poll(state=State.DRAFT, entity=entity)
     as_user(client, staff_a, lang)
     action_form = client.get(admin_url("poll_changelist")).context["action_form"]
     choices = [name for name, _label in action_form.fields["action"].choices] if action_form else []
@@ -438,7 +415,7 @@ def test_ministry_staff_do_not_get_the_lifecycle_actions(client, lang, staff_a, 
 
 
 def test_drafts_have_a_preview_link_that_works_for_their_staff(client, lang, staff_a, entity, poll_a):
-    draft = make_poll(schedule=False, entity=entity, title_en="Bus lanes draft")
+    draft = make_poll(state=State.DRAFT, entity=entity, title_en="Bus lanes draft")
     as_user(client, staff_a, lang)
     listing = client.get(admin_url("poll_changelist"))
     preview_url = f"/{lang}/polls/{draft.slug}/"
@@ -451,7 +428,7 @@ def test_drafts_have_a_preview_link_that_works_for_their_staff(client, lang, sta
 
 
 def test_filters_and_search(client, lang, entity, other_entity):
-    draft = make_poll(schedule=False, entity=entity, title_en="Parking permits")
+    draft = make_poll(state=State.DRAFT, entity=entity, title_en="Parking permits")
     scheduled = make_poll(entity=other_entity, title_en="Clinic hours", title_ar="ساعات العيادات")
     as_user(client, SuperUserFactory(), lang)
     assert shown_items(client.get(admin_url("poll_changelist"), {"state": "draft"})) == {draft}
@@ -484,7 +461,7 @@ def pending(entity, citizen):
 
 @pytest.fixture
 def moderator(entity):
-    return staff_in(MODERATORS, entity)
+    return make_staff(MODERATORS, entity)
 
 
 def moderation(status, reason=""):

@@ -18,25 +18,19 @@ from accounts.models import User
 from participation import roles
 from participation.models import Poll, State
 from participation.services import consultation as consultation_service
+from tests.builders.admin_forms import management, poll_form
+from tests.builders.items import make_consultation, make_poll, make_referendum
+from tests.builders.users import MINISTRY_ADMINS, MINISTRY_STAFF, MODERATORS, make_staff
 from tests.factories import SuperUserFactory
 
-from .conftest import admin_url, as_user, assert_not_shown, assert_shown, management, page, t, url
-from .factories import (
-    MINISTRY_ADMINS,
-    MINISTRY_STAFF,
-    MODERATORS,
-    make_consultation,
-    make_poll,
-    make_referendum,
-    staff_in,
-)
+from .conftest import admin_url, as_user, assert_not_shown, assert_shown, page, t, url
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def staff_a(entity):
-    return staff_in(MINISTRY_STAFF, entity, full_name="Mariam Al-Kuwari")
+    return make_staff(MINISTRY_STAFF, entity, full_name="Mariam Al-Kuwari")
 
 
 def shown_items(response):
@@ -45,7 +39,11 @@ def shown_items(response):
 
 def filter_choices(response):
     """Every choice of every sidebar filter of a changelist, as displayed."""
-    return [str(choice["display"]) for spec in response.context["cl"].filter_specs for choice in spec.choices(response.context["cl"])]
+    return [
+        str(choice["display"])
+        for spec in response.context["cl"].filter_specs
+        for choice in spec.choices(response.context["cl"])
+    ]
 
 
 # ---------------------------------------------------------------------------
@@ -65,8 +63,8 @@ def test_demo_staff_get_the_actions_their_job_needs(client, settings, lang):
 
 
 def test_the_index_says_what_each_role_may_do_and_whom_to_ask(client, lang, entity, other_entity, staff_a):
-    colleague = staff_in(MINISTRY_ADMINS, entity, full_name="Hamad Al-Marri")
-    elsewhere = staff_in(MINISTRY_ADMINS, other_entity, full_name="Noor Al-Sada")
+    colleague = make_staff(MINISTRY_ADMINS, entity, full_name="Hamad Al-Marri")
+    elsewhere = make_staff(MINISTRY_ADMINS, other_entity, full_name="Noor Al-Sada")
     administrator = SuperUserFactory(full_name="Portal Administrator")
     response = as_user(client, staff_a, lang).get("/admin/")
     assert response.status_code == 200
@@ -83,8 +81,8 @@ def test_the_index_says_what_each_role_may_do_and_whom_to_ask(client, lang, enti
 
 
 def test_staff_who_cannot_schedule_are_told_who_can(client, lang, entity, other_entity, staff_a):
-    colleague = staff_in(MINISTRY_ADMINS, entity, full_name="Hamad Al-Marri")
-    elsewhere = staff_in(MINISTRY_ADMINS, other_entity)
+    colleague = make_staff(MINISTRY_ADMINS, entity, full_name="Hamad Al-Marri")
+    elsewhere = make_staff(MINISTRY_ADMINS, other_entity)
     response = as_user(client, staff_a, lang).get(admin_url("poll_changelist"))
     assert 'id="schedule-note"' in page(response)
     assert_shown(response, colleague.email)
@@ -101,7 +99,7 @@ def test_the_list_shows_and_filters_the_state_by_the_clock(client, lang, entity,
     live = make_poll(entity=entity, title_en="Live poll")  # stored "scheduled", opened yesterday
     upcoming = make_poll(entity=entity, opens_at=timezone.now() + timedelta(days=2), title_en="Upcoming poll")
     past = make_poll(entity=entity, opens_at=timezone.now() - timedelta(days=20), title_en="Past poll")
-    draft = make_poll(entity=entity, schedule=False, title_en="Draft poll")
+    draft = make_poll(entity=entity, state=State.DRAFT, title_en="Draft poll")
     assert Poll.objects.get(pk=live.pk).state == State.SCHEDULED
     as_user(client, staff_a, lang)
     response = client.get(admin_url("poll_changelist"))
@@ -128,7 +126,7 @@ def test_the_change_form_shows_the_state_by_the_clock(client, lang, entity, staf
 
 def test_the_draft_preview_shows_the_ballot_and_when_it_opens(client, lang, entity, staff_a):
     opens = timezone.now() + timedelta(days=10)
-    draft = make_poll(entity=entity, schedule=False, opens_at=opens, questions=2)
+    draft = make_poll(entity=entity, state=State.DRAFT, opens_at=opens, questions=2)
     as_user(client, staff_a, lang)
     response = client.get(url(lang, "poll_detail", slug=draft.slug))
     assert response.status_code == 200
@@ -140,7 +138,10 @@ def test_the_draft_preview_shows_the_ballot_and_when_it_opens(client, lang, enti
         for question in draft.questions.all():
             assert_shown(response, question.text)
             for option in question.options.all():
-                assert f'<label class="form-check-label" for="preview-option-{option.pk}">{option.text}</label>' in page(response)
+                assert (
+                    f'<label class="form-check-label" for="preview-option-{option.pk}">{option.text}</label>'
+                    in page(response)
+                )
     # Nothing can be sent: the whole ballot is in a disabled fieldset, and there is no form that posts.
     assert "<fieldset disabled>" in page(response)
     assert 'method="post" class="ballot"' not in page(response)
@@ -149,7 +150,7 @@ def test_the_draft_preview_shows_the_ballot_and_when_it_opens(client, lang, enti
 
 
 def test_the_referendum_preview_shows_its_question_options_and_blank_vote(client, lang, entity, staff_a):
-    draft = make_referendum(entity=entity, schedule=False, opens_at=timezone.now() + timedelta(days=3))
+    draft = make_referendum(entity=entity, state=State.DRAFT, opens_at=timezone.now() + timedelta(days=3))
     response = as_user(client, staff_a, lang).get(url(lang, "referendum_detail", slug=draft.slug))
     assert response.status_code == 200
     with translation.override(lang):
@@ -166,49 +167,9 @@ def test_the_referendum_preview_shows_its_question_options_and_blank_vote(client
 # ---------------------------------------------------------------------------
 
 
-def poll_form(entity, questions, **overrides):
-    """The poll add form with nested questions and options; positions left as given ("" for empty)."""
-    opens = timezone.localtime(timezone.now() + timedelta(days=1))
-    closes = opens + timedelta(days=7)
-    data = {
-        "entity": entity.pk,
-        "slug": "nested-poll",
-        "title_ar": "استطلاع",
-        "title_en": "Poll",
-        "summary_ar": "ملخص",
-        "summary_en": "Summary",
-        "body_ar": "نص",
-        "body_en": "Body",
-        "opens_at_0": opens.strftime("%Y-%m-%d"),
-        "opens_at_1": opens.strftime("%H:%M:%S"),
-        "closes_at_0": closes.strftime("%Y-%m-%d"),
-        "closes_at_1": closes.strftime("%H:%M:%S"),
-        "for_citizens": "on",
-        **management("questions", total=len(questions)),
-        "_save": "Save",
-    }
-    for i, (position, text, options) in enumerate(questions):
-        data.update(
-            {
-                f"questions-{i}-position": position,
-                f"questions-{i}-text_ar": f"سؤال {text}",
-                f"questions-{i}-text_en": f"Question {text}",
-                f"questions-{i}-kind": "single",
-                f"questions-{i}-min_choices": "1",
-                f"questions-{i}-max_choices": "1",
-                **management(f"questions-{i}-options", total=len(options)),
-            }
-        )
-        for j, (option_position, option_text) in enumerate(options):
-            data.update(
-                {
-                    f"questions-{i}-options-{j}-position": option_position,
-                    f"questions-{i}-options-{j}-text_ar": f"خيار {option_text}",
-                    f"questions-{i}-options-{j}-text_en": option_text,
-                }
-            )
-    data.update(overrides)
-    return data
+def nested_poll_form(entity, questions):
+    """The poll add form with nested questions and options, for citizens only; positions as typed."""
+    return poll_form(entity, questions, slug="nested-poll", title_ar="استطلاع", title_en="Poll", for_residents=None)
 
 
 def texts(question):
@@ -220,7 +181,7 @@ def test_questions_and_options_are_added_on_the_polls_own_page_and_number_themse
         ("", "one", [("", "Bus"), ("", "Metro"), ("", "Tram")]),
         ("", "two", [("2", "Later"), ("1", "Sooner")]),
     ]
-    response = as_user(client, staff_a, lang).post(admin_url("poll_add"), poll_form(entity, questions))
+    response = as_user(client, staff_a, lang).post(admin_url("poll_add"), nested_poll_form(entity, questions))
     assert response.status_code == 302, response.context and response.context["errors"]
     poll = Poll.objects.get(slug="nested-poll")
     first, second = poll.questions.order_by("position")
@@ -231,7 +192,7 @@ def test_questions_and_options_are_added_on_the_polls_own_page_and_number_themse
 
 def change_data(poll, option_rows, question_extra=None):
     """The poll change form as the browser posts it, with the first question's option rows replaced."""
-    data = poll_form(poll.entity, [])
+    data = nested_poll_form(poll.entity, [])
     opens, closes = timezone.localtime(poll.opens_at), timezone.localtime(poll.closes_at)
     data.update(
         {
@@ -280,7 +241,7 @@ def change_data(poll, option_rows, question_extra=None):
 
 
 def test_options_can_be_reordered_and_a_new_option_gets_the_next_position(client, lang, entity, staff_a):
-    poll = make_poll(entity=entity, schedule=False, options=2)
+    poll = make_poll(entity=entity, state=State.DRAFT, options=2)
     question = poll.questions.get()
     first, second = question.options.order_by("position")
     rows = [(first, "2", first.text_en), (second, "1", second.text_en), (None, "", "Added")]
@@ -290,7 +251,7 @@ def test_options_can_be_reordered_and_a_new_option_gets_the_next_position(client
 
 
 def test_the_options_of_an_opened_poll_stay_as_they_were(client, lang, entity):
-    ministry_admin = staff_in(MINISTRY_ADMINS, entity)
+    ministry_admin = make_staff(MINISTRY_ADMINS, entity)
     poll = make_poll(entity=entity, options=2)  # open since yesterday
     question = poll.questions.get()
     before = texts(question)
@@ -304,7 +265,7 @@ def test_the_options_of_an_opened_poll_stay_as_they_were(client, lang, entity):
 
 def test_a_question_without_enough_options_is_refused_on_the_polls_page(client, lang, entity, staff_a):
     response = as_user(client, staff_a, lang).post(
-        admin_url("poll_add"), poll_form(entity, [("", "one", [("", "Only")])])
+        admin_url("poll_add"), nested_poll_form(entity, [("", "one", [("", "Only")])])
     )
     assert response.status_code == 200
     assert_shown(response, t(lang, "A question needs between %(min)d and %(max)d options.", min=2, max=20))
@@ -312,7 +273,7 @@ def test_a_question_without_enough_options_is_refused_on_the_polls_page(client, 
 
 
 def test_the_polls_page_offers_options_under_each_question(client, lang, entity, staff_a):
-    poll = make_poll(entity=entity, schedule=False, options=2)
+    poll = make_poll(entity=entity, state=State.DRAFT, options=2)
     response = as_user(client, staff_a, lang).get(admin_url("poll_change", poll.pk))
     body = page(response)
     assert 'id="questions-0-options-group"' in body
@@ -330,7 +291,7 @@ def test_the_polls_page_offers_options_under_each_question(client, lang, entity,
 def two_ministries(entity, other_entity, citizen):
     ours = make_consultation(entity=entity, title_en="Our strategy", title_ar="استراتيجيتنا")
     theirs = make_consultation(entity=other_entity, title_en="Their secret draft", title_ar="مسودتهم السرية")
-    theirs_draft = make_poll(entity=other_entity, schedule=False, title_en="Their draft poll", title_ar="استطلاعهم")
+    theirs_draft = make_poll(entity=other_entity, state=State.DRAFT, title_en="Their draft poll", title_ar="استطلاعهم")
     also_ours = make_consultation(entity=entity, title_en="Our other strategy", title_ar="استراتيجيتنا الأخرى")
     for item in (ours, also_ours, theirs):
         consultation_service.add_comment(citizen, item, f"About {item.title_en}")
@@ -348,7 +309,7 @@ def assert_nothing_of_b(response, other_entity, theirs, theirs_draft):
 
 def test_the_comment_list_filters_show_only_the_staffs_ministry(client, lang, entity, other_entity, two_ministries):
     ours, theirs, theirs_draft = two_ministries
-    moderator = staff_in(MODERATORS, entity)
+    moderator = make_staff(MODERATORS, entity)
     response = as_user(client, moderator, lang).get(admin_url("comment_changelist"))
     assert response.status_code == 200
     assert ours.pk in {c.item_id for c in shown_items(response)}
@@ -363,9 +324,11 @@ def test_the_comment_list_filters_show_only_the_staffs_ministry(client, lang, en
 
 
 @pytest.mark.parametrize("model", ["poll", "consultation", "auditentry"])
-def test_item_and_audit_list_filters_show_only_the_staffs_ministry(client, lang, model, entity, other_entity, two_ministries):
+def test_item_and_audit_list_filters_show_only_the_staffs_ministry(
+    client, lang, model, entity, other_entity, two_ministries
+):
     _ours, theirs, theirs_draft = two_ministries
-    staff = staff_in(MINISTRY_ADMINS, entity)
+    staff = make_staff(MINISTRY_ADMINS, entity)
     # Audit entries are the auditors' (every entity); staff given the right to read them see their own.
     staff.user_permissions.add(Permission.objects.get(codename="view_auditentry"))
     response = as_user(client, staff, lang).get(admin_url(f"{model}_changelist"), {"_facets": "True"})
@@ -418,7 +381,7 @@ def test_djangos_admin_messages_have_our_arabic(message):
 
 @pytest.mark.parametrize("button", ["_save", "_continue"])
 def test_after_editing_the_message_says_saved_not_added(client, button, entity, staff_a):
-    poll = make_poll(entity=entity, schedule=False, options=2)
+    poll = make_poll(entity=entity, state=State.DRAFT, options=2)
     question = poll.questions.get()
     rows = [(o, str(o.position), o.text_en) for o in question.options.order_by("position")]
     data = change_data(poll, rows)
@@ -457,23 +420,34 @@ def test_the_admin_carries_the_portals_name_colour_and_font(client, lang, staff_
     assert "--font-family-primary: var(--portal-font-family);" in css
 
 
-
 ACTION_MESSAGES = {
     ("%(count)d item has been scheduled.", "%(count)d items have been scheduled."): {
-        1: "تمت جدولة بند واحد.", 2: "تمت جدولة بندين.", 3: "تمت جدولة 3 بنود.", 11: "تمت جدولة 11 بنداً.",
+        1: "تمت جدولة بند واحد.",
+        2: "تمت جدولة بندين.",
+        3: "تمت جدولة 3 بنود.",
+        11: "تمت جدولة 11 بنداً.",
         100: "تمت جدولة 100 بند.",
     },
     ("%(count)d item has been closed.", "%(count)d items have been closed."): {
-        1: "تم إغلاق بند واحد.", 2: "تم إغلاق بندين.", 3: "تم إغلاق 3 بنود.", 11: "تم إغلاق 11 بنداً.",
+        1: "تم إغلاق بند واحد.",
+        2: "تم إغلاق بندين.",
+        3: "تم إغلاق 3 بنود.",
+        11: "تم إغلاق 11 بنداً.",
         100: "تم إغلاق 100 بند.",
     },
     ("Results or outcome published for %(count)d item.", "Results or outcome published for %(count)d items."): {
-        1: "نُشرت نتائج بند واحد أو مخرجاته.", 2: "نُشرت نتائج بندين أو مخرجاتهما.",
-        3: "نُشرت نتائج 3 بنود أو مخرجاتها.", 11: "نُشرت نتائج 11 بنداً أو مخرجاتها.",
+        1: "نُشرت نتائج بند واحد أو مخرجاته.",
+        2: "نُشرت نتائج بندين أو مخرجاتهما.",
+        3: "نُشرت نتائج 3 بنود أو مخرجاتها.",
+        11: "نُشرت نتائج 11 بنداً أو مخرجاتها.",
         100: "نُشرت نتائج 100 بند أو مخرجاتها.",
     },
     ("%(count)d comment has been published.", "%(count)d comments have been published."): {
-        1: "نُشر تعليق واحد.", 2: "نُشر تعليقان.", 3: "نُشرت 3 تعليقات.", 11: "نُشر 11 تعليقاً.", 100: "نُشر 100 تعليق.",
+        1: "نُشر تعليق واحد.",
+        2: "نُشر تعليقان.",
+        3: "نُشرت 3 تعليقات.",
+        11: "نُشر 11 تعليقاً.",
+        100: "نُشر 100 تعليق.",
     },
 }
 
@@ -489,8 +463,8 @@ def test_the_admins_action_messages_agree_with_their_number_in_arabic(messages):
 
 
 def test_scheduling_says_so_in_arabic_with_the_right_number(client, entity):
-    ministry_admin = staff_in(MINISTRY_ADMINS, entity)
-    drafts = [make_poll(entity=entity, schedule=False) for _ in range(2)]
+    ministry_admin = make_staff(MINISTRY_ADMINS, entity)
+    drafts = [make_poll(entity=entity, state=State.DRAFT) for _ in range(2)]
     response = as_user(client, ministry_admin, "ar").post(
         admin_url("poll_changelist"), {"action": "schedule", "_selected_action": [d.pk for d in drafts]}, follow=True
     )
@@ -498,7 +472,7 @@ def test_scheduling_says_so_in_arabic_with_the_right_number(client, entity):
 
 
 def test_an_unchanged_save_writes_no_option_even_with_gaps_in_the_positions(client, entity, staff_a):
-    poll = make_poll(entity=entity, schedule=False, options=2)
+    poll = make_poll(entity=entity, state=State.DRAFT, options=2)
     question = poll.questions.get()
     question.options.filter(position=2).update(position=5)  # a gap, as older data may have
     rows = [(o, str(o.position), o.text_en) for o in question.options.order_by("position")]

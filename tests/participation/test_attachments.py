@@ -4,11 +4,13 @@ public items only, with debug off, with download headers; never from MEDIA_URL."
 import pytest
 from django.core.files.base import ContentFile
 
-from participation.services import lifecycle
-from tests.factories import UserFactory
+from participation.models import State
+from tests.builders import actions
+from tests.builders.items import make_consultation
+from tests.builders.users import MINISTRY_STAFF, make_staff
+from tests.factories import EntityFactory, UserFactory
 
 from .conftest import url
-from .factories import MINISTRY_STAFF, EntityFactory, make_consultation, staff_in
 
 pytestmark = pytest.mark.django_db
 
@@ -23,10 +25,10 @@ def media(settings, tmp_path):
 
 def consultation_with_pdf(content=PDF, schedule=True):
     """A consultation with its PDF, attached while it is a draft (once it opens, the database refuses it)."""
-    item = make_consultation(schedule=False)
+    item = make_consultation(state=State.DRAFT)
     item.attachment.save("draft law.pdf", ContentFile(content), save=True)
     if schedule:
-        lifecycle.schedule_item(None, item)
+        actions.schedule(item)
     return item
 
 
@@ -55,14 +57,14 @@ def test_a_draft_is_404_to_the_public_and_to_residents(client, lang):
     assert download(client, lang, draft).status_code == 404
     client.force_login(UserFactory())
     assert download(client, lang, draft).status_code == 404
-    client.force_login(staff_in(MINISTRY_STAFF, EntityFactory()))  # staff of another ministry
+    client.force_login(make_staff(MINISTRY_STAFF, EntityFactory()))  # staff of another ministry
     assert download(client, lang, draft).status_code == 404
 
 
 def test_staff_of_the_entity_preview_a_draft_and_it_is_not_cached(client, lang):
     draft = consultation_with_pdf(schedule=False)
     # Whoever reads the draft in the admin (participation/permissions.py, view_item): here its ministry's staff.
-    client.force_login(staff_in(MINISTRY_STAFF, draft.entity))
+    client.force_login(make_staff(MINISTRY_STAFF, draft.entity))
     response = download(client, lang, draft)
     assert response.status_code == 200
     assert body(response) == PDF

@@ -24,9 +24,10 @@ from django.urls import reverse
 from participation import audit
 from participation.models import AuditEntry
 from participation.services import trail as audit_trail
+from tests.answers import body_of, export_url, message_in, run_command, sha256_url
 from tests.audit_guards import AUDIT_TABLE
-
-from .audit_helpers import auditor, body_of, bus_poll, export_url, message_in, run_command, sha256_url
+from tests.builders.audit import bus_poll
+from tests.builders.users import auditor
 
 pytestmark = pytest.mark.django_db
 
@@ -222,9 +223,7 @@ def drop_the_guards(cursor):
     """What a database superuser can do first: drop every trigger on the audit table."""
     _pending_checks_now(cursor)
     if connection.vendor == "postgresql":
-        cursor.execute(
-            "SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal", [AUDIT_TABLE]
-        )
+        cursor.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal", [AUDIT_TABLE])
         names = [name for (name,) in cursor.fetchall()]
         for name in names:
             cursor.execute(f"DROP TRIGGER {name} ON {AUDIT_TABLE}")

@@ -15,13 +15,14 @@ from django.utils import timezone
 
 from accounts.models import Segment, User
 from participation import audit
-from participation.models import AuditEntry, Comment, Item, Result, State
+from participation.models import AuditEntry, Comment, Entity, Item, Result, State
 from participation.services import lifecycle, moderation, trail
 from participation.services.counting import tally
-from tests.factories import SuperUserFactory, VerifiedUserFactory
-
-from .audit_helpers import bus_poll, entries, staff_member, transport_consultation, transport_ministry
-from .factories import MINISTRY_ADMINS, make_poll
+from tests.answers import entries
+from tests.builders.audit import bus_poll, transport_consultation, transport_ministry
+from tests.builders.items import make_poll
+from tests.builders.users import MINISTRY_ADMINS, make_staff
+from tests.factories import EntityFactory, SuperUserFactory, VerifiedUserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -58,7 +59,7 @@ def state_of(item):
 
 
 def test_scheduling_is_not_written_without_its_entry(trail_fails):
-    draft = make_poll(schedule=False)
+    draft = make_poll(state=State.DRAFT)
     trail_fails()
     with pytest.raises(TrailDown):
         lifecycle.schedule_item(None, draft)
@@ -137,7 +138,9 @@ def admin_request(rf, person):
 
 def test_a_verification_is_not_written_without_its_entry(trail_fails, user_admin, rf):
     citizen = VerifiedUserFactory(segment=Segment.CITIZEN)
-    User.objects.filter(pk=citizen.pk).update(verification=User.Verification.UNVERIFIED, verification_method="", verified_at=None)
+    User.objects.filter(pk=citizen.pk).update(
+        verification=User.Verification.UNVERIFIED, verification_method="", verified_at=None
+    )
     trail_fails()
     with pytest.raises(TrailDown):
         user_admin.verify_identity(admin_request(rf, SuperUserFactory()), User.objects.filter(pk=citizen.pk))
@@ -148,7 +151,9 @@ def test_a_verification_reset_is_not_written_without_its_entry(trail_fails, user
     people = [VerifiedUserFactory(), VerifiedUserFactory()]
     trail_fails()
     with pytest.raises(TrailDown):
-        user_admin.reset_identity_verification(admin_request(rf, SuperUserFactory()), User.objects.filter(pk__in=[p.pk for p in people]))
+        user_admin.reset_identity_verification(
+            admin_request(rf, SuperUserFactory()), User.objects.filter(pk__in=[p.pk for p in people])
+        )
     assert User.objects.filter(pk__in=[p.pk for p in people], verification=User.Verification.VERIFIED).count() == 2
 
 
@@ -223,7 +228,9 @@ def test_a_reset_by_a_changed_identity_names_the_staff_member(client):
 def test_a_reset_of_someone_unverified_writes_nothing(client):
     staff = SuperUserFactory()
     person = VerifiedUserFactory()
-    User.objects.filter(pk=person.pk).update(verification=User.Verification.UNVERIFIED, verification_method="", verified_at=None)
+    User.objects.filter(pk=person.pk).update(
+        verification=User.Verification.UNVERIFIED, verification_method="", verified_at=None
+    )
     client.force_login(staff)
     client.post(
         reverse("admin:accounts_user_changelist"),
@@ -234,8 +241,8 @@ def test_a_reset_of_someone_unverified_writes_nothing(client):
 
 def test_the_lifecycle_in_admin_names_the_staff_member(client, lang):
     entity = transport_ministry()
-    person = staff_member(MINISTRY_ADMINS, entity)
-    draft = make_poll(schedule=False, entity=entity, opens_at=timezone.now() - timedelta(hours=1))
+    person = make_staff(MINISTRY_ADMINS, entity)
+    draft = make_poll(state=State.DRAFT, entity=entity, opens_at=timezone.now() - timedelta(hours=1))
     client.force_login(person)
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = lang
     changelist = reverse("admin:participation_poll_changelist")
@@ -270,7 +277,8 @@ def test_a_moderation_in_admin_names_the_moderator(client, lang):
     client.force_login(moderator)
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = lang
     response = client.post(
-        reverse("admin:participation_comment_change", args=[pending.pk]), {"status": "published", "moderation_reason": ""}
+        reverse("admin:participation_comment_change", args=[pending.pk]),
+        {"status": "published", "moderation_reason": ""},
     )
     assert response.status_code == 302
     entry = entries(Action.MODERATE)[-1]
@@ -279,10 +287,6 @@ def test_a_moderation_in_admin_names_the_moderator(client, lang):
 
 def test_a_refused_delete_selected_leaves_no_entry(client, monkeypatch):
     """Django's "delete selected" logs first and deletes second; a deletion that fails takes its entries with it."""
-    from participation.models import Entity
-
-    from .factories import EntityFactory
-
     doomed = [EntityFactory(), EntityFactory()]
     client.force_login(SuperUserFactory())
     before = AuditEntry.objects.count()

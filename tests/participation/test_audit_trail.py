@@ -14,43 +14,20 @@ from participation import exports
 from participation.models import AuditEntry, Comment, Entity, Item, State
 from participation.services import counting, lifecycle
 from participation.services import trail as audit_trail
-from tests.factories import PASSWORD, StaffUserFactory, SuperUserFactory, UserFactory
+from tests.answers import body_of, entries, export_url, message_in, read_dicts, run_command, trail_url
+from tests.audit_guards import remove_audit_entry, tamper_object_repr, tamper_with_audit_log
+from tests.builders.admin_forms import poll_form
+from tests.builders.audit import EARLY_HOURS, MODERATED, QATAR, at, bus_poll, transport_consultation, transport_ministry
+from tests.builders.items import make_poll
+from tests.builders.users import MINISTRY_ADMINS, MINISTRY_STAFF, MODERATORS, auditor, make_staff
+from tests.factories import PASSWORD, EntityFactory, PollFactory, StaffUserFactory, SuperUserFactory, UserFactory
 
-from .audit_helpers import (
-    EARLY_HOURS,
-    MODERATED,
-    QATAR,
-    at,
-    auditor,
-    body_of,
-    bus_poll,
-    entries,
-    export_url,
-    message_in,
-    poll_form,
-    read_dicts,
-    remove_audit_entry,
-    run_command,
-    staff_member,
-    tamper_object_repr,
-    tamper_with_audit_log,
-    trail_url,
-    transport_consultation,
-    transport_ministry,
-)
-from .conftest import admin_url
-from .factories import MINISTRY_ADMINS, MINISTRY_STAFF, MODERATORS, EntityFactory, PollFactory, make_poll
+from .conftest import admin_url, as_user
 
 pytestmark = pytest.mark.django_db
 
 Action = AuditEntry.Action
 ADDRESS = "203.0.113.9"
-
-
-def as_admin(client, user, lang):
-    client.force_login(user)
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = lang
-    return client
 
 
 def only(action, **filters):
@@ -104,7 +81,7 @@ def test_downloading_the_trail_is_recorded(client, lang):
 
 def test_a_refused_download_is_not_recorded_as_an_export(client, lang):
     poll, _people = bus_poll()
-    client.force_login(staff_member(MINISTRY_ADMINS, poll.entity))
+    client.force_login(make_staff(MINISTRY_ADMINS, poll.entity))
     assert client.get(export_url(lang, poll, "ballots")).status_code == 403
     assert client.get(trail_url(lang)).status_code == 403
     assert entries(Action.EXPORT) == []
@@ -117,7 +94,7 @@ def test_a_refused_download_is_not_recorded_as_an_export(client, lang):
 
 def test_creating_an_entity_in_admin_is_recorded(client, lang):
     person = SuperUserFactory()
-    response = as_admin(client, person, lang).post(
+    response = as_user(client, person, lang).post(
         admin_url("entity_add"),
         {"name_ar": "وزارة البلدية", "name_en": "Ministry of Municipality", "slug": "municipality"},
         REMOTE_ADDR=ADDRESS,
@@ -134,8 +111,8 @@ def test_creating_an_entity_in_admin_is_recorded(client, lang):
 
 def test_creating_a_poll_in_admin_is_recorded(client, lang):
     entity = transport_ministry()
-    person = staff_member(MINISTRY_STAFF, entity)
-    response = as_admin(client, person, lang).post(admin_url("poll_add"), poll_form(entity), REMOTE_ADDR=ADDRESS)
+    person = make_staff(MINISTRY_STAFF, entity)
+    response = as_user(client, person, lang).post(admin_url("poll_add"), poll_form(entity), REMOTE_ADDR=ADDRESS)
     assert response.status_code == 302, response.content.decode()[:2000]
     poll = Item.objects.get(slug="new-poll")
     entry = only(Action.CREATE)
@@ -147,7 +124,7 @@ def test_creating_a_poll_in_admin_is_recorded(client, lang):
 def test_changing_a_poll_in_admin_records_the_changed_fields(client, lang):
     entity = transport_ministry()
     draft = PollFactory(entity=entity, slug="draft-poll", title_en="Old title")
-    person = staff_member(MINISTRY_STAFF, entity)
+    person = make_staff(MINISTRY_STAFF, entity)
     form = poll_form(entity, slug="draft-poll", title_en="New title", opens=draft.opens_at, closes=draft.closes_at)
     form["title_ar"] = draft.title_ar
     form["summary_ar"], form["summary_en"], form["body_ar"], form["body_en"] = (
@@ -156,7 +133,7 @@ def test_changing_a_poll_in_admin_records_the_changed_fields(client, lang):
         draft.body_ar,
         draft.body_en,
     )
-    response = as_admin(client, person, lang).post(admin_url("poll_change", draft.pk), form, REMOTE_ADDR=ADDRESS)
+    response = as_user(client, person, lang).post(admin_url("poll_change", draft.pk), form, REMOTE_ADDR=ADDRESS)
     assert response.status_code == 302, response.content.decode()[:2000]
     assert Item.objects.get(pk=draft.pk).title_en == "New title"
     entry = only(Action.CHANGE)
@@ -169,7 +146,7 @@ def test_changing_a_poll_in_admin_records_the_changed_fields(client, lang):
 def test_deleting_an_entity_in_admin_is_recorded(client, lang):
     person = SuperUserFactory()
     gone = EntityFactory(name_ar="وزارة مؤقتة", name_en="Temporary ministry", slug="temporary")
-    response = as_admin(client, person, lang).post(
+    response = as_user(client, person, lang).post(
         admin_url("entity_delete", gone.pk), {"post": "yes"}, REMOTE_ADDR=ADDRESS
     )
     assert response.status_code == 302
@@ -186,7 +163,7 @@ def test_deleting_several_objects_at_once_in_admin_records_each(client, lang):
     person = SuperUserFactory()
     first = EntityFactory(slug="first-to-go")
     second = EntityFactory(slug="second-to-go")
-    response = as_admin(client, person, lang).post(
+    response = as_user(client, person, lang).post(
         admin_url("entity_changelist"),
         {"action": "delete_selected", "_selected_action": [first.pk, second.pk], "post": "yes"},
         REMOTE_ADDR=ADDRESS,
@@ -204,7 +181,7 @@ def test_deleting_several_objects_at_once_in_admin_records_each(client, lang):
 
 
 def test_each_state_change_of_an_item_is_recorded():
-    poll = make_poll(schedule=False)
+    poll = make_poll(state=State.DRAFT)
     lifecycle.schedule_item(None, poll)
     lifecycle.open_due_items()
     assert lifecycle.close_item(poll.pk)
@@ -222,7 +199,7 @@ def test_each_state_change_of_an_item_is_recorded():
 def test_one_item_is_one_object_on_the_trail(client):
     """Filtering the trail by object must find every entry about an item, whichever proxy class
     (Poll, or the Item that exports and the clock jobs load) the code happened to hold."""
-    poll = make_poll(schedule=False)
+    poll = make_poll(state=State.DRAFT)
     lifecycle.schedule_item(None, poll)  # a Poll instance
     lifecycle.open_due_items()  # an Item instance
     client.force_login(auditor())
@@ -236,9 +213,9 @@ def test_one_item_is_one_object_on_the_trail(client):
 
 def test_a_state_change_from_an_admin_action_names_who_did_it(client, lang):
     entity = transport_ministry()
-    draft = make_poll(schedule=False, entity=entity)
-    person = staff_member(MINISTRY_ADMINS, entity)
-    response = as_admin(client, person, lang).post(
+    draft = make_poll(state=State.DRAFT, entity=entity)
+    person = make_staff(MINISTRY_ADMINS, entity)
+    response = as_user(client, person, lang).post(
         admin_url("poll_changelist"), {"action": "schedule", "_selected_action": [draft.pk]}, REMOTE_ADDR=ADDRESS
     )
     assert response.status_code == 302
@@ -269,7 +246,7 @@ def test_a_moderation_decision_is_recorded():
 
 def test_moderating_in_admin_is_recorded_with_the_address(client, lang):
     consultation, (_published, _hidden, pending), moderator = transport_consultation()
-    response = as_admin(client, moderator, lang).post(
+    response = as_user(client, moderator, lang).post(
         admin_url("comment_change", pending.pk),
         {"status": "hidden", "moderation_reason": "Off topic"},
         REMOTE_ADDR=ADDRESS,
@@ -282,7 +259,7 @@ def test_moderating_in_admin_is_recorded_with_the_address(client, lang):
 
 
 def test_a_staff_log_in_is_recorded(client, lang):
-    person = staff_member(MODERATORS)  # the factory confirms the e-mail address (allauth EmailAddress)
+    person = make_staff(MODERATORS)  # the factory confirms the e-mail address (allauth EmailAddress)
     response = client.post(
         f"/{lang}/accounts/login/", {"login": person.email, "password": PASSWORD}, REMOTE_ADDR=ADDRESS
     )
@@ -472,7 +449,7 @@ def changelist(client, query=""):
 
 def test_auditors_read_and_filter_the_trail_in_admin(client, lang, trail):
     person = auditor()
-    client = as_admin(client, person, lang)  # force_login itself adds a log-in entry
+    client = as_user(client, person, lang)  # force_login itself adds a log-in entry
     everything = changelist(client)
     assert {e.pk for e in everything} == set(AuditEntry.objects.values_list("pk", flat=True))
     response = client.get(admin_url("auditentry_changelist"))
@@ -491,7 +468,7 @@ def test_auditors_read_and_filter_the_trail_in_admin(client, lang, trail):
 
 
 def test_the_date_filters_use_the_qatar_day(client, lang, trail):
-    client = as_admin(client, auditor(), lang)
+    client = as_user(client, auditor(), lang)
     # 01:30 on 11 March in Doha is 22:30 on 10 March in UTC.
     early = [e for e in trail if e.created_at == EARLY_HOURS]
     assert len(early) == 1
@@ -504,7 +481,7 @@ def test_the_date_filters_use_the_qatar_day(client, lang, trail):
 
 def test_nobody_adds_changes_or_deletes_entries_in_admin(client, lang, trail):
     for person in (auditor(), SuperUserFactory()):
-        client = as_admin(client, person, lang)
+        client = as_user(client, person, lang)
         target = trail[1]
         assert client.get(admin_url("auditentry_add")).status_code == 403
         assert client.post(admin_url("auditentry_add"), {"actor_label": "x", "action": "login"}).status_code == 403
@@ -526,7 +503,7 @@ def test_nobody_adds_changes_or_deletes_entries_in_admin(client, lang, trail):
 def test_ministry_staff_cannot_read_the_trail(client, lang, trail):
     entity = transport_ministry()
     for group in (MINISTRY_STAFF, MINISTRY_ADMINS, MODERATORS):
-        client = as_admin(client, staff_member(group, entity), lang)
+        client = as_user(client, make_staff(group, entity), lang)
         assert client.get(admin_url("auditentry_changelist")).status_code == 403, group
 
 

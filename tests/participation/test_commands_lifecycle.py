@@ -9,18 +9,17 @@ from django.utils import timezone
 
 from accounts.models import Segment
 from participation.models import Item, Result, State
-from tests.participation.lifecycle_helpers import (
+from tests.answers import digest_of_lines, poll_line, referendum_line
+from tests.builders.items import (
     close,
-    digest_of_lines,
     make_poll,
     make_referendum,
-    person,
-    poll_line,
-    referendum_line,
+    question_and_options,
     set_state,
     vote,
     vote_referendum,
 )
+from tests.builders.users import person
 
 pytestmark = pytest.mark.django_db
 
@@ -34,11 +33,12 @@ def run(*args):
 @pytest.fixture
 def due():
     """A poll past its closing time (one ballot), a scheduled poll due to open, and a poll still open."""
-    to_close, _q, (option, _other) = make_poll()
+    to_close = make_poll(options=2, state=State.OPEN)
+    _q, (option, _other) = question_and_options(to_close)
     vote(person(Segment.RESIDENT), to_close, [option])
     close(to_close)
-    to_open, _q, _opts = make_poll(state=State.SCHEDULED, opens_at=timezone.now() - timedelta(minutes=2))
-    still_open, _q, _opts = make_poll()
+    to_open = make_poll(state=State.SCHEDULED, opens_at=timezone.now() - timedelta(minutes=2), options=2)
+    still_open = make_poll(options=2, state=State.OPEN)
     return to_close, to_open, still_open
 
 
@@ -94,7 +94,8 @@ def test_close_due_tallies_what_it_closed_even_when_queued_tallies_are_lost(due,
 
 
 def test_tally_command_prints_the_result_and_its_digest():
-    poll, _q, (first, second) = make_poll()
+    poll = make_poll(options=2, state=State.OPEN)
+    _q, (first, second) = question_and_options(poll)
     vote(person(Segment.CITIZEN), poll, [first])
     vote(person(Segment.RESIDENT), poll, [second])
     person(Segment.CITIZEN)
@@ -113,7 +114,8 @@ def test_tally_command_prints_the_result_and_its_digest():
 
 
 def test_tally_command_twice_prints_the_same_result():
-    poll, _q, (first, _second) = make_poll()
+    poll = make_poll(options=2, state=State.OPEN)
+    _q, (first, _second) = question_and_options(poll)
     vote(person(), poll, [first])
     close(poll)
     first_out = run("tally", "poll", poll.slug)
@@ -123,7 +125,8 @@ def test_tally_command_twice_prints_the_same_result():
 
 
 def test_tally_command_for_a_referendum():
-    referendum, _q, (yes, _no) = make_referendum(results_need_approval=True)
+    referendum = make_referendum(results_need_approval=True, options=2, state=State.OPEN)
+    _q, (yes, _no) = question_and_options(referendum)
     receipt = vote_referendum(person(verified=True), referendum, yes)
     close(referendum)
     out = run("tally", "referendum", referendum.slug)
@@ -133,7 +136,8 @@ def test_tally_command_for_a_referendum():
 
 
 def test_tally_command_refuses_an_open_item():
-    poll, _q, (first, _second) = make_poll()
+    poll = make_poll(options=2, state=State.OPEN)
+    _q, (first, _second) = question_and_options(poll)
     vote(person(), poll, [first])
     with pytest.raises(CommandError, match="not closed yet"):
         run("tally", "poll", poll.slug)
@@ -143,7 +147,7 @@ def test_tally_command_refuses_an_open_item():
 
 
 def test_tally_command_refuses_a_scheduled_item():
-    poll, _q, _opts = make_poll(state=State.SCHEDULED, opens_at=timezone.now() + timedelta(days=1))
+    poll = make_poll(state=State.SCHEDULED, opens_at=timezone.now() + timedelta(days=1), options=2)
     with pytest.raises(CommandError):
         run("tally", "poll", poll.slug)
     assert not Result.objects.filter(item=poll).exists()
@@ -156,7 +160,7 @@ def test_tally_command_refuses_an_unknown_slug(kind, slug):
 
 
 def test_tally_command_refuses_a_slug_of_the_other_type():
-    referendum, _q, _opts = make_referendum()
+    referendum = make_referendum(options=2, state=State.OPEN)
     close(referendum)
     with pytest.raises(CommandError, match="No poll"):
         run("tally", "poll", referendum.slug)
@@ -169,7 +173,8 @@ def test_tally_command_refuses_an_unknown_type():
 
 
 def test_tally_command_on_an_item_already_published_changes_nothing():
-    poll, _q, (first, _second) = make_poll()
+    poll = make_poll(options=2, state=State.OPEN)
+    _q, (first, _second) = question_and_options(poll)
     vote(person(), poll, [first])
     close(poll)
     run("tally", "poll", poll.slug)

@@ -19,9 +19,8 @@ from participation.models import (
     State,
 )
 from participation.services import lifecycle, voting
+from tests.builders.items import make_poll, make_referendum, sealed_ballots, single_choices
 from tests.factories import VerifiedUserFactory
-
-from .factories import make_poll, make_referendum, sealed_ballots, single_choices
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

@@ -8,9 +8,9 @@ from django.template import Context, Template
 from django.utils import translation
 
 from participation.templatetags.durations import time_left
+from tests.builders.items import make_poll
 
 from .conftest import assert_shown, page, url
-from .factories import make_poll
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=ZoneInfo("Asia/Qatar"))
 

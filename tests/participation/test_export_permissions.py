@@ -8,8 +8,9 @@ import pytest
 from django.contrib.auth.models import Permission
 
 from participation.models import AuditEntry, Comment, Entity, Item, Result
-
-from .audit_helpers import (
+from tests.answers import body_of, export_url, index_url, message_in, sha256_url, trail_url
+from tests.builders.audit import bus_poll, new_law_referendum, transport_consultation, transport_ministry
+from tests.builders.users import (
     ANONYMOUS,
     AUDITORS,
     CITIZEN,
@@ -17,21 +18,12 @@ from .audit_helpers import (
     MINISTRY_ADMINS,
     ROLES,
     auditor,
-    body_of,
-    bus_poll,
-    export_url,
-    index_url,
-    message_in,
-    new_law_referendum,
-    sha256_url,
-    staff_member,
-    trail_url,
-    transport_consultation,
-    transport_ministry,
+    make_staff,
     user_for_role,
 )
+from tests.factories import EntityFactory
+
 from .conftest import admin_url
-from .factories import EntityFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -107,7 +99,7 @@ def test_anonymous_people_are_refused_not_sent_to_log_in(client, lang, items):
 def test_the_export_permission_alone_opens_the_exports_but_not_the_trail(client, lang, items):
     """docs/exports.md: "members of the Auditors group, or anyone with the permission export_results"."""
     poll, _referendum, _consultation = items
-    person = staff_member(MINISTRY_ADMINS, transport_ministry())
+    person = make_staff(MINISTRY_ADMINS, transport_ministry())
     person.user_permissions.add(Permission.objects.get(codename="export_results"))
     client.force_login(person)
     assert client.get(export_url(lang, poll, "ballots")).status_code == 200
@@ -116,7 +108,7 @@ def test_the_export_permission_alone_opens_the_exports_but_not_the_trail(client,
 
 
 def test_ministry_admins_of_the_items_own_entity_get_403_on_everything(client, lang, items):
-    ministry_admin = staff_member(MINISTRY_ADMINS, transport_ministry())
+    ministry_admin = make_staff(MINISTRY_ADMINS, transport_ministry())
     assert ministry_admin.has_perm("participation.view_result")
     client.force_login(ministry_admin)
     statuses = {address: client.get(address).status_code for address in every_export_address(lang, *items)}

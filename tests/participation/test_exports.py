@@ -17,31 +17,35 @@ from django.utils.html import escape
 
 from participation import exports
 from participation.models import AuditEntry, Comment, Result, State
-from tests.participation.lifecycle_helpers import digest_of_lines, poll_line, referendum_line
-
-from .audit_helpers import (
+from tests.answers import (
     BOM,
-    CLOSES,
     EXPORT_MESSAGE_NOT_CLOSED,
     EXPORT_MESSAGE_UNKNOWN,
     HYPERLINK_CELL,
-    OPENS,
-    QATAR,
-    VOTERS,
-    auditor,
     body_of,
-    bus_poll,
     csv_text,
+    digest_of_lines,
     export_url,
     index_url,
     message_in,
-    new_law_referendum,
-    open_poll,
+    poll_line,
     read_csv,
+    referendum_line,
     sha256_url,
+)
+from tests.builders.audit import (
+    CLOSES,
+    OPENS,
+    QATAR,
+    VOTERS,
+    bus_poll,
+    new_law_referendum,
+    still_open_poll,
     ten_ballot_poll,
     transport_consultation,
 )
+from tests.builders.users import auditor
+
 from .conftest import assert_page_language, t
 
 pytestmark = pytest.mark.django_db
@@ -191,14 +195,15 @@ def test_the_digest_in_the_results_is_the_one_stored_with_the_result(auditor_cli
 def test_an_export_never_counts_a_closed_item_the_worker_has_not_counted_yet(auditor_client, lang, name):
     """Exports only read. Until the worker has counted, there is nothing to export (and a referendum's ballots are
     still sealed): a 409 that says so, in the page's language, and nothing on the trail."""
-    poll, _question, _options = open_poll(closes_at=CLOSES)
+    poll = still_open_poll(closes_at=CLOSES)
     before = AuditEntry.objects.count()
     response = auditor_client.get(export_url(lang, poll, name))
     assert response.status_code == 409
     assert_page_language(response, lang)
-    assert t(
-        lang, "The ballots of this item are still being counted. This export is available once the count is stored."
-    ) in response.content.decode()
+    assert (
+        t(lang, "The ballots of this item are still being counted. This export is available once the count is stored.")
+        in response.content.decode()
+    )
     assert not Result.objects.filter(item=poll).exists()
     assert AuditEntry.objects.count() == before
 
@@ -308,7 +313,7 @@ def assert_error_page(response, status, lang, msgid):
 @pytest.mark.parametrize("name", ["results", "ballots", "register"])
 @pytest.mark.parametrize("companion", [False, True], ids=["csv", "sha256"])
 def test_an_open_item_cannot_be_exported(auditor_client, lang, name, companion):
-    poll, _question, _options = open_poll()
+    poll = still_open_poll()
     url = sha256_url(lang, poll, name) if companion else export_url(lang, poll, name)
     assert_error_page(auditor_client.get(url), 409, lang, EXPORT_MESSAGE_NOT_CLOSED)
     assert not Result.objects.filter(item=poll).exists()
@@ -324,7 +329,7 @@ def test_an_open_item_cannot_be_exported(auditor_client, lang, name, companion):
     ids=["scheduled", "open-by-the-clock"],
 )
 def test_a_scheduled_item_cannot_be_exported(auditor_client, lang, when):
-    poll, _question, _options = open_poll(**when)
+    poll = still_open_poll(**when)
     assert_error_page(auditor_client.get(export_url(lang, poll, "ballots")), 409, lang, EXPORT_MESSAGE_NOT_CLOSED)
 
 
@@ -364,7 +369,7 @@ def test_the_type_in_the_address_must_be_the_items(auditor_client, lang):
 
 
 def test_a_draft_is_not_found(auditor_client, lang):
-    poll, _question, _options = open_poll(state=State.DRAFT, closes_at=CLOSES)
+    poll = still_open_poll(state=State.DRAFT, closes_at=CLOSES)
     assert auditor_client.get(export_url(lang, poll, "results")).status_code == 404
     assert auditor_client.get(sha256_url(lang, poll, "ballots")).status_code == 404
 
@@ -375,8 +380,8 @@ def test_a_draft_is_not_found(auditor_client, lang):
 
 
 def test_the_exports_page_lists_closed_items_with_their_downloads(auditor_client, lang, closed_items):
-    still_open, _question, _options = open_poll(slug="still-open")
-    draft, _question, _options = open_poll(slug="a-draft", state=State.DRAFT, closes_at=CLOSES)
+    _still_open = still_open_poll(slug="still-open")
+    _draft = still_open_poll(slug="a-draft", state=State.DRAFT, closes_at=CLOSES)
     response = auditor_client.get(index_url(lang))
     assert response.status_code == 200
     html = response.content.decode()
@@ -396,7 +401,7 @@ def test_the_exports_page_lists_closed_items_with_their_downloads(auditor_client
 
 
 def test_the_exports_page_says_when_nothing_has_closed(auditor_client, lang):
-    open_poll()
+    still_open_poll()
     response = auditor_client.get(index_url(lang))
     assert response.status_code == 200
     assert escape(message_in(lang, "No item has closed yet.")) in response.content.decode()

@@ -11,16 +11,17 @@ import pytest
 from accounts.models import Segment
 from participation import exports
 from participation.models import Option, PollBallot, State
-from tests.participation.lifecycle_helpers import (
+from tests.builders.items import (
     close,
     count,
     make_poll,
     make_referendum,
-    people,
+    question_and_options,
     set_state,
     vote,
     vote_referendum,
 )
+from tests.builders.users import people
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
@@ -51,7 +52,8 @@ def copied_file(item, chunk_rows=None):
 
 
 def test_a_polls_ballots_from_copy_are_the_python_file_byte_for_byte():
-    poll, question, options = make_poll(options=6, multiple=True, allow_abstain=True, state=State.DRAFT, slug="-copy-poll")
+    poll = make_poll(options=6, multiple=True, allow_abstain=True, state=State.DRAFT, slug="-copy-poll")
+    question, options = question_and_options(poll)
     _name(options)
     set_state(poll, State.OPEN)
     for n, voter in enumerate(people(5, Segment.CITIZEN) + people(4, Segment.RESIDENT)):
@@ -59,7 +61,9 @@ def test_a_polls_ballots_from_copy_are_the_python_file_byte_for_byte():
         vote(voter, poll, [ABSTAIN] if n == 4 else chosen)
     # An empty text cell (no segment: rows from before segments were required): csv.writer writes nothing
     # where COPY would write "" for an empty string.
-    PollBallot.objects.filter(pk=PollBallot.objects.filter(item=poll).order_by("pk").values("pk")[:1]).update(segment="")
+    PollBallot.objects.filter(pk=PollBallot.objects.filter(item=poll).order_by("pk").values("pk")[:1]).update(
+        segment=""
+    )
     count(close(poll))
     expected = python_file(poll)
     assert b",\r\n" in expected
@@ -70,7 +74,8 @@ def test_a_polls_ballots_from_copy_are_the_python_file_byte_for_byte():
 
 
 def test_a_referendums_ballots_from_copy_are_the_python_file_byte_for_byte():
-    referendum, question, options = make_referendum(options=6, state=State.DRAFT)
+    referendum = make_referendum(options=6, state=State.DRAFT)
+    question, options = question_and_options(referendum)
     _name(options)
     set_state(referendum, State.OPEN)
     for n, voter in enumerate(people(13, Segment.CITIZEN, verified=True)):
@@ -82,7 +87,8 @@ def test_a_referendums_ballots_from_copy_are_the_python_file_byte_for_byte():
 
 
 def test_the_auditors_and_the_public_get_the_copy_stream_on_postgresql():
-    referendum, _question, options = make_referendum()
+    referendum = make_referendum(options=2, state=State.OPEN)
+    _question, options = question_and_options(referendum)
     for voter in people(3, Segment.CITIZEN, verified=True):
         vote_referendum(voter, referendum, options[0])
     count(close(referendum))
@@ -93,7 +99,8 @@ def test_the_auditors_and_the_public_get_the_copy_stream_on_postgresql():
 
 def test_a_download_broken_off_halfway_leaves_the_connection_usable():
     """The client goes away mid-file: the generator is closed inside COPY, which must end cleanly."""
-    referendum, _question, options = make_referendum()
+    referendum = make_referendum(options=2, state=State.OPEN)
+    _question, options = question_and_options(referendum)
     for voter in people(5, Segment.CITIZEN, verified=True):
         vote_referendum(voter, referendum, options[1])
     count(close(referendum))

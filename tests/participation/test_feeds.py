@@ -9,12 +9,20 @@ from django.utils import timezone
 from accounts.models import Segment
 from participation import feeds
 from participation.models import State
+from tests.builders.audit import NOW, at, bus_poll, new_law_referendum, record_of_four
+from tests.builders.items import (
+    close,
+    count,
+    make_poll,
+    make_referendum,
+    question_and_options,
+    set_state,
+    vote_referendum,
+)
+from tests.builders.users import person
+from tests.factories import EntityFactory
 
-from . import lifecycle_helpers as lc
-from .accountability_helpers import NOW, record_of_four
-from .audit_helpers import at, bus_poll, new_law_referendum
 from .conftest import assert_shown, t, tn, url
-from .factories import EntityFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -34,10 +42,14 @@ def items(db):
     ministry, an upcoming one and a draft."""
     transport = EntityFactory(slug="transport", name_en="Ministry of Transport", name_ar="وزارة المواصلات")
     health = EntityFactory(slug="health")
-    citizens, _q, _o = lc.make_poll(entity=transport)
-    visitors, _q, _o = lc.make_poll(entity=health, for_visitors=True, for_citizens=False, for_residents=False)
-    upcoming, _q, _o = lc.make_poll(entity=transport, opens_at=timezone.now() + timedelta(days=2), state=State.SCHEDULED)
-    draft, _q, _o = lc.make_poll(entity=transport, state=State.DRAFT)
+    citizens = make_poll(entity=transport, options=2, state=State.OPEN)
+    visitors = make_poll(
+        entity=health, for_visitors=True, for_citizens=False, for_residents=False, options=2, state=State.OPEN
+    )
+    upcoming = make_poll(
+        entity=transport, opens_at=timezone.now() + timedelta(days=2), state=State.SCHEDULED, options=2
+    )
+    draft = make_poll(entity=transport, state=State.DRAFT, options=2)
     return {"citizens": citizens, "visitors": visitors, "upcoming": upcoming, "draft": draft}
 
 
@@ -80,17 +92,20 @@ def test_bad_filters_are_clear_400_and_404(client, items, lang, name):
     for query in ({"segment": "martian"}, {"segment": "visitor", "persona": "parent"}, {"persona": "student"}):
         response = client.get(url(lang, name), query)
         assert response.status_code == 400, query
-        assert_shown(response, t(lang, "Choose visitor, citizen or resident as the segment, and a persona that belongs to it."))
+        assert_shown(
+            response, t(lang, "Choose visitor, citizen or resident as the segment, and a persona that belongs to it.")
+        )
 
 
 @pytest.mark.parametrize("lang", ["ar", "en"])
 def test_results_feed_only_published_results(client, lang):
     poll, _people = bus_poll()
     referendum, _receipts = new_law_referendum()
-    waiting, _question, options = lc.make_referendum(results_need_approval=True, requires_verified_identity=True)
-    lc.vote_referendum(lc.person(verified=True), waiting, options[0])
-    lc.count(lc.close(waiting))
-    live, _question, _options = lc.make_poll(live_results=True)
+    waiting = make_referendum(results_need_approval=True, requires_verified_identity=True, options=2, state=State.OPEN)
+    _question, options = question_and_options(waiting)
+    vote_referendum(person(verified=True), waiting, options[0])
+    count(close(waiting))
+    _live = make_poll(live_results=True, options=2, state=State.OPEN)
     found, _root = entries(client.get(url(lang, "feed_results")))
     assert set(found) == {title(poll, lang), title(referendum, lang)}
     link = found[title(referendum, lang)].find(f"{ATOM}link").get("href")
@@ -138,7 +153,7 @@ def test_calendar_is_rfc_5545(client, items, lang):
 
 
 def test_text_is_escaped_and_long_lines_folded():
-    assert feeds.ics_text('a,b;c\\d\r\ne\x07') == "a\\,b\\;c\\\\d\\ne"
+    assert feeds.ics_text("a,b;c\\d\r\ne\x07") == "a\\,b\\;c\\\\d\\ne"
     line = "SUMMARY:" + "استشارة وطنية حول مشروع قانون النقل، المرحلة الثانية " * 4
     folded = feeds.fold(line)
     physical = folded.encode("utf-8").split(b"\r\n")
@@ -157,9 +172,9 @@ def test_calendar_filter_by_entity(client, items):
 @pytest.mark.parametrize("lang", ["ar", "en"])
 def test_control_characters_in_a_text_never_break_a_feed(client, lang):
     """XML 1.0 cannot carry them, and Django's feed writer raises on them: they are left out, never a 500."""
-    poll, _question, _options = lc.make_poll(state=State.DRAFT)
+    poll = make_poll(state=State.DRAFT, options=2)
     type(poll).objects.filter(pk=poll.pk).update(summary_ar="ملخص\x07 قصير", summary_en="A\x07 summary\x0b")
-    lc.set_state(poll, State.OPEN)
+    set_state(poll, State.OPEN)
     found, _root = entries(client.get(url(lang, "feed_opened")))
     summary = found[title(poll, lang)].find(f"{ATOM}summary").text
     assert summary == ("ملخص قصير" if lang == "ar" else "A summary")

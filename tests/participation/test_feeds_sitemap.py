@@ -5,9 +5,10 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from participation.models import State
+from tests.builders.audit import bus_poll, new_law_referendum
+from tests.builders.items import close, count, make_poll, make_referendum, question_and_options, vote_referendum
+from tests.builders.users import person
 
-from . import lifecycle_helpers as lc
-from .audit_helpers import bus_poll, new_law_referendum
 from .conftest import assert_shown, page, t, url
 
 pytestmark = pytest.mark.django_db
@@ -29,10 +30,11 @@ def sitemap_urls(client):
 
 def test_sitemap_lists_public_pages_in_both_languages_with_alternates(client):
     poll, _people = bus_poll()
-    waiting, _question, options = lc.make_referendum(results_need_approval=True, requires_verified_identity=True)
-    lc.vote_referendum(lc.person(verified=True), waiting, options[0])
-    lc.count(lc.close(waiting))
-    draft, _question, _options = lc.make_poll(state=State.DRAFT)
+    waiting = make_referendum(results_need_approval=True, requires_verified_identity=True, options=2, state=State.OPEN)
+    _question, options = question_and_options(waiting)
+    vote_referendum(person(verified=True), waiting, options[0])
+    count(close(waiting))
+    draft = make_poll(state=State.DRAFT, options=2)
     urls = sitemap_urls(client)
     for lang in ("ar", "en"):
         assert f"/{lang}/polls/{poll.slug}/" in urls

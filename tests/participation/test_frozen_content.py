@@ -36,6 +36,9 @@ from participation.models import (
 )
 from participation.services import consultation as consultation_service
 from participation.services import trail
+from tests.builders.admin_forms import management
+from tests.builders.items import make_consultation, make_poll, make_referendum, set_state
+from tests.builders.users import MINISTRY_ADMINS, MINISTRY_STAFF, make_staff
 from tests.factories import VerifiedUserFactory
 
 from .conftest import (
@@ -44,13 +47,11 @@ from .conftest import (
     assert_not_shown,
     assert_page_language,
     assert_shown,
-    management,
     page,
     require_postgres,
     t,
     url,
 )
-from .factories import MINISTRY_ADMINS, MINISTRY_STAFF, make_consultation, make_poll, make_referendum, staff_in
 
 pytestmark = pytest.mark.django_db
 
@@ -64,12 +65,6 @@ NEW_VALUES = {
     "body_en": "Another body",
     "attachment": "consultations/2026/other.pdf",
 }
-
-
-def opened(item, state=State.OPEN):
-    Item.objects.filter(pk=item.pk).update(state=state)
-    item.refresh_from_db()
-    return item
 
 
 def future_poll(**fields):
@@ -112,7 +107,7 @@ def new_value(item, column):
 @pytest.mark.parametrize("state", FROZEN_STATES)
 @pytest.mark.parametrize("column", FROZEN_ITEM_FIELDS)
 def test_raw_sql_cannot_change_what_people_saw(state, column):
-    poll = opened(make_poll(for_visitors=True), state)
+    poll = set_state(make_poll(for_visitors=True), state)
     before = Item.objects.filter(pk=poll.pk).values(column).get()
     assert refused(set_column(column), new_value(poll, column), poll.pk)
     assert Item.objects.filter(pk=poll.pk).values(column).get() == before
@@ -127,19 +122,19 @@ def test_a_scheduled_item_is_frozen_by_the_database_clock_once_it_opens():
 
 @pytest.mark.parametrize("column", FROZEN_ITEM_FIELDS)
 def test_drafts_and_items_not_yet_open_stay_editable(column):
-    draft = make_poll(schedule=False)
+    draft = make_poll(state=State.DRAFT)
     upcoming = future_poll()
     for item in (draft, upcoming):
         assert not refused(set_column(column), new_value(item, column), item.pk)
 
 
 def test_the_lifecycle_columns_stay_writable_after_opening():
-    poll = opened(make_poll())
+    poll = set_state(make_poll(), State.OPEN)
     later = timezone.now() + timedelta(days=30)
     assert not refused("UPDATE participation_item SET closes_at = %s WHERE id = %s", later, poll.pk)
     assert not refused("UPDATE participation_item SET state = %s WHERE id = %s", State.CLOSED, poll.pk)
     assert not refused("UPDATE participation_item SET results_need_approval = %s WHERE id = %s", True, poll.pk)
-    consultation = opened(make_consultation(), State.CLOSED)
+    consultation = set_state(make_consultation(), State.CLOSED)
     for column in ("outcome_heard_ar", "outcome_heard_en", "outcome_changed_ar", "outcome_changed_en"):
         assert not refused(set_column(column), "text", consultation.pk)
     assert not refused("UPDATE participation_item SET outcome_due_at = %s WHERE id = %s", later, consultation.pk)
@@ -148,7 +143,7 @@ def test_the_lifecycle_columns_stay_writable_after_opening():
 
 @pytest.mark.parametrize("state", FROZEN_STATES)
 def test_an_item_that_has_opened_cannot_be_unopened_to_edit_it(state):
-    poll = opened(make_poll(), state)
+    poll = set_state(make_poll(), state)
     assert refused("UPDATE participation_item SET state = %s WHERE id = %s", State.DRAFT, poll.pk)
     tomorrow = timezone.now() + timedelta(days=1)
     assert refused(
@@ -159,8 +154,8 @@ def test_an_item_that_has_opened_cannot_be_unopened_to_edit_it(state):
 
 @pytest.mark.parametrize("state", [State.SCHEDULED, *FROZEN_STATES])
 def test_only_a_draft_can_be_deleted(state):
-    draft = make_poll(schedule=False)
-    item = opened(future_poll(), state) if state != State.SCHEDULED else future_poll()
+    draft = make_poll(state=State.DRAFT)
+    item = set_state(future_poll(), state) if state != State.SCHEDULED else future_poll()
     assert refused("DELETE FROM participation_item WHERE id = %s", item.pk)
     assert Item.objects.filter(pk=item.pk).exists()
     draft.delete()  # its questions and options go with it
@@ -168,7 +163,7 @@ def test_only_a_draft_can_be_deleted(state):
 
 
 def test_sections_questions_and_options_of_an_opened_item_are_frozen():
-    poll = opened(make_poll())
+    poll = set_state(make_poll(), State.OPEN)
     question = poll.questions.get()
     option = question.options.first()
     assert refused("UPDATE participation_question SET text_en = %s WHERE id = %s", "Reworded", question.pk)
@@ -180,10 +175,14 @@ def test_sections_questions_and_options_of_an_opened_item_are_frozen():
     with pytest.raises(IntegrityError), transaction.atomic():
         Question.objects.create(item=poll, position=2, text_ar="جديد؟", text_en="New?")
     # Nor moved in from, or out to, another item.
-    draft = make_poll(schedule=False)
+    draft = make_poll(state=State.DRAFT)
     assert refused("UPDATE participation_question SET item_id = %s WHERE id = %s", draft.pk, question.pk)
     assert refused("UPDATE participation_question SET item_id = %s WHERE id = %s", poll.pk, draft.questions.first().pk)
-    assert refused("UPDATE participation_option SET question_id = %s WHERE id = %s", question.pk, draft.questions.first().options.first().pk)
+    assert refused(
+        "UPDATE participation_option SET question_id = %s WHERE id = %s",
+        question.pk,
+        draft.questions.first().options.first().pk,
+    )
 
     consultation = make_consultation()  # scheduled, opened yesterday by the clock
     section = consultation.sections.first()
@@ -201,16 +200,21 @@ def test_sections_and_questions_of_items_not_yet_open_stay_editable():
     assert not refused("UPDATE participation_question SET text_en = %s WHERE id = %s", "Reworded", question.pk)
     assert not refused("UPDATE participation_option SET text_en = %s WHERE question_id = %s", "Reworded", question.pk)
     Question.objects.create(item=poll, position=2, text_ar="جديد؟", text_en="New?")
-    consultation = make_consultation(schedule=False)
+    consultation = make_consultation(state=State.DRAFT)
     assert not refused("DELETE FROM participation_section WHERE item_id = %s", consultation.pk)
 
 
 def test_corrections_are_append_only_in_the_database():
-    poll = opened(make_poll())
+    poll = set_state(make_poll(), State.OPEN)
     correction = ItemCorrection.objects.create(
-        item=poll, note_ar="التاريخ الصحيح", note_en="The right date", created_by=staff_in(MINISTRY_ADMINS, poll.entity)
+        item=poll,
+        note_ar="التاريخ الصحيح",
+        note_en="The right date",
+        created_by=make_staff(MINISTRY_ADMINS, poll.entity),
     )
-    assert refused("UPDATE participation_itemcorrection SET note_en = %s WHERE id = %s", "Quietly changed", correction.pk)
+    assert refused(
+        "UPDATE participation_itemcorrection SET note_en = %s WHERE id = %s", "Quietly changed", correction.pk
+    )
     assert refused("DELETE FROM participation_itemcorrection WHERE id = %s", correction.pk)
     assert ItemCorrection.objects.get(pk=correction.pk).note_en == "The right date"
 
@@ -218,14 +222,16 @@ def test_corrections_are_append_only_in_the_database():
 @pytest.mark.postgres
 def test_replica_mode_does_not_switch_the_triggers_off():
     require_postgres()
-    poll = opened(make_poll())
+    poll = set_state(make_poll(), State.OPEN)
     correction = ItemCorrection.objects.create(
-        item=poll, note_ar="ملاحظة", note_en="Note", created_by=staff_in(MINISTRY_ADMINS, poll.entity)
+        item=poll, note_ar="ملاحظة", note_en="Note", created_by=make_staff(MINISTRY_ADMINS, poll.entity)
     )
     with transaction.atomic():
         raw("SET LOCAL session_replication_role = replica")
         assert refused("UPDATE participation_item SET title_en = %s WHERE id = %s", "Renamed", poll.pk)
-        assert refused("UPDATE participation_option SET text_en = %s WHERE question_id = %s", "X", poll.questions.get().pk)
+        assert refused(
+            "UPDATE participation_option SET text_en = %s WHERE question_id = %s", "X", poll.questions.get().pk
+        )
         assert refused("DELETE FROM participation_itemcorrection WHERE id = %s", correction.pk)
         assert refused("DELETE FROM participation_item WHERE id = %s", poll.pk)
 
@@ -259,11 +265,11 @@ def test_deleting_an_item_with_comments_is_refused():
 
 
 def test_content_frozen_follows_the_state_and_the_clock():
-    assert not content_frozen(make_poll(schedule=False))
+    assert not content_frozen(make_poll(state=State.DRAFT))
     assert not content_frozen(future_poll())
     assert content_frozen(make_poll())  # scheduled, opened yesterday
     for state in FROZEN_STATES:
-        assert content_frozen(opened(future_poll(), state))
+        assert content_frozen(set_state(future_poll(), state))
 
 
 # ---------------------------------------------------------------------------
@@ -278,7 +284,11 @@ def change_form(item, **overrides):
     data = {
         "entity": item.entity_id,
         "slug": item.slug,
-        **{f"{name}_{lang}": getattr(item, f"{name}_{lang}") for name in ("title", "summary", "body") for lang in ("ar", "en")},
+        **{
+            f"{name}_{lang}": getattr(item, f"{name}_{lang}")
+            for name in ("title", "summary", "body")
+            for lang in ("ar", "en")
+        },
         "opens_at_0": opens.strftime("%Y-%m-%d"),
         "opens_at_1": opens.strftime("%H:%M:%S"),
         "closes_at_0": closes.strftime("%Y-%m-%d"),
@@ -321,7 +331,7 @@ def change_form(item, **overrides):
 
 @pytest.fixture
 def admin_a(entity):
-    return staff_in(MINISTRY_ADMINS, entity)
+    return make_staff(MINISTRY_ADMINS, entity)
 
 
 def test_admin_shows_the_content_of_an_opened_item_read_only_and_says_why(client, lang, admin_a, entity):
@@ -389,7 +399,9 @@ def test_an_opened_item_cannot_be_deleted_in_admin(client, lang, admin_a, entity
     poll = make_poll(entity=entity)
     response = as_user(client, admin_a, lang).post(admin_url("poll_delete", poll.pk), {"post": "yes"})
     assert response.status_code == 403
-    response = client.post(admin_url("poll_changelist"), {"action": "delete_selected", "_selected_action": [poll.pk], "post": "yes"})
+    response = client.post(
+        admin_url("poll_changelist"), {"action": "delete_selected", "_selected_action": [poll.pk], "post": "yes"}
+    )
     assert response.status_code in (302, 403)
     assert Item.objects.filter(pk=poll.pk).exists()
 
@@ -448,7 +460,9 @@ def test_a_correction_is_published_on_the_page_in_both_languages_and_on_the_audi
 @pytest.mark.parametrize("kind", ["poll", "consultation"])
 def test_corrections_show_on_every_kind_of_item_page(client, lang, entity, kind):
     item = make_poll(entity=entity) if kind == "poll" else make_consultation(entity=entity)
-    ItemCorrection.objects.create(item=item, note_ar=NOTE_AR, note_en=NOTE_EN, created_by=staff_in(MINISTRY_ADMINS, entity))
+    ItemCorrection.objects.create(
+        item=item, note_ar=NOTE_AR, note_en=NOTE_EN, created_by=make_staff(MINISTRY_ADMINS, entity)
+    )
     response = client.get(url(lang, f"{kind}_detail", slug=item.slug))
     assert_shown(response, NOTE_AR if lang == "ar" else NOTE_EN)
     assert_shown(response, t(lang, "Corrections"))
@@ -482,12 +496,16 @@ def test_corrections_need_both_languages_and_cannot_be_changed_in_admin(client, 
 
 
 def test_ministry_staff_may_add_corrections_to_their_own_entitys_items_only(client, lang, entity, other_entity):
-    staff = staff_in(MINISTRY_STAFF, entity)
+    staff = make_staff(MINISTRY_STAFF, entity)
     mine, theirs = make_poll(entity=entity), make_poll(entity=other_entity)
     as_user(client, staff, lang)
     assert client.post(admin_url("poll_change", mine.pk), correction_form(mine)).status_code == 302
     assert ItemCorrection.objects.filter(item=mine).count() == 1
-    assert client.post(admin_url("poll_change", theirs.pk), correction_form(theirs)).status_code in (302, 403, 404)  # not in their list
+    assert client.post(admin_url("poll_change", theirs.pk), correction_form(theirs)).status_code in (
+        302,
+        403,
+        404,
+    )  # not in their list
     assert not ItemCorrection.objects.filter(item=theirs).exists()
 
 
@@ -500,7 +518,7 @@ def test_ministry_staff_may_add_corrections_to_their_own_entitys_items_only(clie
 @pytest.mark.django_db(transaction=True)
 def test_the_suites_flush_empties_opened_items_and_keeps_the_triggers():
     make_consultation()
-    opened(make_poll(), State.CLOSED)
+    set_state(make_poll(), State.CLOSED)
     call_command("flush", interactive=False, verbosity=0)
     assert not Item.objects.exists()
     poll = make_poll()
@@ -514,8 +532,8 @@ def test_the_suites_flush_empties_opened_items_and_keeps_the_triggers():
 
 
 def test_a_correction_is_written_with_its_audit_entry_or_not_at_all(monkeypatch):
-    poll = opened(make_poll())
-    staff = staff_in(MINISTRY_ADMINS, poll.entity)
+    poll = set_state(make_poll(), State.OPEN)
+    staff = make_staff(MINISTRY_ADMINS, poll.entity)
 
     def trail_down(*args, **kwargs):
         raise IntegrityError("the audit trail refused")
@@ -531,9 +549,9 @@ def test_a_correction_is_written_with_its_audit_entry_or_not_at_all(monkeypatch)
 
 
 def test_an_item_not_yet_open_is_corrected_in_place_not_by_a_correction(lang):
-    draft = make_poll(schedule=False)
+    draft = make_poll(state=State.DRAFT)
     with pytest.raises(errors.LifecycleError) as refusal:
-        consultation_service.publish_correction(staff_in(MINISTRY_ADMINS, draft.entity), draft, "تصحيح", "Correction")
+        consultation_service.publish_correction(make_staff(MINISTRY_ADMINS, draft.entity), draft, "تصحيح", "Correction")
     with translation.override(lang):
         shown = str(refusal.value.message)
     assert shown == t(lang, "This item has not opened yet: correct the item itself instead of adding a correction.")

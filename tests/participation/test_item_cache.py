@@ -3,11 +3,12 @@
 import pytest
 
 from participation import item_cache
-from participation.models import Option
+from participation.models import Option, State
 from participation.services import consultation as consultation_service
+from tests.builders.items import add_question, make_poll
+from tests.builders.users import MINISTRY_STAFF, make_staff
 
 from .conftest import page, url
-from .factories import MINISTRY_STAFF, add_question, make_poll, staff_in
 
 pytestmark = pytest.mark.django_db
 
@@ -15,7 +16,9 @@ pytestmark = pytest.mark.django_db
 def test_a_correction_shows_on_the_next_view_of_a_cached_page(client, lang):
     poll = make_poll()
     assert "correction-" not in page(client.get(url(lang, "poll_detail", slug=poll.slug)))  # the empty list is cached
-    correction = consultation_service.publish_correction(staff_in(MINISTRY_STAFF, poll.entity), poll, "تصحيح التاريخ", "Date corrected")
+    correction = consultation_service.publish_correction(
+        make_staff(MINISTRY_STAFF, poll.entity), poll, "تصحيح التاريخ", "Date corrected"
+    )
     body = page(client.get(url(lang, "poll_detail", slug=poll.slug)))
     assert f'id="correction-{correction.pk}"' in body
 
@@ -31,7 +34,7 @@ def test_the_questions_of_an_opened_item_come_from_the_cache(django_assert_num_q
 
 
 def test_a_draft_is_read_from_the_database_while_staff_edit_it():
-    poll = make_poll(schedule=False)
+    poll = make_poll(state=State.DRAFT)
     assert len(item_cache.questions_of(type(poll).objects.get(pk=poll.pk))) == 1
     add_question(poll, options=2)
     Option.objects.filter(question__item=poll).update(text_en="Edited")

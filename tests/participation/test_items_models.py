@@ -24,16 +24,8 @@ from participation.models import (
 )
 from participation.services import consultation as consultation_service
 from participation.validators import MAX_ATTACHMENT_BYTES, validate_pdf
-
-from .factories import (
-    ConsultationFactory,
-    OptionFactory,
-    PollFactory,
-    QuestionFactory,
-    ReferendumFactory,
-    make_consultation,
-    make_poll,
-)
+from tests.builders.items import make_consultation, make_poll
+from tests.factories import ConsultationFactory, OptionFactory, PollFactory, QuestionFactory, ReferendumFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -10,17 +10,8 @@ from django.utils import translation
 from participation import errors, tasks
 from participation.models import Item, Question, Result, State
 from participation.services import counting, lifecycle, voting
-from tests.factories import VerifiedUserFactory
-
-from .factories import (
-    ConsultationFactory,
-    PollFactory,
-    add_question,
-    make_consultation,
-    make_poll,
-    make_referendum,
-    single_choices,
-)
+from tests.builders.items import add_question, make_consultation, make_poll, make_referendum, single_choices
+from tests.factories import ConsultationFactory, PollFactory, VerifiedUserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -55,14 +46,14 @@ def text(lang, msgid, **params):
 
 
 def test_a_complete_draft_is_scheduled():
-    poll = make_poll(schedule=False, opens_at=OPENS, closes_at=CLOSES)
+    poll = make_poll(state=State.DRAFT, opens_at=OPENS, closes_at=CLOSES)
     lifecycle.schedule_item(None, poll)
     assert state_of(poll) == State.SCHEDULED == poll.state
 
 
 @pytest.mark.parametrize("field", ["title_ar", "title_en", "summary_ar", "summary_en", "body_ar", "body_en"])
 def test_both_languages_are_required_before_scheduling(field):
-    poll = make_poll(schedule=False, **{field: "   " if field.startswith("body") else ""})
+    poll = make_poll(state=State.DRAFT, **{field: "   " if field.startswith("body") else ""})
     message = schedule_refused(poll)
     assert text("en", "Fill in the title, summary and body in both Arabic and English.") in message
 
@@ -76,7 +67,7 @@ def test_only_drafts_are_scheduled():
 
 @pytest.mark.parametrize(("options", "ok"), [(1, False), (2, True), (20, True), (21, False)])
 def test_a_poll_question_needs_2_to_20_options(options, ok):
-    poll = make_poll(schedule=False, options=options)
+    poll = make_poll(state=State.DRAFT, options=options)
     if ok:
         lifecycle.schedule_item(None, poll)
         assert state_of(poll) == State.SCHEDULED
@@ -96,7 +87,7 @@ def test_a_poll_needs_a_question_and_selections_it_can_satisfy():
 
 @pytest.mark.parametrize(("options", "ok"), [(2, True), (5, True), (6, False), (1, False)])
 def test_a_referendum_has_yes_no_or_up_to_5_options(options, ok):
-    referendum = make_referendum(options=options, schedule=False)
+    referendum = make_referendum(options=options, state=State.DRAFT)
     if ok:
         lifecycle.schedule_item(None, referendum)
         assert state_of(referendum) == State.SCHEDULED
@@ -105,7 +96,7 @@ def test_a_referendum_has_yes_no_or_up_to_5_options(options, ok):
 
 
 def test_a_referendum_asks_exactly_one_question():
-    referendum = make_referendum(schedule=False)
+    referendum = make_referendum(state=State.DRAFT)
     add_question(referendum, 2)
     assert text("en", "A referendum asks exactly one question.") in schedule_refused(referendum)
 
@@ -145,7 +136,7 @@ def test_a_scheduled_item_opens_and_closes_by_the_clock_alone():
 def test_open_due_items_records_each_opening_once():
     poll = make_poll(opens_at=OPENS, closes_at=CLOSES)
     later = make_poll(opens_at=DURING + timedelta(days=1), closes_at=CLOSES)
-    draft = make_poll(schedule=False, opens_at=OPENS, closes_at=CLOSES)
+    draft = make_poll(state=State.DRAFT, opens_at=OPENS, closes_at=CLOSES)
     assert lifecycle.open_due_items(DURING) == [poll.pk]
     assert lifecycle.open_due_items(DURING) == []
     assert (state_of(poll), state_of(later), state_of(draft)) == (State.OPEN, State.SCHEDULED, State.DRAFT)

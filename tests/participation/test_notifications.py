@@ -14,16 +14,9 @@ from accounts.models import Segment
 from participation import notifications, tasks
 from participation.models import Notification, State
 from participation.services import notifications as notification_service
-from tests.participation.lifecycle_helpers import (
-    UNSUBSCRIBE_RE,
-    close,
-    make_poll,
-    people,
-    person,
-    set_state,
-    unsubscribe_path,
-    vote,
-)
+from tests.answers import UNSUBSCRIBE_RE, unsubscribe_path
+from tests.builders.items import close, make_poll, question_and_options, set_state, vote
+from tests.builders.users import people, person
 
 pytestmark = pytest.mark.django_db
 
@@ -49,7 +42,7 @@ def only_mail(mailoutbox):
 
 @pytest.mark.parametrize("lang", ["ar", "en"])
 def test_opened_e_mail_is_in_the_preferred_language_whatever_language_is_active(lang, mailoutbox):
-    poll, _q, _opts = make_poll()
+    poll = make_poll(options=2, state=State.OPEN)
     user = person(preferred_language=lang, notify_new_items=True)
     with translation.override(OTHER[lang]):
         sent = notification_service.send_batch(poll.pk, notifications.OPENED, [user.pk])
@@ -72,7 +65,8 @@ def test_opened_e_mail_is_in_the_preferred_language_whatever_language_is_active(
 
 @pytest.mark.parametrize("lang", ["ar", "en"])
 def test_results_e_mail_links_to_the_results_page_in_the_preferred_language(lang, mailoutbox):
-    poll, _q, (option, _other) = make_poll()
+    poll = make_poll(options=2, state=State.OPEN)
+    _q, (option, _other) = question_and_options(poll)
     voter = person(preferred_language=lang)
     vote(voter, poll, [option])
     close(poll)
@@ -84,7 +78,7 @@ def test_results_e_mail_links_to_the_results_page_in_the_preferred_language(lang
 
 
 def test_plain_text_e_mail_is_not_html_escaped(mailoutbox):
-    poll, _q, _opts = make_poll(state=State.DRAFT)
+    poll = make_poll(state=State.DRAFT, options=2)
     type(poll).objects.filter(pk=poll.pk).update(
         title_en='Parks & "green" streets', summary_en="Tell us what you'd change <first>."
     )
@@ -111,7 +105,8 @@ def _link_for(user, kind, item, mailoutbox):
 
 @pytest.mark.parametrize("kind", [notifications.OPENED, notifications.RESULTS])
 def test_get_on_the_link_asks_first_and_changes_nothing(client, lang, kind, mailoutbox):
-    poll, _q, (option, _other) = make_poll()
+    poll = make_poll(options=2, state=State.OPEN)
+    _q, (option, _other) = question_and_options(poll)
     user = person(preferred_language=lang, notify_new_items=True, notify_results=True)
     if kind == notifications.RESULTS:
         vote(user, poll, [option])
@@ -132,7 +127,8 @@ def test_get_on_the_link_asks_first_and_changes_nothing(client, lang, kind, mail
 
 @pytest.mark.parametrize("kind", [notifications.OPENED, notifications.RESULTS])
 def test_post_on_the_link_unsubscribes_from_that_kind_only(client, lang, kind, mailoutbox):
-    poll, _q, (option, _other) = make_poll()
+    poll = make_poll(options=2, state=State.OPEN)
+    _q, (option, _other) = question_and_options(poll)
     user = person(preferred_language=lang, notify_new_items=True, notify_results=True)
     if kind == notifications.RESULTS:
         vote(user, poll, [option])
@@ -142,9 +138,9 @@ def test_post_on_the_link_unsubscribes_from_that_kind_only(client, lang, kind, m
     response = client.post(path)
 
     assert response.status_code == 200
-    assert expected(lang, "Done: you will not receive these e-mails any more. You can turn them back on in your profile.") in (
-        response.content.decode()
-    )
+    assert expected(
+        lang, "Done: you will not receive these e-mails any more. You can turn them back on in your profile."
+    ) in (response.content.decode())
     user.refresh_from_db()
     assert getattr(user, FLAG[kind]) is False
     other_kind = next(k for k in FLAG if k != kind)
@@ -154,7 +150,7 @@ def test_post_on_the_link_unsubscribes_from_that_kind_only(client, lang, kind, m
 
 def test_the_confirm_form_carries_its_csrf_token_for_people_not_logged_in(lang, mailoutbox):
     client = Client(enforce_csrf_checks=True)
-    poll, _q, _opts = make_poll()
+    poll = make_poll(options=2, state=State.OPEN)
     user = person(preferred_language=lang, notify_new_items=True)
     path = _link_for(user, notifications.OPENED, poll, mailoutbox)
 
@@ -172,8 +168,8 @@ def test_the_confirm_form_carries_its_csrf_token_for_people_not_logged_in(lang, 
 
 
 def test_an_unsubscribed_person_gets_no_more_e_mail_of_that_kind(client, lang, mailoutbox):
-    first, _q, _opts = make_poll()
-    second, _q, _opts = make_poll()
+    first = make_poll(options=2, state=State.OPEN)
+    second = make_poll(options=2, state=State.OPEN)
     user = person(preferred_language=lang, notify_new_items=True)
     assert client.post(_link_for(user, notifications.OPENED, first, mailoutbox)).status_code == 200
     mail.outbox.clear()
@@ -198,11 +194,14 @@ def test_a_tampered_token_is_refused_with_a_message(client, lang, method):
     html = response.content.decode()
     assert f'<html lang="{lang}"' in html
     assert expected(lang, "This link does not work") in html
-    assert expected(
-        lang,
-        "The unsubscribe link is not valid. Copy the whole link from the e-mail, "
-        "or change your e-mail settings in your profile.",
-    ) in html
+    assert (
+        expected(
+            lang,
+            "The unsubscribe link is not valid. Copy the whole link from the e-mail, "
+            "or change your e-mail settings in your profile.",
+        )
+        in html
+    )
     user.refresh_from_db()
     assert user.notify_results is True
     assert user.notify_new_items is True
@@ -258,8 +257,8 @@ def test_notifications_go_out_in_batches_of_batch_size(monkeypatch, mailoutbox):
         calls.append(list(user_ids))
         return real_send_batch(item_id, kind, user_ids)
 
-    monkeypatch.setattr(notification_service, "send_batch", spy)
-    poll, _q, _opts = make_poll()
+    monkeypatch.setattr(notifications, "send_batch", spy)
+    poll = make_poll(options=2, state=State.OPEN)
     users = people(5, notify_new_items=True)
 
     tasks.notify_item_opened.delay(poll.pk)
@@ -270,7 +269,7 @@ def test_notifications_go_out_in_batches_of_batch_size(monkeypatch, mailoutbox):
 
 
 def test_opened_e_mail_goes_to_the_audience_only(mailoutbox):
-    poll, _q, _opts = make_poll(for_citizens=False, for_residents=True, for_visitors=False)
+    poll = make_poll(for_citizens=False, for_residents=True, for_visitors=False, options=2, state=State.OPEN)
     resident = person(Segment.RESIDENT, notify_new_items=True)
     person(Segment.CITIZEN, notify_new_items=True)
     person(Segment.VISITOR, notify_new_items=True)
@@ -279,7 +278,7 @@ def test_opened_e_mail_goes_to_the_audience_only(mailoutbox):
 
 
 def test_a_person_who_opted_out_after_the_batch_was_queued_is_skipped(mailoutbox):
-    poll, _q, _opts = make_poll()
+    poll = make_poll(options=2, state=State.OPEN)
     stays, leaves = people(2, notify_new_items=True)
     type(leaves).objects.filter(pk=leaves.pk).update(notify_new_items=False)
     assert notification_service.send_batch(poll.pk, notifications.OPENED, [stays.pk, leaves.pk]) == 1
@@ -287,7 +286,7 @@ def test_a_person_who_opted_out_after_the_batch_was_queued_is_skipped(mailoutbox
 
 
 def test_a_failed_sending_is_not_recorded_so_that_the_retry_sends(monkeypatch, mailoutbox):
-    poll, _q, _opts = make_poll()
+    poll = make_poll(options=2, state=State.OPEN)
     user = person(notify_new_items=True)
 
     class Down:
@@ -312,8 +311,10 @@ def test_a_failed_sending_is_not_recorded_so_that_the_retry_sends(monkeypatch, m
 
 def test_results_e_mail_reaches_a_participant_notified_before_about_other_things(mailoutbox):
     """Earlier e-mails about *other* items or of *another* kind must not count as "already notified"."""
-    earlier, _q, (earlier_option, _other) = make_poll()
-    later, _q, (later_option, _other) = make_poll()
+    earlier = make_poll(options=2, state=State.OPEN)
+    _q, (earlier_option, _other) = question_and_options(earlier)
+    later = make_poll(options=2, state=State.OPEN)
+    _q, (later_option, _other) = question_and_options(later)
     user = person(notify_new_items=True, notify_results=True)
     # The person took part in an earlier poll and got its results ...
     vote(user, earlier, [earlier_option])
@@ -335,7 +336,7 @@ def test_results_e_mail_reaches_a_participant_notified_before_about_other_things
 @pytest.mark.django_db(transaction=True)
 def test_two_copies_of_a_batch_at_once_send_each_e_mail_once(monkeypatch, mailoutbox):
     """Two workers that picked up the same batch (a redelivery after acks_late) must not mail twice."""
-    poll, _q, _opts = make_poll()
+    poll = make_poll(options=2, state=State.OPEN)
     users = people(3, notify_new_items=True)
     ids = [u.pk for u in users]
     barrier = threading.Barrier(2, timeout=20)

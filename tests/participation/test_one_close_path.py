@@ -13,8 +13,9 @@ from django.utils import timezone
 from participation import errors
 from participation.models import AuditEntry, Item, OutboxMessage, State
 from participation.services import counting, lifecycle
-
-from .factories import MINISTRY_ADMINS, MINISTRY_STAFF, EntityFactory, make_poll, staff_in
+from tests.builders.items import make_poll
+from tests.builders.users import MINISTRY_ADMINS, MINISTRY_STAFF, make_staff
+from tests.factories import EntityFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -97,7 +98,7 @@ def test_an_admin_s_close_now_is_the_same_close_naming_the_admin():
     beat = what_the_close_left(by_beat)
 
     by_admin = open_poll(entity)
-    admin = staff_in(MINISTRY_ADMINS, by_admin.entity)
+    admin = make_staff(MINISTRY_ADMINS, by_admin.entity)
     moment = CLOSES - timedelta(hours=1)
     with time_machine.travel(moment, tick=False):
         lifecycle.close_item_now(admin, by_admin)
@@ -126,7 +127,7 @@ def test_closing_twice_writes_one_close():
 
 def test_staff_without_the_role_or_of_another_ministry_cannot_close_and_nothing_is_written():
     poll = open_poll()
-    refused = [staff_in(MINISTRY_STAFF, poll.entity), staff_in(MINISTRY_ADMINS, EntityFactory())]
+    refused = [make_staff(MINISTRY_STAFF, poll.entity), make_staff(MINISTRY_ADMINS, EntityFactory())]
     for person in refused:
         with time_machine.travel(CLOSES - timedelta(hours=1), tick=False), pytest.raises(errors.NotPermitted):
             lifecycle.close_item_now(person, poll)
@@ -135,11 +136,11 @@ def test_staff_without_the_role_or_of_another_ministry_cannot_close_and_nothing_
 
 
 def test_scheduling_names_the_actor_and_asks_for_the_role():
-    draft = make_poll(schedule=False)
+    draft = make_poll(state=State.DRAFT)
     with pytest.raises(errors.NotPermitted):
-        lifecycle.schedule_item(staff_in(MINISTRY_STAFF, draft.entity), draft)
+        lifecycle.schedule_item(make_staff(MINISTRY_STAFF, draft.entity), draft)
     assert Item.objects.get(pk=draft.pk).state == State.DRAFT
-    admin = staff_in(MINISTRY_ADMINS, draft.entity)
+    admin = make_staff(MINISTRY_ADMINS, draft.entity)
     lifecycle.schedule_item(admin, draft)
     entry = AuditEntry.objects.get(action=AuditEntry.Action.STATE, object_id=str(draft.pk))
     assert (entry.actor_id, entry.details) == (admin.pk, {"from": State.DRAFT, "to": State.SCHEDULED})

@@ -32,10 +32,10 @@ from participation.models import (
     State,
 )
 from participation.services import consultation as consultation_service
+from tests.builders.items import make_consultation, make_poll, make_referendum
 from tests.factories import SuperUserFactory, UserFactory, VerifiedUserFactory
 
 from .conftest import admin_url, url
-from .factories import make_consultation, make_poll, make_referendum
 
 pytestmark = pytest.mark.django_db
 
@@ -207,7 +207,7 @@ def run_action(client, monkeypatch, model, action, objects, app="participation")
 
 
 def test_admin_schedules_and_closes(admin_client, monkeypatch):
-    draft = make_poll(schedule=False)
+    draft = make_poll(state=State.DRAFT)
     writes = run_action(admin_client, monkeypatch, "poll", "schedule", [draft])
     assert Item.objects.get(pk=draft.pk).state == State.SCHEDULED
     assert_only_services_wrote(writes, "participation_item", "participation_auditentry")

@@ -17,10 +17,12 @@ from django.contrib.staticfiles import finders
 from django.core.management import call_command
 
 from participation.models import AuditEntry, Item, Kind, Result, State
+from tests.answers import body_of, export_url, index_url
+from tests.builders.audit import bus_poll, new_law_referendum, transport_consultation
+from tests.builders.items import make_referendum
+from tests.builders.users import auditor
 
-from .audit_helpers import auditor, body_of, bus_poll, export_url, index_url, new_law_referendum, transport_consultation
 from .conftest import t
-from .factories import make_referendum
 
 pytestmark = pytest.mark.django_db
 
@@ -91,7 +93,12 @@ def test_anyone_may_read_the_result_of_a_published_referendum(client, lang, publ
     audit = document.pop("audit")
     assert document == {
         "format": "hukoomi-referendum-result/1",
-        "item": {"type": "referendum", "slug": "new-law", "title_ar": "قانون المرور الجديد", "title_en": "The new traffic law"},
+        "item": {
+            "type": "referendum",
+            "slug": "new-law",
+            "title_ar": "قانون المرور الجديد",
+            "title_en": "The new traffic law",
+        },
         "question": {"position": 1, "ar": "هل توافق؟", "en": "Do you agree?"},
         "options": [
             {"position": 1, "ar": "نعم", "en": "Yes", "votes": 1},
@@ -121,7 +128,7 @@ def test_only_published_referendums_have_public_files(client, lang, make):
 
 def test_a_draft_has_no_public_files(client, lang):
     """A published referendum cannot be turned back into a draft (the database refuses it); a draft has none."""
-    draft = make_referendum(schedule=False)
+    draft = make_referendum(state=State.DRAFT)
     client.force_login(auditor())
     assert client.get(ballots_url(lang, draft.slug)).status_code == 404
     assert client.get(result_url(lang, draft.slug)).status_code == 404
@@ -164,7 +171,9 @@ def test_the_audit_page_offers_the_verifier(client, lang):
 
 def test_the_verifier_uses_the_standard_library_only():
     tree = ast.parse(VERIFIER.read_text(encoding="utf-8"))
-    imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    imported = {
+        alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
+    }
     imported |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     assert imported <= set(sys.stdlib_module_names), imported - set(sys.stdlib_module_names)
 

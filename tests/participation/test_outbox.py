@@ -29,8 +29,9 @@ from participation.models import Item, Notification, OutboxMessage, Result, Stat
 from participation.services import counting, lifecycle, outbox
 from participation.services import notifications as notification_service
 from participation.services.counting import tally
+from tests.builders.items import close, make_poll, make_referendum, question_and_options, vote, vote_referendum
+from tests.builders.users import person
 from tests.factories import SuperUserFactory
-from tests.participation.lifecycle_helpers import close, make_poll, make_referendum, person, vote, vote_referendum
 
 LANGS = ("ar", "en")
 CLOSED_PORT = "redis://127.0.0.1:1/0"
@@ -107,7 +108,7 @@ def assert_said(response, lang, singular, plural):
 
 @pytest.mark.django_db
 def test_a_message_is_recorded_once_per_item_and_kind():
-    poll, _q, _opts = make_poll()
+    poll = make_poll(options=2, state=State.OPEN)
     with transaction.atomic():
         outbox.record(poll.pk, outbox.TALLY)
         outbox.record(poll.pk, outbox.TALLY)
@@ -120,7 +121,7 @@ def test_a_message_is_recorded_once_per_item_and_kind():
 @pytest.mark.django_db
 def test_recording_outside_a_transaction_is_refused():
     """Outside the change's transaction the row could commit without the change, or the change without it."""
-    poll, _q, _opts = make_poll()
+    poll = make_poll(options=2, state=State.OPEN)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(transaction.get_connection(), "in_atomic_block", False)
         with pytest.raises(RuntimeError):
@@ -129,7 +130,7 @@ def test_recording_outside_a_transaction_is_refused():
 
 @pytest.mark.django_db
 def test_the_change_and_its_message_roll_back_together():
-    poll, _q, _opts = make_poll()
+    poll = make_poll(options=2, state=State.OPEN)
     close(poll)
     with pytest.raises(RuntimeError), transaction.atomic():
         assert lifecycle.close_due_items() == [poll.pk]
@@ -146,7 +147,8 @@ def test_the_change_and_its_message_roll_back_together():
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.django_db(transaction=True)
 def test_close_now_with_the_broker_down_answers_then_the_sweep_tallies_and_mails_once(client, lang, caplog):
-    poll, _q, (first, _second) = make_poll()
+    poll = make_poll(options=2, state=State.OPEN)
+    _q, (first, _second) = question_and_options(poll)
     voters = [person(Segment.CITIZEN, notify_results=True) for _ in range(3)]
     for voter in voters:
         vote(voter, poll, [first])
@@ -178,7 +180,8 @@ def test_close_now_with_the_broker_down_answers_then_the_sweep_tallies_and_mails
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.django_db(transaction=True)
 def test_publishing_with_the_broker_down_answers_then_the_sweep_mails_each_voter_once(client, lang):
-    referendum, _q, (yes, no) = make_referendum(results_need_approval=True)
+    referendum = make_referendum(results_need_approval=True, options=2, state=State.OPEN)
+    _q, (yes, no) = question_and_options(referendum)
     voters = [person(Segment.CITIZEN, verified=True, notify_results=True) for _ in range(3)]
     for voter, option in zip(voters, (yes, no, yes), strict=True):
         vote_referendum(voter, referendum, option)
@@ -190,7 +193,12 @@ def test_publishing_with_the_broker_down_answers_then_the_sweep_mails_each_voter
         response = run_action(client, "referendum", "publish", referendum, lang)
 
     assert response.status_code == 200
-    assert_said(response, lang, "Results or outcome published for %(count)d item.", "Results or outcome published for %(count)d items.")
+    assert_said(
+        response,
+        lang,
+        "Results or outcome published for %(count)d item.",
+        "Results or outcome published for %(count)d items.",
+    )
     assert Item.objects.get(pk=referendum.pk).state == State.PUBLISHED
     assert pending(referendum, outbox.RESULTS)
     assert not Notification.objects.filter(item=referendum).exists()
@@ -208,8 +216,9 @@ def test_publishing_with_the_broker_down_answers_then_the_sweep_mails_each_voter
 @pytest.mark.django_db(transaction=True)
 def test_the_beat_job_with_the_broker_down_opens_closes_and_owes_then_the_sweep_does_it_all_once():
     now = timezone.now()
-    to_open, _q, _opts = make_poll(state=State.SCHEDULED, opens_at=now - timedelta(minutes=1))
-    to_close, _q, (option, _other) = make_poll()
+    to_open = make_poll(state=State.SCHEDULED, opens_at=now - timedelta(minutes=1), options=2)
+    to_close = make_poll(options=2, state=State.OPEN)
+    _q, (option, _other) = question_and_options(to_close)
     voter = person(Segment.CITIZEN, notify_results=True, notify_new_items=False)
     vote(voter, to_close, [option])
     close(to_close)
@@ -239,7 +248,8 @@ def test_the_beat_job_with_the_broker_down_opens_closes_and_owes_then_the_sweep_
 @pytest.mark.django_db(transaction=True)
 def test_the_close_due_command_does_the_owed_work_itself_with_the_broker_down():
     """Cron needs no worker: the command tallies and mails in its own process, once."""
-    poll, _q, (option, _other) = make_poll()
+    poll = make_poll(options=2, state=State.OPEN)
+    _q, (option, _other) = question_and_options(poll)
     voter = person(Segment.CITIZEN, notify_results=True)
     vote(voter, poll, [option])
     close(poll)
@@ -257,7 +267,8 @@ def test_the_close_due_command_does_the_owed_work_itself_with_the_broker_down():
 @pytest.mark.django_db
 def test_a_closed_item_with_no_result_and_no_message_is_adopted_by_the_sweep():
     """Items closed before the outbox existed, or by hand, are still counted."""
-    poll, _q, (option, _other) = make_poll()
+    poll = make_poll(options=2, state=State.OPEN)
+    _q, (option, _other) = question_and_options(poll)
     vote(person(Segment.CITIZEN), poll, [option])
     close(poll)
     Item.objects.filter(pk=poll.pk).update(state=State.CLOSED)
@@ -281,7 +292,8 @@ class Crash(Exception):
 @pytest.fixture
 def published_poll_owing_results():
     """A published poll whose "results" mailing is owed and not yet sent, and its three voters."""
-    poll, _q, (option, _other) = make_poll()
+    poll = make_poll(options=2, state=State.OPEN)
+    _q, (option, _other) = question_and_options(poll)
     voters = [person(Segment.CITIZEN, notify_results=True) for _ in range(3)]
     for voter in voters:
         vote(voter, poll, [option])
@@ -376,7 +388,7 @@ def test_a_crash_after_the_claims_commit_before_the_message_is_marked_sends_noth
 
 @pytest.mark.django_db
 def test_a_handed_out_message_is_left_alone_until_retry_after():
-    poll, _q, _opts = make_poll()
+    poll = make_poll(options=2, state=State.OPEN)
     with transaction.atomic():
         outbox.record(poll.pk, outbox.RESULTS)
     handed = []
@@ -390,7 +402,7 @@ def test_a_handed_out_message_is_left_alone_until_retry_after():
 
 @pytest.mark.django_db
 def test_an_opened_mailing_owed_after_the_item_closed_is_dropped():
-    poll, _q, _opts = make_poll()
+    poll = make_poll(options=2, state=State.OPEN)
     person(Segment.CITIZEN, notify_new_items=True)
     with transaction.atomic():
         outbox.record(poll.pk, outbox.OPENED)

@@ -15,10 +15,10 @@ from django.utils import timezone
 from participation.models import PollAnswer, PollBallot
 from participation.services import consultation as consultation_service
 from participation.services import counting, voting
+from tests.builders.items import make_consultation, make_poll, make_referendum, single_choices
 from tests.factories import VerifiedUserFactory
 
 from .conftest import page, url
-from .factories import make_consultation, make_poll, make_referendum, single_choices
 
 pytestmark = pytest.mark.django_db
 

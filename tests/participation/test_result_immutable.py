@@ -19,10 +19,12 @@ from django.db import DatabaseError, connection, transaction
 from participation import audit, verification
 from participation.models import AuditEntry, Result, State
 from participation.services import counting, trail
+from tests.answers import body_of, export_url, run_command
+from tests.audit_guards import remove_audit_entry, tamper_with_audit_log
+from tests.builders.audit import bus_poll, new_law_referendum
+from tests.builders.items import close, make_referendum, question_and_options, vote_referendum
+from tests.builders.users import auditor
 from tests.factories import VerifiedUserFactory
-
-from .audit_helpers import auditor, body_of, bus_poll, export_url, new_law_referendum, run_command
-from .lifecycle_helpers import close, make_referendum, vote_referendum
 
 pytestmark = pytest.mark.django_db
 
@@ -153,7 +155,8 @@ def test_no_result_without_its_audit_entry(monkeypatch):
             raise DatabaseError("the audit trail is unavailable")
         return recorded(action, **kwargs)
 
-    referendum, _question, (yes, _no) = make_referendum()
+    referendum = make_referendum(options=2, state=State.OPEN)
+    _question, (yes, _no) = question_and_options(referendum)
     vote_referendum(VerifiedUserFactory(), referendum, yes)
     close(referendum)
     monkeypatch.setattr(trail, "record", refuse_tally)
@@ -199,7 +202,15 @@ def swap_labels(header, rows):
 
 
 def arabic_indic_digits(header, rows):
-    return header, [[*row[:3], row[3].translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")), row[4].translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")), *row[5:]] for row in rows]
+    return header, [
+        [
+            *row[:3],
+            row[3].translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")),
+            row[4].translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")),
+            *row[5:],
+        ]
+        for row in rows
+    ]
 
 
 def extra_column(header, rows):
@@ -274,7 +285,11 @@ def test_a_result_and_file_changed_together_still_disagree_with_the_trail(ballot
     from participation.tally import ballots_digest
 
     lines = sorted(
-        (f"R|{row[2]}|{int(row[4]):03d}\n" for row in csv.reader(io.StringIO(ballots_file.read_bytes().decode("utf-8-sig"))) if row[0] == "referendum"),
+        (
+            f"R|{row[2]}|{int(row[4]):03d}\n"
+            for row in csv.reader(io.StringIO(ballots_file.read_bytes().decode("utf-8-sig")))
+            if row[0] == "referendum"
+        ),
         key=lambda line: line.encode(),
     )
     counts = result.counts
@@ -293,8 +308,6 @@ def test_a_result_and_file_changed_together_still_disagree_with_the_trail(ballot
 
 
 def test_an_edited_tally_entry_is_caught_by_its_hash(ballots_file, published):
-    from .audit_helpers import tamper_with_audit_log
-
     referendum, _result = published
     entry = verification.tally_entry(referendum)
     tamper_with_audit_log("UPDATE participation_auditentry SET object_repr = %s WHERE id = %s", ["x", entry.pk])
@@ -304,8 +317,6 @@ def test_an_edited_tally_entry_is_caught_by_its_hash(ballots_file, published):
 
 
 def test_a_result_without_a_tally_entry_is_not_ok(ballots_file, published):
-    from .audit_helpers import remove_audit_entry
-
     remove_audit_entry(verification.tally_entry(published[0]))
     code, out = run_command("verify_export", str(ballots_file))
     assert code == 1, out

@@ -13,17 +13,17 @@ from accounts.models import Persona, Segment
 from participation import errors
 from participation.models import PollBallot, Result, State
 from participation.services import lifecycle
-from tests.participation.lifecycle_helpers import (
+from tests.builders.items import (
     close,
     count,
     make_poll,
     make_referendum,
-    people,
-    person,
+    question_and_options,
     set_state,
     vote,
     vote_referendum,
 )
+from tests.builders.users import people, person
 
 pytestmark = pytest.mark.django_db
 
@@ -72,7 +72,8 @@ def bars(html):
 @pytest.fixture
 def closed_poll():
     """Three ballots (citizens: option 1 twice; a resident: option 2) and one citizen who did not vote."""
-    poll, question, (first, second) = make_poll(allow_abstain=True)
+    poll = make_poll(allow_abstain=True, options=2, state=State.OPEN)
+    question, (first, second) = question_and_options(poll)
     citizen1, citizen2 = people(2, Segment.CITIZEN)
     resident = person(Segment.RESIDENT)
     vote(citizen1, poll, [first])
@@ -87,9 +88,13 @@ def test_a_closed_poll_not_yet_counted_says_so_and_the_page_counts_nothing(clien
     html = get_html(client, results_url(lang, closed_poll))
     assert not Result.objects.filter(item=closed_poll).exists()
     assert_page_language(html, lang)
-    assert t(
-        lang, "Voting has closed and the ballots are being counted. The results will appear here within a few minutes."
-    ) in html
+    assert (
+        t(
+            lang,
+            "Voting has closed and the ballots are being counted. The results will appear here within a few minutes.",
+        )
+        in html
+    )
     assert "result-bar-rect" not in html
 
 
@@ -114,7 +119,9 @@ def test_closed_poll_results_page_shows_numbers_percentages_turnout_and_bars(cli
     with translation.override(lang):
         ballots_line = ngettext("%(counter)s ballot counted", "%(counter)s ballots counted", 3) % {"counter": 3}
     assert ballots_line in html
-    assert t(lang, "Turnout %(turnout)s%% of %(eligible)s eligible people", turnout=number(lang, 75.0), eligible=4) in html
+    assert (
+        t(lang, "Turnout %(turnout)s%% of %(eligible)s eligible people", turnout=number(lang, 75.0), eligible=4) in html
+    )
     # Bars drawn on the server: SVG rects whose width is the share, never localised.
     assert bars(html) == [(False, "66.7%"), (False, "33.3%"), (True, "0.0%")]
     assert html.count('class="result-bar-svg"') == 3
@@ -148,7 +155,8 @@ def test_a_second_request_shows_the_same_stored_result(client, lang, closed_poll
 
 
 def test_poll_results_page_has_the_persona_breakdown(client, lang):
-    poll, _q, (first, second) = make_poll()
+    poll = make_poll(options=2, state=State.OPEN)
+    _q, (first, second) = question_and_options(poll)
     vote(person(Segment.CITIZEN, personas=[Persona.PARENT]), poll, [first])
     vote(person(Segment.CITIZEN, personas=[Persona.PARENT, Persona.EMPLOYEE]), poll, [second])
     count(close(poll))
@@ -165,7 +173,8 @@ def test_poll_results_page_has_the_persona_breakdown(client, lang):
 
 
 def test_large_numbers_are_grouped_for_the_language(client, lang):
-    poll, question, (first, second) = make_poll()
+    poll = make_poll(options=2, state=State.OPEN)
+    question, (first, second) = question_and_options(poll)
     close(poll)
     set_state(poll, State.PUBLISHED)
     Result.objects.create(
@@ -178,22 +187,37 @@ def test_large_numbers_are_grouped_for_the_language(client, lang):
             "kind": "poll",
             "questions": [
                 {
-                    "id": question.pk, "position": 1, "ar": question.text_ar, "en": question.text_en, "multiple": False,
+                    "id": question.pk,
+                    "position": 1,
+                    "ar": question.text_ar,
+                    "en": question.text_en,
+                    "multiple": False,
                     "options": [
                         {"id": first.pk, "position": 1, "ar": "نعم", "en": "Yes", "votes": 11111, "percent": 90.0},
                         {"id": second.pk, "position": 2, "ar": "لا", "en": "No", "votes": 1234, "percent": 10.0},
                     ],
                 }
             ],
-            "breakdown": {"segment": {"citizen": {f"{question.pk}:{first.pk}": 11111, f"{question.pk}:{second.pk}": 1234}},
-                          "persona": {}, "segment_ballots": {"citizen": 12345}},
+            "breakdown": {
+                "segment": {"citizen": {f"{question.pk}:{first.pk}": 11111, f"{question.pk}:{second.pk}": 1234}},
+                "persona": {},
+                "segment_ballots": {"citizen": 12345},
+            },
         },
     )
     html = get_html(client, results_url(lang, poll))
     assert f"<td>{number(lang, 11111, grouping=True)}</td>" in html
     assert f"<td>{number(lang, 1234, grouping=True)}</td>" in html
     assert number(lang, 1234, grouping=True) != "1234"
-    assert t(lang, "Turnout %(turnout)s%% of %(eligible)s eligible people", turnout=number(lang, 61.7), eligible=number(lang, 20000)) in html
+    assert (
+        t(
+            lang,
+            "Turnout %(turnout)s%% of %(eligible)s eligible people",
+            turnout=number(lang, 61.7),
+            eligible=number(lang, 20000),
+        )
+        in html
+    )
     assert {"ar": "نعم", "en": "Yes"}[lang] in html
 
 
@@ -203,7 +227,8 @@ def test_large_numbers_are_grouped_for_the_language(client, lang):
 
 
 def test_open_poll_with_live_results_shows_running_counts(client, lang):
-    poll, _q, (first, second) = make_poll(live_results=True)
+    poll = make_poll(live_results=True, options=2, state=State.OPEN)
+    _q, (first, second) = question_and_options(poll)
     vote(person(), poll, [first])
     html = get_html(client, results_url(lang, poll))
     assert t(lang, "Results so far") in html
@@ -216,7 +241,8 @@ def test_open_poll_with_live_results_shows_running_counts(client, lang):
 
 
 def test_open_poll_without_live_results_shows_no_counts(client, lang):
-    poll, _q, (first, _second) = make_poll(live_results=False)
+    poll = make_poll(live_results=False, options=2, state=State.OPEN)
+    _q, (first, _second) = question_and_options(poll)
     vote(person(), poll, [first])
     html = get_html(client, results_url(lang, poll))
     assert t(lang, "Results are shown after the item closes.") in html
@@ -234,7 +260,8 @@ def referendum_ballots():
     """10 citizens vote yes, 2 residents vote no; returns (referendum, receipts)."""
 
     def build(**fields):
-        referendum, _q, (yes, no) = make_referendum(**fields)
+        referendum = make_referendum(**fields, options=2, state=State.OPEN)
+        _q, (yes, no) = question_and_options(referendum)
         receipts = [vote_referendum(v, referendum, yes) for v in people(10, Segment.CITIZEN, verified=True)]
         receipts += [vote_referendum(v, referendum, no) for v in people(2, Segment.RESIDENT, verified=True)]
         return referendum, receipts
@@ -279,19 +306,36 @@ def test_referendum_breakdown_shows_small_groups_as_hidden(client, lang, referen
     count(close(referendum))
     html = get_html(client, results_url(lang, referendum))
     section = html.split('id="breakdown-title"', 1)[1].split("</section>", 1)[0]
-    assert t(lang, "To protect the secrecy of the ballot, groups of fewer than %(n)s ballots are not shown (–).", n=10) in section
+    assert (
+        t(lang, "To protect the secrecy of the ballot, groups of fewer than %(n)s ballots are not shown (–).", n=10)
+        in section
+    )
     rows = re.findall(r"<tr><th scope=\"row\"[^>]*>[^<]*</th>(.*?)</tr>", section, re.S)
     cells = [re.findall(r"<td>(.*?)</td>", r) for r in rows]
     hidden = f'<span aria-hidden="true">–</span><span class="visually-hidden">{t(lang, "hidden")}</span>'
-    assert t(lang, "Where needed, some larger groups are not shown either, so that no hidden number can be worked "
-             "out from the totals and the other numbers.") in section
+    assert (
+        t(
+            lang,
+            "Where needed, some larger groups are not shown either, so that no hidden number can be worked "
+            "out from the totals and the other numbers.",
+        )
+        in section
+    )
     # Columns citizen, resident; rows yes, no, blank. 2 residents' no is hidden, and so are the 10 citizens' yes:
     # shown, it would give the other cells away by subtraction. Nobody voted blank: the totals say so.
     assert cells[:3] == [[hidden, hidden], [hidden, hidden], ["0", "0"]]
-    assert t(lang, "A small number is shown when the published totals already give it away, for example when a "
-             "group cast no ballots or only one group voted.") in section
+    assert (
+        t(
+            lang,
+            "A small number is shown when the published totals already give it away, for example when a "
+            "group cast no ballots or only one group voted.",
+        )
+        in section
+    )
     # Ballots per segment are always published (the participation register gives them).
-    assert re.search(rf"<tfoot><tr><th scope=\"row\">{t(lang, 'All ballots')}</th><td>10</td><td>2</td></tr></tfoot>", section)
+    assert re.search(
+        rf"<tfoot><tr><th scope=\"row\">{t(lang, 'All ballots')}</th><td>10</td><td>2</td></tr></tfoot>", section
+    )
     assert "<td>2</td>" not in section.split("<tfoot>")[0]
 
 
@@ -338,7 +382,8 @@ def test_referendum_detail_page_hides_results_until_published(client, lang, refe
 
 def test_after_closing_time_a_request_counts_nothing_and_the_worker_does(client, lang):
     now = timezone.now()
-    poll, _q, (first, _second) = make_poll(opens_at=now - timedelta(hours=1), closes_at=now + timedelta(hours=1))
+    poll = make_poll(opens_at=now - timedelta(hours=1), closes_at=now + timedelta(hours=1), options=2, state=State.OPEN)
+    _q, (first, _second) = question_and_options(poll)
     vote(person(), poll, [first])
     later = poll.closes_at + timedelta(minutes=5)
 
@@ -359,7 +404,8 @@ def test_after_closing_time_a_request_counts_nothing_and_the_worker_does(client,
 
 def test_before_closing_time_nothing_is_tallied(client, lang):
     now = timezone.now()
-    poll, _q, (first, _second) = make_poll(opens_at=now - timedelta(hours=1), closes_at=now + timedelta(hours=1))
+    poll = make_poll(opens_at=now - timedelta(hours=1), closes_at=now + timedelta(hours=1), options=2, state=State.OPEN)
+    _q, (first, _second) = question_and_options(poll)
     vote(person(), poll, [first])
     with time_machine.travel(poll.closes_at - timedelta(seconds=1), tick=False):
         html = get_html(client, results_url(lang, poll))
@@ -368,7 +414,8 @@ def test_before_closing_time_nothing_is_tallied(client, lang):
 
 
 def test_the_poll_page_after_closing_shows_the_stored_count_only(client, lang):
-    poll, _q, (first, _second) = make_poll()
+    poll = make_poll(options=2, state=State.OPEN)
+    _q, (first, _second) = question_and_options(poll)
     vote(person(), poll, [first])
     close(poll)
     html = get_html(client, f"/{lang}/polls/{poll.slug}/")
@@ -381,7 +428,8 @@ def test_the_poll_page_after_closing_shows_the_stored_count_only(client, lang):
 
 def test_a_vote_after_closing_time_is_refused(client, lang):
     now = timezone.now()
-    poll, question, (first, _second) = make_poll(opens_at=now - timedelta(hours=1), closes_at=now + timedelta(hours=1))
+    poll = make_poll(opens_at=now - timedelta(hours=1), closes_at=now + timedelta(hours=1), options=2, state=State.OPEN)
+    question, (first, _second) = question_and_options(poll)
     voter = person(preferred_language=lang)
     client.force_login(voter)
 
@@ -397,7 +445,8 @@ def test_a_vote_after_closing_time_is_refused(client, lang):
 
 def test_a_vote_just_before_closing_time_counts(client, lang):
     now = timezone.now()
-    poll, question, (first, _second) = make_poll(opens_at=now - timedelta(hours=1), closes_at=now + timedelta(hours=1))
+    poll = make_poll(opens_at=now - timedelta(hours=1), closes_at=now + timedelta(hours=1), options=2, state=State.OPEN)
+    question, (first, _second) = question_and_options(poll)
     client.force_login(person())
     with time_machine.travel(poll.closes_at - timedelta(seconds=1), tick=False):
         response = client.post(f"/{lang}/polls/{poll.slug}/", {f"question-{question.pk}": [str(first.pk)]})

@@ -15,9 +15,8 @@ from participation.models import Item, State
 from participation.rules import Barrier
 from participation.services import consultation as consultation_service
 from participation.services import voting
-from tests.factories import StaffUserFactory, UserFactory, VerifiedUserFactory
-
-from .factories import PollFactory, make_consultation, make_poll, make_referendum, single_choices
+from tests.builders.items import make_consultation, make_poll, make_referendum, single_choices
+from tests.factories import PollFactory, StaffUserFactory, UserFactory, VerifiedUserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -74,12 +74,12 @@ from participation.models import (
     State,
 )
 from participation.services import lifecycle, trail, voting
+from tests.builders.items import make_referendum
 from tests.conftest import DEFAULT_TEST_REDIS_URL, POSTGRES_REASON, REDIS_URL_ENV, service_missing
 from tests.factories import VerifiedUserFactory
 
 from . import secrecy_attacker as attacker
 from .conftest import url
-from .factories import make_referendum
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -124,12 +124,13 @@ def naive_cast(user, item, choice, *, session=None, redis_client=None):
                 ReferendumParticipation.objects.create(
                     item=item, voter=user, segment=user.segment, voted_on=timezone.localdate()
                 )
-                ballot = ReferendumBallot.objects.create(
-                    id=uuid.UUID(int=serial), item=item, option_id=option_id
-                )
+                ballot = ReferendumBallot.objects.create(id=uuid.UUID(int=serial), item=item, option_id=option_id)
                 update_last_login(None, user)  # "last active", stamped by the vote itself
                 trail.record(
-                    AuditEntry.Action.CREATE, actor=user, obj=item, details={"receipt": ballot.receipt, "option": option_id}
+                    AuditEntry.Action.CREATE,
+                    actor=user,
+                    obj=item,
+                    details={"receipt": ballot.receipt, "option": option_id},
                 )
             break
         except IntegrityError:  # two audit appends raced for the chain's head: try again
@@ -269,7 +270,9 @@ def vote_task(writer, election, user, index, rng, broker):
         if writer == "real" and web:
             client = Client()
             client.force_login(user)
-            response = client.post(url(lang, "referendum_detail", slug=item.slug), {"choice": value}, follow=reads_receipt)
+            response = client.post(
+                url(lang, "referendum_detail", slug=item.slug), {"choice": value}, follow=reads_receipt
+            )
             assert response.status_code in (200, 302), (lang, response.status_code)
         elif writer == "real":
             update_last_login(None, user)

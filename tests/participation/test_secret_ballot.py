@@ -23,11 +23,10 @@ from participation.models import (
     new_receipt_code,
 )
 from participation.services import counting, voting
+from tests.builders.items import close, make_referendum, sealed_ballots
 from tests.factories import VerifiedUserFactory
 
 from .conftest import url
-from .factories import make_referendum, sealed_ballots
-from .lifecycle_helpers import close
 
 pytestmark = pytest.mark.django_db
 

@@ -12,9 +12,9 @@ from participation.models import AuditEntry, Comment, SectionReaction, State
 from participation.rules import Barrier
 from participation.services import consultation as consultation_service
 from participation.services import lifecycle, moderation
-from tests.factories import UserFactory
-
-from .factories import MODERATORS, EntityFactory, make_consultation, make_poll, staff_in
+from tests.builders.items import make_consultation, make_poll
+from tests.builders.users import MODERATORS, make_staff
+from tests.factories import EntityFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -108,7 +108,7 @@ def test_people_outside_the_audience_cannot_comment(consultation, person, barrie
 
 
 def test_comments_are_taken_only_while_open(citizen):
-    draft = make_consultation(schedule=False)
+    draft = make_consultation(state=State.DRAFT)
     upcoming = make_consultation(opens_at=draft.opens_at + timedelta(days=5))
     finished = make_consultation()
     for item, barrier in [(draft, Barrier.DRAFT), (upcoming, Barrier.NOT_YET_OPEN)]:
@@ -170,7 +170,7 @@ def test_reactions_need_the_audience(consultation):
 @pytest.fixture
 def moderator(consultation):
     """A moderator of the consultation's ministry: moderating asks participation.moderate_comment."""
-    return staff_in(MODERATORS, consultation.entity)
+    return make_staff(MODERATORS, consultation.entity)
 
 
 def test_approving_publishes_and_records_who_and_when(consultation, citizen, moderator):
@@ -186,7 +186,7 @@ def test_approving_publishes_and_records_who_and_when(consultation, citizen, mod
 
 def test_a_moderator_of_another_ministry_is_refused_and_nothing_is_written(consultation, citizen):
     comment = consultation_service.add_comment(citizen, consultation, "Not yours")
-    elsewhere = staff_in(MODERATORS, EntityFactory())
+    elsewhere = make_staff(MODERATORS, EntityFactory())
     with pytest.raises(errors.NotPermitted):
         moderation.moderate_comment(elsewhere, comment, approve=True)
     comment.refresh_from_db()
@@ -209,7 +209,7 @@ def test_hiding_needs_a_reason(consultation, citizen, moderator):
 def test_a_published_comment_can_be_hidden_afterwards(citizen):
     consultation = make_consultation(moderate_before_publishing=False)
     comment = consultation_service.add_comment(citizen, consultation, "Shown at once")
-    moderation.moderate_comment(staff_in(MODERATORS, consultation.entity), comment, approve=False, reason="Off topic")
+    moderation.moderate_comment(make_staff(MODERATORS, consultation.entity), comment, approve=False, reason="Off topic")
     comment.refresh_from_db()
     assert comment.status == Comment.Status.HIDDEN
 

@@ -9,12 +9,12 @@ from django.utils import timezone
 
 from accounts.models import Persona, Segment
 from participation import errors
-from participation.models import PollAnswer, PollBallot, Question, ReferendumBallot, ReferendumParticipation
+from participation.models import PollAnswer, PollBallot, Question, ReferendumBallot, ReferendumParticipation, State
 from participation.rules import Barrier
 from participation.services import lifecycle, voting
-from tests.factories import UserFactory, VerifiedUserFactory
-
-from .factories import PollFactory, add_question, make_poll, make_referendum, sealed_ballots, single_choices
+from tests.builders import actions
+from tests.builders.items import add_question, make_poll, make_referendum, sealed_ballots, single_choices
+from tests.factories import PollFactory, UserFactory, VerifiedUserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -33,10 +33,10 @@ def nothing_written():
 @pytest.fixture
 def poll():
     """Two questions: single choice with "no opinion"; multiple choice, 2 to 3 of 5."""
-    poll = make_poll(questions=0, schedule=False)
+    poll = make_poll(questions=0, state=State.DRAFT)
     add_question(poll, 3, allow_abstain=True)
     add_question(poll, 5, kind=Question.Kind.MULTIPLE, min_choices=2, max_choices=3)
-    lifecycle.schedule_item(None, poll)
+    actions.schedule(poll)
     return poll
 
 
@@ -198,7 +198,7 @@ def test_a_ballot_before_opens_at_is_refused(citizen):
 
 
 def test_a_ballot_on_a_draft_is_refused(citizen):
-    draft = make_poll(schedule=False)
+    draft = make_poll(state=State.DRAFT)
     with pytest.raises(errors.Refused) as error:
         voting.cast_poll_ballot(citizen, draft, single_choices(draft))
     assert error.value.barrier == Barrier.DRAFT

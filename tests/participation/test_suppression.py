@@ -29,12 +29,13 @@ from scipy.optimize import linprog
 
 from accounts.models import Segment
 from participation import exports, suppression
-from participation.models import Result
+from participation.models import Result, State
 from participation.services import counting
 from participation.tally import SMALL_CELL, referendum_breakdown
-from tests.participation.lifecycle_helpers import close, make_referendum, people, vote_referendum
+from tests.answers import body_of, export_url
+from tests.builders.items import close, make_referendum, question_and_options, vote_referendum
+from tests.builders.users import auditor, people
 
-from .audit_helpers import auditor, body_of, export_url
 from .conftest import t
 
 pytestmark = pytest.mark.django_db
@@ -161,7 +162,9 @@ def from_page(client, lang, referendum):
     response = client.get(f"/{lang}/referendums/{referendum.slug}/results/")
     assert response.status_code == 200
     html = response.content.decode()
-    option_votes = {unescape(label): number(TD_RE.findall(tds)[0]) for label, tds in ROW_RE.findall(section(html, "results-title"))}
+    option_votes = {
+        unescape(label): number(TD_RE.findall(tds)[0]) for label, tds in ROW_RE.findall(section(html, "results-title"))
+    }
     breakdown = section(html, "breakdown-title")
     segments = [unescape(s) for s in re.findall(r'<th scope="col">(.*?)</th>', breakdown.split("</thead>", 1)[0])][1:]
     body, foot = breakdown.split("<tfoot>", 1)
@@ -188,7 +191,8 @@ def from_page(client, lang, referendum):
 
 def referendum_with(table, options=2, **fields):
     """A tallied, published referendum; table {(segment, option position or 0 for blank): ballots}."""
-    referendum, _question, opts = make_referendum(options=options, **fields)
+    referendum = make_referendum(options=options, **fields, state=State.OPEN)
+    _question, opts = question_and_options(referendum)
     by_position = {option.position: option for option in opts}
     for (segment, position), n in table.items():
         for voter in people(n, segment, verified=True):
@@ -214,8 +218,15 @@ ISSUE_EXAMPLE = {  # 15 + 8 Yes, 3 + 12 No, by citizens and residents
 CASES = {
     "issue example": (ISSUE_EXAMPLE, {}),
     "three segments, a silent option": (
-        {(Segment.VISITOR, 1): 11, (Segment.VISITOR, 0): 2, (Segment.CITIZEN, 1): 14, (Segment.CITIZEN, 2): 1,
-         (Segment.CITIZEN, 0): 12, (Segment.RESIDENT, 2): 13, (Segment.RESIDENT, 1): 4},
+        {
+            (Segment.VISITOR, 1): 11,
+            (Segment.VISITOR, 0): 2,
+            (Segment.CITIZEN, 1): 14,
+            (Segment.CITIZEN, 2): 1,
+            (Segment.CITIZEN, 0): 12,
+            (Segment.RESIDENT, 2): 13,
+            (Segment.RESIDENT, 1): 4,
+        },
         {"options": 3, "for_visitors": True},
     ),
     "a segment that cast no ballots": (
@@ -236,8 +247,14 @@ def test_nothing_hidden_can_be_worked_out_from_the_page_and_the_csvs(auditor_cli
     assert_nothing_given_away(segments, option_votes, cells, truth)
 
     page_segments, page_votes, html, page_cells = from_page(auditor_client, lang, referendum)
-    assert t(lang, "Where needed, some larger groups are not shown either, so that no hidden number can be "
-                   "worked out from the totals and the other numbers.") in html
+    assert (
+        t(
+            lang,
+            "Where needed, some larger groups are not shown either, so that no hidden number can be "
+            "worked out from the totals and the other numbers.",
+        )
+        in html
+    )
     assert_nothing_given_away(page_segments, page_votes, page_cells)
     # The page hides exactly what the CSV hides.
     assert sorted(page_cells.values(), key=str) == sorted(cells.values(), key=str)
@@ -278,8 +295,14 @@ def test_a_single_segment_is_no_secret_and_the_page_says_so(auditor_client, lang
     with translation.override(lang):
         citizens = str(Segment.CITIZEN.label)
     assert sorted(n for (segment, _option), n in cells.items() if segment == citizens) == [0, 1, 3]
-    assert t(lang, "A small number is shown when the published totals already give it away, for example when a "
-                   "group cast no ballots or only one group voted.") in html
+    assert (
+        t(
+            lang,
+            "A small number is shown when the published totals already give it away, for example when a "
+            "group cast no ballots or only one group voted.",
+        )
+        in html
+    )
     _segments, _votes, csv_cells = from_csv(auditor_client, lang, referendum)
     assert HIDDEN not in csv_cells.values()
 
@@ -314,17 +337,49 @@ def published_csvs(referendum, question, table):
     """The results CSV and register CSV that exports writes for this table (register: all on one day)."""
     counts = {(segment, option.pk if option else None): n for (segment, option), n in table.items() if n}
     ballots, per_option, breakdown = referendum_breakdown(question, counts, referendum.segments)
-    options = [{"id": o.pk, "position": o.position, "ar": o.text_ar, "en": o.text_en,
-                "votes": per_option[question.pk, o.pk], "percent": 0.0} for o in question.options.all()]
-    options.append({"id": None, "position": 0, "ar": "", "en": "", "abstain": True,
-                    "votes": per_option[question.pk, None], "percent": 0.0})
-    result = Result(item=referendum, tallied_at=timezone.now(), ballots=ballots, eligible=ballots,
-                    ballots_digest="0" * 64, counts={"kind": "referendum", "breakdown": breakdown, "questions": [
-                        {"id": question.pk, "position": 1, "ar": "", "en": "", "options": options}]})
-    register = [["referendum", referendum.slug, date(2026, 3, 10), segment, n]
-                for segment, n in breakdown["segment_ballots"].items() if n]
-    return (csv_of(exports.RESULTS_HEADER, exports.results_rows(referendum, result)),
-            csv_of(exports.REFERENDUM_REGISTER_HEADER, register))
+    options = [
+        {
+            "id": o.pk,
+            "position": o.position,
+            "ar": o.text_ar,
+            "en": o.text_en,
+            "votes": per_option[question.pk, o.pk],
+            "percent": 0.0,
+        }
+        for o in question.options.all()
+    ]
+    options.append(
+        {
+            "id": None,
+            "position": 0,
+            "ar": "",
+            "en": "",
+            "abstain": True,
+            "votes": per_option[question.pk, None],
+            "percent": 0.0,
+        }
+    )
+    result = Result(
+        item=referendum,
+        tallied_at=timezone.now(),
+        ballots=ballots,
+        eligible=ballots,
+        ballots_digest="0" * 64,
+        counts={
+            "kind": "referendum",
+            "breakdown": breakdown,
+            "questions": [{"id": question.pk, "position": 1, "ar": "", "en": "", "options": options}],
+        },
+    )
+    register = [
+        ["referendum", referendum.slug, date(2026, 3, 10), segment, n]
+        for segment, n in breakdown["segment_ballots"].items()
+        if n
+    ]
+    return (
+        csv_of(exports.RESULTS_HEADER, exports.results_rows(referendum, result)),
+        csv_of(exports.REFERENDUM_REGISTER_HEADER, register),
+    )
 
 
 def parse_published(results_csv, register_csv):
@@ -346,7 +401,8 @@ def parse_published(results_csv, register_csv):
 def test_random_tables_give_nothing_away(segment_count, option_count):
     rng = random.Random(f"suppression-{segment_count}-{option_count}")
     audience = {"for_visitors": segment_count == 3}
-    referendum, question, opts = make_referendum(options=option_count, **audience)
+    referendum = make_referendum(options=option_count, **audience, state=State.OPEN)
+    question, opts = question_and_options(referendum)
     segments = [s.value for s in referendum.segments]
     assert len(segments) == segment_count
     checked = hidden_total = 0

@@ -14,21 +14,20 @@ from participation.models import Consultation, Result, State
 from participation.services import voting
 from participation.services.counting import tally
 from participation.tally import SMALL_CELL, NotClosedYet, digest_lines, eligible_count
-from tests.participation.lifecycle_helpers import (
+from tests.answers import digest_of_lines, poll_line, referendum_line
+from tests.builders.items import (
     add_question,
     close,
-    digest_of_lines,
     make_entity,
     make_poll,
     make_referendum,
-    people,
-    person,
-    poll_line,
-    referendum_line,
+    options_of,
+    question_and_options,
     set_state,
     vote,
     vote_referendum,
 )
+from tests.builders.users import people, person
 
 pytestmark = pytest.mark.django_db
 
@@ -52,8 +51,10 @@ def two_question_poll():
     Q1: citizen1 option 1, citizen2 no opinion, resident option 2, visitor option 1.
     Q2: citizen1 options 1+3, citizen2 option 2, resident options 1+2+3, visitor option 3.
     """
-    poll, q1, (q1o1, q1o2) = make_poll(allow_abstain=True, for_visitors=True, state=State.DRAFT)
-    q2, (q2o1, q2o2, q2o3) = add_question(poll, position=2, options=3, multiple=True)
+    poll = make_poll(allow_abstain=True, for_visitors=True, state=State.DRAFT, options=2)
+    q1, (q1o1, q1o2) = question_and_options(poll)
+    q2 = add_question(poll, position=2, options=3, multiple=True)
+    (q2o1, q2o2, q2o3) = options_of(q2)
     set_state(poll, State.OPEN)  # questions first: the database freezes them once the poll has opened
     citizen1, citizen2 = people(2, Segment.CITIZEN)
     resident = person(Segment.RESIDENT)
@@ -100,14 +101,14 @@ def test_totals_percentages_and_turnout(two_question_poll):
 
 
 def test_turnout_denominator_follows_audience_personas_and_verification():
-    poll, _q, _opts = make_poll(for_citizens=True, for_residents=True, only_parents=True)
+    poll = make_poll(for_citizens=True, for_residents=True, only_parents=True, options=2, state=State.OPEN)
     person(Segment.CITIZEN, personas=[Persona.PARENT])
     person(Segment.RESIDENT, personas=[Persona.PARENT, Persona.EMPLOYEE])
     person(Segment.CITIZEN, personas=[Persona.EMPLOYEE])  # not a parent
     person(Segment.VISITOR)  # not in the audience
     assert eligible_count(poll) == 2
 
-    verified_poll, _q, _opts = make_poll(requires_verified_identity=True)
+    verified_poll = make_poll(requires_verified_identity=True, options=2, state=State.OPEN)
     person(Segment.CITIZEN, verified=True)
     person(Segment.CITIZEN, verified=False)
     # Citizens and residents by default (the people above included); only the verified ones count.
@@ -115,7 +116,8 @@ def test_turnout_denominator_follows_audience_personas_and_verification():
 
 
 def test_turnout_counts_a_voter_whose_profile_changed_after_voting():
-    poll, _q, (option, _other) = make_poll(for_citizens=True, for_residents=False, only_parents=True)
+    poll = make_poll(for_citizens=True, for_residents=False, only_parents=True, options=2, state=State.OPEN)
+    _q, (option, _other) = question_and_options(poll)
     voter = person(Segment.CITIZEN, personas=[Persona.PARENT])
     person(Segment.CITIZEN, personas=[Persona.PARENT])
     vote(voter, poll, [option])
@@ -128,7 +130,8 @@ def test_turnout_counts_a_voter_whose_profile_changed_after_voting():
 
 
 def test_poll_breakdown_by_segment_and_by_persona_as_recorded_when_voting():
-    poll, question, (first, second) = make_poll()
+    poll = make_poll(options=2, state=State.OPEN)
+    question, (first, second) = question_and_options(poll)
     parent_employee = person(Segment.CITIZEN, personas=[Persona.PARENT, Persona.EMPLOYEE])
     parent = person(Segment.CITIZEN, personas=[Persona.PARENT])
     employee = person(Segment.CITIZEN, personas=[Persona.EMPLOYEE])
@@ -162,7 +165,8 @@ def test_poll_breakdown_by_segment_and_by_persona_as_recorded_when_voting():
 def referendum_with_small_cells():
     """Citizens: 10 yes and 2 no. Residents: 9 yes (one short of SMALL_CELL)."""
     assert SMALL_CELL == 10
-    referendum, question, (yes, no) = make_referendum()
+    referendum = make_referendum(options=2, state=State.OPEN)
+    question, (yes, no) = question_and_options(referendum)
     for voter in people(10, Segment.CITIZEN, verified=True):
         vote_referendum(voter, referendum, yes)
     for voter in people(2, Segment.CITIZEN, verified=True):
@@ -224,7 +228,8 @@ def test_poll_digest_matches_the_documented_recipe(two_question_poll):
 
 
 def test_referendum_digest_matches_the_documented_recipe():
-    referendum, _question, (yes, no) = make_referendum()
+    referendum = make_referendum(options=2, state=State.OPEN)
+    _question, (yes, no) = question_and_options(referendum)
     receipts = {
         vote_referendum(person(Segment.CITIZEN, verified=True), referendum, yes): 1,
         vote_referendum(person(Segment.CITIZEN, verified=True), referendum, yes): 1,
@@ -239,8 +244,10 @@ def test_referendum_digest_matches_the_documented_recipe():
 
 
 def test_the_digest_changes_with_any_ballot():
-    poll_a, _q, (a1, _a2) = make_poll()
-    poll_b, _q, (_b1, b2) = make_poll()
+    poll_a = make_poll(options=2, state=State.OPEN)
+    _q, (a1, _a2) = question_and_options(poll_a)
+    poll_b = make_poll(options=2, state=State.OPEN)
+    _q, (_b1, b2) = question_and_options(poll_b)
     vote(person(), poll_a, [a1])
     vote(person(), poll_b, [b2])
     close(poll_a)
@@ -251,7 +258,7 @@ def test_the_digest_changes_with_any_ballot():
 
 
 def test_an_empty_poll_has_the_digest_of_nothing_and_no_turnout_division_by_zero():
-    poll, _q, _opts = make_poll()
+    poll = make_poll(options=2, state=State.OPEN)
     close(poll)
     result = tally(poll.pk)
     assert result.ballots == 0
@@ -265,7 +272,8 @@ def test_an_empty_poll_has_the_digest_of_nothing_and_no_turnout_division_by_zero
 
 
 def _tally_queries(ballots):
-    poll, _q, (first, second) = make_poll(options=2)
+    poll = make_poll(options=2, state=State.OPEN)
+    _q, (first, second) = question_and_options(poll)
     for n, voter in enumerate(people(ballots)):
         vote(voter, poll, [first if n % 2 else second])
     close(poll)
@@ -310,7 +318,8 @@ def test_a_stored_result_cannot_be_saved_again(two_question_poll):
 
 
 def test_an_open_item_is_not_tallied():
-    poll, _q, (first, _second) = make_poll()
+    poll = make_poll(options=2, state=State.OPEN)
+    _q, (first, _second) = question_and_options(poll)
     vote(person(), poll, [first])
     with pytest.raises(NotClosedYet):
         tally(poll.pk)
@@ -322,9 +331,17 @@ def test_an_open_item_is_not_tallied():
 def test_a_consultation_is_never_tallied():
     now = timezone.now()
     consultation = Consultation.objects.create(
-        entity=make_entity(), slug="closed-consultation", title_ar="مشاورة", title_en="Consultation",
-        summary_ar="ملخص", summary_en="Summary", body_ar="نص", body_en="Text",
-        opens_at=now - timedelta(days=2), closes_at=now - timedelta(days=1), state=State.OPEN,
+        entity=make_entity(),
+        slug="closed-consultation",
+        title_ar="مشاورة",
+        title_en="Consultation",
+        summary_ar="ملخص",
+        summary_en="Summary",
+        body_ar="نص",
+        body_en="Text",
+        opens_at=now - timedelta(days=2),
+        closes_at=now - timedelta(days=1),
+        state=State.OPEN,
     )
     with pytest.raises(NotClosedYet):
         tally(consultation.pk)
@@ -332,7 +349,8 @@ def test_a_consultation_is_never_tallied():
 
 
 def test_tallying_a_live_item_past_its_closing_time_records_it_as_closed():
-    poll, _q, (first, _second) = make_poll()
+    poll = make_poll(options=2, state=State.OPEN)
+    _q, (first, _second) = question_and_options(poll)
     vote(person(), poll, [first])
     close(poll)
     assert poll.state == State.OPEN
@@ -343,7 +361,7 @@ def test_tallying_a_live_item_past_its_closing_time_records_it_as_closed():
 
 
 def test_a_scheduled_item_that_never_opened_can_be_tallied_after_closing():
-    poll, _q, _opts = make_poll()
+    poll = make_poll(options=2, state=State.OPEN)
     set_state(poll, State.SCHEDULED)
     close(poll)
     result = tally(poll.pk)
@@ -383,7 +401,8 @@ def _run_at_once(target, item_id, copies=2):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_tallies_at_once_leave_one_identical_result():
-    poll, _q, (first, second) = make_poll()
+    poll = make_poll(options=2, state=State.OPEN)
+    _q, (first, second) = question_and_options(poll)
     for n, voter in enumerate(people(6)):
         vote(voter, poll, [first if n < 4 else second])
     close(poll)
@@ -398,9 +417,7 @@ def test_two_tallies_at_once_leave_one_identical_result():
     stored = Result.objects.get(item=poll)
     assert stored.ballots == 6
     assert votes_by_position(stored) == {1: 4, 2: 2}
-    assert stored.ballots_digest == digest_of_lines(
-        [poll_line(1, 1, "citizen")] * 4 + [poll_line(1, 2, "citizen")] * 2
-    )
+    assert stored.ballots_digest == digest_of_lines([poll_line(1, 1, "citizen")] * 4 + [poll_line(1, 2, "citizen")] * 2)
 
 
 @pytest.mark.postgres
@@ -408,7 +425,8 @@ def test_two_tallies_at_once_leave_one_identical_result():
 def test_two_tally_tasks_at_once_publish_once_and_mail_each_participant_once(mailoutbox):
     from participation.tasks import tally_item
 
-    poll, _q, (first, _second) = make_poll()
+    poll = make_poll(options=2, state=State.OPEN)
+    _q, (first, _second) = question_and_options(poll)
     voters = people(3)
     for voter in voters:
         vote(voter, poll, [first])

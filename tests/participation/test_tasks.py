@@ -13,15 +13,8 @@ from hukoomi_portal.celery import app
 from participation import tasks
 from participation.models import Item, Notification, Result, State
 from participation.services import counting, lifecycle, outbox
-from tests.participation.lifecycle_helpers import (
-    close,
-    make_poll,
-    make_referendum,
-    people,
-    person,
-    vote,
-    vote_referendum,
-)
+from tests.builders.items import close, make_poll, make_referendum, question_and_options, vote, vote_referendum
+from tests.builders.users import people, person
 
 pytestmark = pytest.mark.django_db
 
@@ -97,15 +90,17 @@ def test_the_beat_schedule_opens_and_closes_due_items_every_minute():
 def due_items():
     """One scheduled poll due to open, one open poll past closing, one referendum awaiting approval, one future poll."""
     now = timezone.now()
-    to_open, _q, _opts = make_poll(state=State.SCHEDULED, opens_at=now - timedelta(minutes=1))
-    to_close, _q, (option, _other) = make_poll()
+    to_open = make_poll(state=State.SCHEDULED, opens_at=now - timedelta(minutes=1), options=2)
+    to_close = make_poll(options=2, state=State.OPEN)
+    _q, (option, _other) = question_and_options(to_close)
     voter = person(Segment.CITIZEN)
     vote(voter, to_close, [option])
     close(to_close)
-    referendum, _q, (yes, _no) = make_referendum(results_need_approval=True)
+    referendum = make_referendum(results_need_approval=True, options=2, state=State.OPEN)
+    _q, (yes, _no) = question_and_options(referendum)
     vote_referendum(person(Segment.CITIZEN, verified=True), referendum, yes)
     close(referendum)
-    future, _q, _opts = make_poll(state=State.SCHEDULED, opens_at=now + timedelta(days=1))
+    future = make_poll(state=State.SCHEDULED, opens_at=now + timedelta(days=1), options=2)
     return {"to_open": to_open, "to_close": to_close, "referendum": referendum, "future": future, "voter": voter}
 
 
@@ -128,7 +123,9 @@ def test_open_and_close_due_opens_closes_and_tallies(due_items, django_capture_o
     assert sorted(m.to[0] for m in mailoutbox) == sorted([opted_in.email, due_items["voter"].email])
 
 
-def test_open_and_close_due_twice_changes_nothing_the_second_time(due_items, django_capture_on_commit_callbacks, mailoutbox):
+def test_open_and_close_due_twice_changes_nothing_the_second_time(
+    due_items, django_capture_on_commit_callbacks, mailoutbox
+):
     person(Segment.CITIZEN, notify_new_items=True)
     with run_on_commit(django_capture_on_commit_callbacks):
         tasks.open_and_close_due.delay().get()
@@ -148,7 +145,7 @@ def test_open_and_close_due_twice_changes_nothing_the_second_time(due_items, dja
 
 
 def test_an_item_closed_without_ballots_is_still_tallied(django_capture_on_commit_callbacks):
-    poll, _q, _opts = make_poll()
+    poll = make_poll(options=2, state=State.OPEN)
     close(poll)
     with run_on_commit(django_capture_on_commit_callbacks):
         outcome = tasks.open_and_close_due.delay().get()
@@ -159,9 +156,11 @@ def test_an_item_closed_without_ballots_is_still_tallied(django_capture_on_commi
     assert poll.state == State.PUBLISHED
 
 
-def test_a_scheduled_item_whose_whole_window_passed_is_closed_not_opened(django_capture_on_commit_callbacks, mailoutbox):
+def test_a_scheduled_item_whose_whole_window_passed_is_closed_not_opened(
+    django_capture_on_commit_callbacks, mailoutbox
+):
     person(Segment.CITIZEN, notify_new_items=True)
-    poll, _q, _opts = make_poll(state=State.SCHEDULED)
+    poll = make_poll(state=State.SCHEDULED, options=2)
     close(poll)
     with run_on_commit(django_capture_on_commit_callbacks):
         outcome = tasks.open_and_close_due.delay().get()
@@ -170,7 +169,9 @@ def test_a_scheduled_item_whose_whole_window_passed_is_closed_not_opened(django_
     assert mailoutbox == []  # it never opened: no "now open" e-mail
 
 
-def test_open_and_close_due_queues_exactly_one_tally_per_closed_item(due_items, django_capture_on_commit_callbacks, monkeypatch):
+def test_open_and_close_due_queues_exactly_one_tally_per_closed_item(
+    due_items, django_capture_on_commit_callbacks, monkeypatch
+):
     queued = []
     # Queued by name (services/outbox.py): each close nudges its own tally once, and beat adds none.
     monkeypatch.setattr(outbox, "queue", lambda name, item_id: queued.append(item_id) if name == "participation.tally_item" else None)
@@ -185,7 +186,8 @@ def test_open_and_close_due_queues_exactly_one_tally_per_closed_item(due_items, 
 
 
 def test_tally_item_tallies_and_publishes_once(django_capture_on_commit_callbacks, mailoutbox):
-    poll, _q, (option, _other) = make_poll()
+    poll = make_poll(options=2, state=State.OPEN)
+    _q, (option, _other) = question_and_options(poll)
     voter = person()
     vote(voter, poll, [option])
     close(poll)
@@ -200,7 +202,8 @@ def test_tally_item_tallies_and_publishes_once(django_capture_on_commit_callback
 
 
 def test_tally_item_on_an_open_item_does_nothing():
-    poll, _q, (option, _other) = make_poll()
+    poll = make_poll(options=2, state=State.OPEN)
+    _q, (option, _other) = question_and_options(poll)
     vote(person(), poll, [option])
     assert tasks.tally_item.delay(poll.pk).get() is None
     poll.refresh_from_db()
@@ -209,7 +212,8 @@ def test_tally_item_on_an_open_item_does_nothing():
 
 
 def test_tally_item_leaves_a_referendum_needing_approval_unpublished():
-    referendum, _q, (yes, _no) = make_referendum(results_need_approval=True)
+    referendum = make_referendum(results_need_approval=True, options=2, state=State.OPEN)
+    _q, (yes, _no) = question_and_options(referendum)
     vote_referendum(person(verified=True), referendum, yes)
     close(referendum)
     pk = tasks.tally_item.delay(referendum.pk).get()
@@ -219,7 +223,8 @@ def test_tally_item_leaves_a_referendum_needing_approval_unpublished():
 
 
 def test_tally_item_does_not_republish_what_an_admin_already_published(django_capture_on_commit_callbacks):
-    referendum, _q, (yes, _no) = make_referendum(results_need_approval=True)
+    referendum = make_referendum(results_need_approval=True, options=2, state=State.OPEN)
+    _q, (yes, _no) = question_and_options(referendum)
     vote_referendum(person(verified=True), referendum, yes)
     close(referendum)
     with run_on_commit(django_capture_on_commit_callbacks):
@@ -241,7 +246,7 @@ def eager_retries():
 
 
 def test_tally_item_retries_with_backoff_after_a_database_error(monkeypatch, eager_retries):
-    poll, _q, _opts = make_poll()
+    poll = make_poll(options=2, state=State.OPEN)
     close(poll)
     real = counting.tally_and_publish
     calls, countdowns = [], []
@@ -304,7 +309,7 @@ def test_other_errors_are_not_retried(monkeypatch, eager_retries):
 
 
 def test_notify_item_opened_mails_opted_in_eligible_people_once(mailoutbox):
-    poll, _q, _opts = make_poll(for_citizens=True, for_residents=False, only_parents=True)
+    poll = make_poll(for_citizens=True, for_residents=False, only_parents=True, options=2, state=State.OPEN)
     wanted = person(Segment.CITIZEN, personas=["parent"], notify_new_items=True)
     person(Segment.CITIZEN, personas=["parent"], notify_new_items=False)  # did not opt in
     person(Segment.CITIZEN, personas=["employee"], notify_new_items=True)  # not a parent
@@ -319,7 +324,8 @@ def test_notify_item_opened_mails_opted_in_eligible_people_once(mailoutbox):
 
 
 def test_notify_results_mails_participants_who_want_results_once(mailoutbox):
-    poll, _q, (option, _other) = make_poll()
+    poll = make_poll(options=2, state=State.OPEN)
+    _q, (option, _other) = question_and_options(poll)
     wanted = person()
     silent = person(notify_results=False)
     bystander = person()
@@ -333,7 +339,8 @@ def test_notify_results_mails_participants_who_want_results_once(mailoutbox):
 
 
 def test_notify_results_of_a_referendum_reaches_participants_without_revealing_choices(mailoutbox):
-    referendum, _q, (yes, no) = make_referendum()
+    referendum = make_referendum(options=2, state=State.OPEN)
+    _q, (yes, no) = question_and_options(referendum)
     a, b = people(2, verified=True)
     vote_referendum(a, referendum, yes)
     vote_referendum(b, referendum, no)
@@ -347,7 +354,7 @@ def test_notify_results_of_a_referendum_reaches_participants_without_revealing_c
 
 
 def test_send_notifications_twice_sends_nothing_the_second_time(mailoutbox):
-    poll, _q, _opts = make_poll()
+    poll = make_poll(options=2, state=State.OPEN)
     users = people(3, notify_new_items=True)
     ids = [u.pk for u in users]
     assert tasks.send_notifications.delay(poll.pk, "opened", ids).get() == 3
@@ -394,12 +401,13 @@ def _twice_at_once(target):
 @pytest.mark.django_db(transaction=True)
 def test_two_copies_of_open_and_close_due_at_once_end_as_one_would(mailoutbox):
     now = timezone.now()
-    to_open = [make_poll(state=State.SCHEDULED, opens_at=now - timedelta(minutes=1))[0] for _ in range(3)]
+    to_open = [make_poll(state=State.SCHEDULED, opens_at=now - timedelta(minutes=1), options=2) for _ in range(3)]
     to_close = []
     voters = []
     for _ in range(3):
         # Not for residents (the audience is frozen once open, so set from the start): the listener hears of openings only.
-        poll, _q, (option, _other) = make_poll(for_residents=False)
+        poll = make_poll(for_residents=False, options=2, state=State.OPEN)
+        _q, (option, _other) = question_and_options(poll)
         voter = person()
         vote(voter, poll, [option])
         voters.append(voter)
@@ -438,16 +446,18 @@ def not_eager(monkeypatch):
 def test_beat_wakes_the_job_at_the_moment_of_a_close_before_its_next_run(not_eager):
     now = timezone.now()
     soon = now + tasks.beat_interval() / 2
-    referendum, _question, _options = make_referendum(closes_at=soon)
-    make_poll(closes_at=soon + timedelta(seconds=5))  # a later close: the woken job's own run sees to it
+    referendum = make_referendum(closes_at=soon, options=2, state=State.OPEN)
+    make_poll(
+        closes_at=soon + timedelta(seconds=5), options=2, state=State.OPEN
+    )  # a later close: the woken job's own run sees to it
     assert tasks.wake_at_next_close(now) == referendum.closes_at.isoformat()
     assert not_eager == [{"eta": referendum.closes_at}]
 
 
 def test_no_wake_for_a_close_after_beats_next_run_or_for_a_consultation(not_eager):
     now = timezone.now()
-    make_referendum(closes_at=now + tasks.beat_interval() + timedelta(seconds=1))
-    make_poll(state=State.DRAFT, closes_at=now + timedelta(seconds=10))
+    make_referendum(closes_at=now + tasks.beat_interval() + timedelta(seconds=1), options=2, state=State.OPEN)
+    make_poll(state=State.DRAFT, closes_at=now + timedelta(seconds=10), options=2)
     assert tasks.wake_at_next_close(now) is None
     assert not_eager == []
 
@@ -457,5 +467,5 @@ def test_a_broker_that_is_down_leaves_the_close_to_beat(not_eager, monkeypatch):
         raise ConnectionRefusedError("broker down")
 
     monkeypatch.setattr(tasks.open_and_close_due, "apply_async", down)
-    make_referendum(closes_at=timezone.now() + timedelta(seconds=10))
+    make_referendum(closes_at=timezone.now() + timedelta(seconds=10), options=2, state=State.OPEN)
     assert tasks.wake_at_next_close() is None

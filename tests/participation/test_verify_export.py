@@ -8,17 +8,9 @@ import pytest
 from django.core.management.base import CommandError
 
 from participation.models import Result
-
-from .audit_helpers import (
-    auditor,
-    body_of,
-    bus_poll,
-    export_url,
-    new_law_referendum,
-    open_poll,
-    run_command,
-    transport_ministry,
-)
+from tests.answers import body_of, export_url, run_command
+from tests.builders.audit import bus_poll, new_law_referendum, still_open_poll, transport_ministry
+from tests.builders.users import auditor
 
 pytestmark = pytest.mark.django_db
 
@@ -181,5 +173,5 @@ def test_a_slug_that_starts_with_a_dash_survives_the_round_trip(auditor_client, 
 
 
 def test_an_open_poll_has_no_ballots_file_to_verify(auditor_client, lang):
-    poll, _question, _options = open_poll()
+    poll = still_open_poll()
     assert auditor_client.get(export_url(lang, poll, "ballots")).status_code == 409

@@ -10,14 +10,16 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from accounts.models import Segment
-from participation.models import Comment, Item, SectionReaction
+from participation.models import Comment, Item, SectionReaction, State
 from participation.rules import Barrier
 from participation.services import consultation as consultation_service
 from participation.services import lifecycle, moderation
-from tests.factories import UserFactory, VerifiedUserFactory
+from tests.builders import actions
+from tests.builders.items import make_consultation
+from tests.builders.users import MODERATORS, make_staff
+from tests.factories import SectionFactory, UserFactory, VerifiedUserFactory
 
 from .conftest import assert_not_shown, assert_page_language, assert_shown, page, t, tn, url
-from .factories import MODERATORS, SectionFactory, make_consultation, staff_in
 
 pytestmark = pytest.mark.django_db
 
@@ -30,10 +32,10 @@ HEADINGS = {1: ("الأهداف", "Goals"), 2: ("الإجراءات", "Measures"
 @pytest.fixture
 def consultation(entity):
     """Three sections, written in the order 3, 1, 2: the page must still show them by number."""
-    consultation = make_consultation(sections=0, schedule=False, entity=entity)
+    consultation = make_consultation(sections=0, state=State.DRAFT, entity=entity)
     for number in (3, 1, 2):
         SectionFactory(item=consultation, number=number, heading_ar=HEADINGS[number][0], heading_en=HEADINGS[number][1])
-    lifecycle.schedule_item(None, consultation)
+    actions.schedule(consultation)
     return consultation
 
 
@@ -71,10 +73,10 @@ def test_the_draft_is_shown_in_numbered_sections(client, lang, consultation):
 
 def test_the_pdf_draft_can_be_downloaded(client, lang, entity, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-    consultation = make_consultation(schedule=False, entity=entity)
+    consultation = make_consultation(state=State.DRAFT, entity=entity)
     # Attached before it opens: from then on the database keeps the draft document as people read it.
     consultation.attachment.save("draft.pdf", ContentFile(b"%PDF-1.7\n"), save=True)
-    lifecycle.schedule_item(None, consultation)
+    actions.schedule(consultation)
     response = detail(client, lang, consultation)
     assert_shown(response, t(lang, "Download the draft (PDF)"))
     # The link is the view that checks the item is public (participation/attachments.py), never MEDIA_URL.
@@ -123,7 +125,7 @@ def test_a_consultation_not_yet_open_and_after_closing(client, lang, citizen):
 
 
 def test_a_draft_is_404_to_the_public_and_takes_nothing(client, lang, citizen):
-    draft = make_consultation(schedule=False)
+    draft = make_consultation(state=State.DRAFT)
     client.force_login(citizen)
     assert detail(client, lang, draft).status_code == 404
     assert comment(client, lang, draft, "Early bird").status_code == 404
@@ -160,7 +162,7 @@ def test_a_comment_waits_for_moderation_then_appears(client, lang, consultation,
     assert "Please extend the timetable." not in page(
         client.get(url(lang, "consultation_detail", slug=consultation.slug))
     )
-    moderation.moderate_comment(staff_in(MODERATORS, written.item.entity), written, approve=True)
+    moderation.moderate_comment(make_staff(MODERATORS, written.item.entity), written, approve=True)
     client.logout()
     assert "Please extend the timetable." in page(detail(client, lang, consultation))
 
@@ -181,7 +183,7 @@ def test_a_comment_on_a_section_is_published_at_once_when_moderation_comes_after
 def test_hidden_comments_are_not_shown(client, lang, citizen):
     consultation = make_consultation(moderate_before_publishing=False)
     written = consultation_service.add_comment(citizen, consultation, "Rude words here")
-    moderation.moderate_comment(staff_in(MODERATORS, written.item.entity), written, approve=False, reason="Insulting")
+    moderation.moderate_comment(make_staff(MODERATORS, written.item.entity), written, approve=False, reason="Insulting")
     assert "Rude words here" not in page(detail(client, lang, consultation))
 
 
@@ -349,7 +351,9 @@ def test_the_published_outcome_says_what_we_heard_and_what_we_changed(client, la
 
 
 def error_summary(response):
-    return re.search(r'<div class="alert alert-danger" role="alert"[^>]*id="error-summary">.*?</div>', page(response), re.S)
+    return re.search(
+        r'<div class="alert alert-danger" role="alert"[^>]*id="error-summary">.*?</div>', page(response), re.S
+    )
 
 
 def test_an_empty_comment_is_refused_beside_the_form_keeping_the_section_chosen(client, lang, consultation, citizen):
@@ -359,7 +363,9 @@ def test_an_empty_comment_is_refused_beside_the_form_keeping_the_section_chosen(
     assert response.status_code == 400
     body = page(response)
     title = consultation.title_ar if lang == "ar" else consultation.title_en
-    assert re.search(rf"<title>{re.escape(t(lang, 'Error:'))} {re.escape(title)} ", body), "the title starts with “Error:”"
+    assert re.search(rf"<title>{re.escape(t(lang, 'Error:'))} {re.escape(title)} ", body), (
+        "the title starts with “Error:”"
+    )
     summary = error_summary(response)
     assert summary, "no error summary"
     # The summary links to the field; the field says what is wrong next to it, and the script moves focus there.
@@ -412,7 +418,11 @@ def test_a_comment_after_closing_comes_back_on_the_page_with_the_reason(client, 
 
 def reaction_buttons(response, number):
     article = re.search(rf'<article id="section-{number}".*?</article>', page(response), re.S).group(0)
-    buttons = re.findall(r'<button type="submit" name="agrees" value="(yes|no)" class="([^"]*)" aria-pressed="(true|false)">(.*?)</button>', article, re.S)
+    buttons = re.findall(
+        r'<button type="submit" name="agrees" value="(yes|no)" class="([^"]*)" aria-pressed="(true|false)">(.*?)</button>',
+        article,
+        re.S,
+    )
     return article, {value: (classes.split(), pressed, text) for value, classes, pressed, text in buttons}
 
 
@@ -426,8 +436,13 @@ def test_nothing_is_marked_before_a_person_answers(client, lang, consultation, c
     assert "reaction-own" not in article
 
 
-@pytest.mark.parametrize(("agrees", "words"), [("yes", "Your view: you agree with this section."), ("no", "Your view: you disagree with this section.")])
-def test_the_answer_is_shown_filled_ticked_and_in_words_after_the_post(client, lang, consultation, citizen, agrees, words):
+@pytest.mark.parametrize(
+    ("agrees", "words"),
+    [("yes", "Your view: you agree with this section."), ("no", "Your view: you disagree with this section.")],
+)
+def test_the_answer_is_shown_filled_ticked_and_in_words_after_the_post(
+    client, lang, consultation, citizen, agrees, words
+):
     client.force_login(citizen)
     response = client.get(react(client, lang, consultation, 2, agrees)["Location"])
     article, buttons = reaction_buttons(response, 2)

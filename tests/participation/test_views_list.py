@@ -13,10 +13,10 @@ from accounts.models import Persona, Segment
 from participation.models import Item, State
 from participation.services import voting
 from participation.templatetags.durations import time_left
+from tests.builders.items import make_consultation, make_poll, make_referendum, single_choices
 from tests.factories import UserFactory, VerifiedUserFactory
 
 from .conftest import assert_not_shown, assert_page_language, assert_shown, page, t, url
-from .factories import make_consultation, make_poll, make_referendum, single_choices
 
 pytestmark = pytest.mark.django_db
 
@@ -63,7 +63,7 @@ def items(entity):
         "open consultation": make_consultation(**open_for(days=7)),
         "upcoming poll": make_poll(**upcoming()),
         "closed by the clock": make_poll(**finished()),
-        "draft": make_poll(schedule=False, **open_for()),
+        "draft": make_poll(state=State.DRAFT, **open_for()),
     }
 
 
@@ -79,7 +79,10 @@ def test_the_upcoming_tab(client, lang, items):
     response = get(client, lang, tab="upcoming")
     assert response.status_code == 200
     assert listed(response) == [escape(title(items["upcoming poll"], lang))]
-    assert f'<time datetime="{timezone.localtime(items["upcoming poll"].opens_at).strftime("%Y-%m-%dT%H:%M:%S%z")}">' in page(response)
+    assert (
+        f'<time datetime="{timezone.localtime(items["upcoming poll"].opens_at).strftime("%Y-%m-%dT%H:%M:%S%z")}">'
+        in page(response)
+    )
 
 
 def test_the_closed_tab_includes_items_closed_by_the_clock_alone(client, lang, items):

@@ -7,13 +7,15 @@ import time_machine
 from django.utils import timezone
 
 from accounts.models import Persona, Segment
-from participation.models import PollAnswer, PollBallot, Question
+from participation.models import PollAnswer, PollBallot, Question, State
 from participation.rules import Barrier
-from participation.services import counting, lifecycle, voting
-from tests.factories import UserFactory, VerifiedUserFactory
+from participation.services import counting, voting
+from tests.builders import actions
+from tests.builders.items import add_question, make_poll, single_choices
+from tests.builders.users import MINISTRY_STAFF, make_staff
+from tests.factories import StaffUserFactory, UserFactory, VerifiedUserFactory
 
 from .conftest import assert_not_shown, assert_page_language, assert_shown, page, t, tn, url
-from .factories import MINISTRY_STAFF, add_question, make_poll, single_choices, staff_in
 
 pytestmark = pytest.mark.django_db
 
@@ -23,10 +25,10 @@ BALLOT_FORM = '<form method="post" class="ballot"'
 @pytest.fixture
 def poll(entity):
     """Question 1: single choice with "no opinion"; question 2: choose 2 or 3 of 4."""
-    poll = make_poll(questions=0, schedule=False, entity=entity)
+    poll = make_poll(questions=0, state=State.DRAFT, entity=entity)
     add_question(poll, 3, allow_abstain=True)
     add_question(poll, 4, kind=Question.Kind.MULTIPLE, min_choices=2, max_choices=3)
-    lifecycle.schedule_item(None, poll)
+    actions.schedule(poll)
     return poll
 
 
@@ -135,20 +137,21 @@ def test_a_poll_past_its_closing_time_is_closed_without_any_job(client, lang, po
 
 @pytest.mark.parametrize("who", ["anonymous", "citizen", "staff of another entity"])
 def test_a_draft_is_404_to_the_public(client, lang, other_entity, who):
-    draft = make_poll(schedule=False)
+    draft = make_poll(state=State.DRAFT)
     if who == "citizen":
         client.force_login(VerifiedUserFactory())
     elif who == "staff of another entity":
-        client.force_login(staff_in(MINISTRY_STAFF, other_entity))
+        client.force_login(make_staff(MINISTRY_STAFF, other_entity))
     assert detail(client, lang, draft).status_code == 404
     assert client.get(url(lang, "poll_results", slug=draft.slug)).status_code == 404
     assert client.get(url(lang, "poll_thanks", slug=draft.slug)).status_code == 404
 
 
 def test_staff_of_the_entity_preview_their_draft(client, lang, entity):
-    draft = make_poll(schedule=False, entity=entity)
-    # Whoever reads the draft in the admin (participation/permissions.py, view_item): here its ministry's staff.
-    client.force_login(staff_in(MINISTRY_STAFF, entity))
+    draft = make_poll(state=State.DRAFT, entity=entity)
+    staff = StaffUserFactory()
+    entity.members.add(staff)
+    client.force_login(staff)
     response = detail(client, lang, draft)
     assert response.status_code == 200
     assert_shown(response, t(lang, "Preview: this draft is not public yet."))
@@ -317,7 +320,7 @@ def test_a_ballot_after_closing_time_is_refused_without_any_job(client, lang, po
 
 
 def test_a_ballot_on_a_draft_is_404_and_nothing_is_written(client, lang, citizen):
-    draft = make_poll(schedule=False)
+    draft = make_poll(state=State.DRAFT)
     client.force_login(citizen)
     response = detail(client, lang, draft, single_choices_form(draft))
     assert response.status_code == 404
@@ -395,7 +398,7 @@ def test_my_participation_lists_the_poll(client, lang, poll, citizen):
 def test_titles_questions_and_options_are_escaped(client, lang, citizen):
     poll = make_poll(
         questions=0,
-        schedule=False,
+        state=State.DRAFT,
         title_ar="<i>عنوان</i>",
         title_en="<i>Title</i>",
         body_en="Line one <script>alert('body')</script>",
@@ -403,7 +406,7 @@ def test_titles_questions_and_options_are_escaped(client, lang, citizen):
     )
     question = add_question(poll, 2, text_ar="<b>سؤال</b>", text_en="<b>Question</b>")
     question.options.filter(position=1).update(text_ar="<u>نعم</u>", text_en="<u>Yes</u>")
-    lifecycle.schedule_item(None, poll)
+    actions.schedule(poll)
     client.force_login(citizen)
     body = page(detail(client, lang, poll))
     for raw in ("<i>", "<b>", "<u>", "<script>alert"):

@@ -12,10 +12,10 @@ from django.utils.html import escape
 from participation.models import Item, ReferendumBallot, ReferendumParticipation, SealedBallot, State
 from participation.rules import Barrier
 from participation.services import counting, voting
+from tests.builders.items import make_poll, make_referendum, sealed_ballots
 from tests.factories import UserFactory, VerifiedUserFactory
 
 from .conftest import assert_not_shown, assert_page_language, assert_shown, page, t, url
-from .factories import make_poll, make_referendum, sealed_ballots
 
 pytestmark = pytest.mark.django_db
 
@@ -108,7 +108,7 @@ def test_not_yet_open_and_closed(client, lang, citizen):
 
 
 def test_a_draft_is_404_to_the_public(client, lang, citizen):
-    draft = make_referendum(schedule=False)
+    draft = make_referendum(state=State.DRAFT)
     client.force_login(citizen)
     for name in ("referendum_detail", "referendum_results", "referendum_receipts"):
         assert client.get(url(lang, name, slug=draft.slug)).status_code == 404
@@ -392,7 +392,10 @@ def test_the_check_step_shows_the_choice_a_change_button_and_cast_my_vote(client
     assert_page_language(response, lang)
     assert "no-store" in response["Cache-Control"]
     assert_shown(response, t(lang, "Check your answer before you vote"))
-    assert re.search(r"<dd[^>]*data-chosen>" + re.escape(escape(chosen.text_ar if lang == "ar" else chosen.text_en)) + "</dd>", page(response))
+    assert re.search(
+        r"<dd[^>]*data-chosen>" + re.escape(escape(chosen.text_ar if lang == "ar" else chosen.text_en)) + "</dd>",
+        page(response),
+    )
     # "Change" posts the choice back to the form; "Cast my vote" posts it, without a step, to be counted.
     assert forms_of(response) == [
         ({"step": "change", "choice": str(chosen.pk)}, t(lang, "Change") + " " + t(lang, "your answer")),

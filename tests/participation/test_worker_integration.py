@@ -20,7 +20,9 @@ from django.utils import timezone
 
 from accounts.models import Segment
 from participation.models import Item, Notification, Result, State
-from tests.participation.lifecycle_helpers import digest_of_lines, make_poll, person, poll_line, vote
+from tests.answers import digest_of_lines, poll_line
+from tests.builders.items import make_poll, question_and_options, vote
+from tests.builders.users import person
 
 SHARED_DATABASE_REASON = "the worker needs a database it can share: run with DATABASE_URL=postgres://..."
 WAIT_SECONDS = 60
@@ -43,8 +45,6 @@ def worker_database_url():
     return f"postgres://{auth}{host}{port}/{quote(db['NAME'], safe='')}"
 
 
-
-
 def purge(broker_url):
     import redis
 
@@ -64,10 +64,21 @@ def start_worker(broker_url, log_path):
         "PYTHONUNBUFFERED": "1",
     }
     command = [
-        sys.executable, "-m", "celery", "-A", "hukoomi_portal", "worker",
-        "--pool=solo", "-Q", "celery,tally,email", "--loglevel=INFO",
-        "--without-heartbeat", "--without-gossip", "--without-mingle",
-        "-n", f"lifecycle-test-{os.getpid()}@%h",
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "hukoomi_portal",
+        "worker",
+        "--pool=solo",
+        "-Q",
+        "celery,tally,email",
+        "--loglevel=INFO",
+        "--without-heartbeat",
+        "--without-gossip",
+        "--without-mingle",
+        "-n",
+        f"lifecycle-test-{os.getpid()}@%h",
     ]
     log = open(log_path, "w")  # noqa: SIM115  (closed in stop_worker)
     process = subprocess.Popen(  # noqa: S603  (fixed command, our own interpreter)
@@ -103,9 +114,13 @@ def send(broker_url, task_name):
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_closes_and_tallies_an_item_past_its_closing_time(redis_url, tmp_path):
     now = timezone.now()
-    poll, _q, (first, _second) = make_poll(
-        opens_at=now - timedelta(hours=1), closes_at=now + timedelta(seconds=CLOSES_IN_SECONDS)
+    poll = make_poll(
+        opens_at=now - timedelta(hours=1),
+        closes_at=now + timedelta(seconds=CLOSES_IN_SECONDS),
+        options=2,
+        state=State.OPEN,
     )
+    _q, (first, _second) = question_and_options(poll)
     voter = person(Segment.CITIZEN, notify_results=True)
     vote(voter, poll, [first])  # while it is open
     assert Item.objects.get(pk=poll.pk).state == State.OPEN
@@ -124,7 +139,10 @@ def test_a_real_worker_closes_and_tallies_an_item_past_its_closing_time(redis_ur
         deadline = time.monotonic() + WAIT_SECONDS
         published = False
         while time.monotonic() < deadline and worker.poll() is None:
-            if Item.objects.filter(pk=poll.pk, state=State.PUBLISHED).exists() and Result.objects.filter(item=poll).exists():
+            if (
+                Item.objects.filter(pk=poll.pk, state=State.PUBLISHED).exists()
+                and Result.objects.filter(item=poll).exists()
+            ):
                 published = True
                 break
             time.sleep(0.25)
@@ -152,7 +170,8 @@ def test_a_real_worker_does_the_work_owed_while_the_broker_was_down(redis_url, t
     from participation.services import lifecycle, outbox
 
     now = timezone.now()
-    poll, _q, (first, _second) = make_poll(opens_at=now - timedelta(hours=1), closes_at=now + timedelta(days=1))
+    poll = make_poll(opens_at=now - timedelta(hours=1), closes_at=now + timedelta(days=1), options=2, state=State.OPEN)
+    _q, (first, _second) = question_and_options(poll)
     voter = person(Segment.CITIZEN, notify_results=True)
     vote(voter, poll, [first])
     with pytest.MonkeyPatch.context() as patch:
@@ -170,7 +189,10 @@ def test_a_real_worker_does_the_work_owed_while_the_broker_was_down(redis_url, t
         deadline = time.monotonic() + WAIT_SECONDS
         done = False
         while time.monotonic() < deadline and worker.poll() is None:
-            if not OutboxMessage.objects.filter(done_at__isnull=True).exists() and Notification.objects.filter(item=poll).exists():
+            if (
+                not OutboxMessage.objects.filter(done_at__isnull=True).exists()
+                and Notification.objects.filter(item=poll).exists()
+            ):
                 done = True
                 break
             time.sleep(0.25)
