@@ -257,7 +257,7 @@ def test_notifications_go_out_in_batches_of_batch_size(monkeypatch, mailoutbox):
         calls.append(list(user_ids))
         return real_send_batch(item_id, kind, user_ids)
 
-    monkeypatch.setattr(notifications, "send_batch", spy)
+    monkeypatch.setattr(notification_service, "send_batch", spy)
     poll = make_poll(options=2, state=State.OPEN)
     users = people(5, notify_new_items=True)
 

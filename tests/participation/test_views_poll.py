@@ -149,9 +149,8 @@ def test_a_draft_is_404_to_the_public(client, lang, other_entity, who):
 
 def test_staff_of_the_entity_preview_their_draft(client, lang, entity):
     draft = make_poll(state=State.DRAFT, entity=entity)
-    staff = StaffUserFactory()
-    entity.members.add(staff)
-    client.force_login(staff)
+    # Whoever reads the draft in the admin (participation/permissions.py, view_item): here its ministry's staff.
+    client.force_login(make_staff(MINISTRY_STAFF, entity))
     response = detail(client, lang, draft)
     assert response.status_code == 200
     assert_shown(response, t(lang, "Preview: this draft is not public yet."))
