@@ -13,7 +13,7 @@ from participation.services import counting, voting
 from tests.builders import actions
 from tests.builders.items import add_question, make_poll, single_choices
 from tests.builders.users import MINISTRY_STAFF, make_staff
-from tests.factories import StaffUserFactory, UserFactory, VerifiedUserFactory
+from tests.factories import UserFactory, VerifiedUserFactory
 
 from .conftest import assert_not_shown, assert_page_language, assert_shown, page, t, tn, url
 
