@@ -14,6 +14,7 @@ from ..errors import InvalidComment, LifecycleError, Refused
 from ..models import COMMENT_MAX, AuditEntry, Comment, ItemCorrection, Kind, SectionReaction, content_frozen
 from ..rules import eligibility_barrier, time_barrier
 from . import trail
+from .voting import lock_open_item
 
 HTML_RE = re.compile(r"<\s*[a-zA-Z/!?]")
 
@@ -50,15 +51,20 @@ def add_comment(user, item, body, section=None):
     if section is not None and section.item_id != item.pk:
         raise InvalidComment(_("That section is not part of this consultation."))
     status = Comment.Status.PENDING if item.moderate_before_publishing else Comment.Status.PUBLISHED
-    return Comment.objects.create(item=item, section=section, author=user, body=body, status=status)
+    with transaction.atomic():
+        lock_open_item(item)  # as a ballot: no comment lands after the close (the accountability figures count them)
+        return Comment.objects.create(item=item, section=section, author=user, body=body, status=status)
 
 
 def react_to_section(user, section, agrees):
     """Agree or disagree with a section; a second answer replaces the first."""
     _check_commenter(user, section.item)
-    reaction, _created = SectionReaction.objects.update_or_create(
-        section=section, user=user, defaults={"agrees": bool(agrees)}
-    )
+    with transaction.atomic():
+        lock_open_item(section.item)
+        # update_or_create re-reads the row when a concurrent first answer wins the unique constraint.
+        reaction, _created = SectionReaction.objects.update_or_create(
+            section=section, user=user, defaults={"agrees": bool(agrees)}
+        )
     return reaction
 
 

@@ -21,11 +21,14 @@ def moderate_comment(moderator, comment, approve, reason=""):
     reason = (reason or "").strip()
     if not approve and not reason:
         raise InvalidComment(_("Give a reason for hiding the comment."))
-    comment.status = Comment.Status.PUBLISHED if approve else Comment.Status.HIDDEN
-    comment.moderation_reason = reason
-    comment.moderated_by = moderator
-    comment.moderated_at = timezone.now()
     with transaction.atomic():
+        # Two moderators deciding at once are taken one after the other, so the trail's order is the order in
+        # which the decisions were stored and the last entry on the trail is the comment's state.
+        Comment.objects.select_for_update().filter(pk=comment.pk).first()
+        comment.status = Comment.Status.PUBLISHED if approve else Comment.Status.HIDDEN
+        comment.moderation_reason = reason
+        comment.moderated_by = moderator
+        comment.moderated_at = timezone.now()
         comment.save(update_fields=["status", "moderation_reason", "moderated_by", "moderated_at"])
         trail.record_by(
             moderator,

@@ -18,8 +18,8 @@ from . import counting
 ABSTAIN = "abstain"
 
 
-def _lock_open_item(item):
-    """Re-read the item inside the ballot's transaction and refuse unless it is open now.
+def lock_open_item(item):
+    """Re-read the item inside the caller's transaction and refuse unless it is open now (ballots, comments, reactions).
 
     On PostgreSQL the row is locked FOR KEY SHARE: ballots do not block each
     other, but close_item's FOR UPDATE waits for ballots in flight and ballots
@@ -100,7 +100,7 @@ def cast_poll_ballot(user, item, choices):
 
     Guarantees: one ballot per person and poll (unique constraint; a second
     attempt, even concurrent, raises AlreadyVoted), all answers written in one
-    transaction, no ballot outside the opening hours. Locks: see _lock_open_item.
+    transaction, no ballot outside the opening hours. Locks: see lock_open_item.
     """
     if item.kind != Kind.POLL:
         raise InvalidBallot(_("This is not a poll."))
@@ -108,7 +108,7 @@ def cast_poll_ballot(user, item, choices):
     answers = validate_poll_choices(item, choices)
     try:
         with transaction.atomic():
-            _lock_open_item(item)
+            lock_open_item(item)
             ballot = PollBallot.objects.create(
                 item=item,
                 voter=user,
@@ -140,7 +140,7 @@ def cast_referendum_ballot(user, item, choice):
     receipt = new_receipt_code()
     try:
         with transaction.atomic():
-            _lock_open_item(item)
+            lock_open_item(item)
             ReferendumParticipation.objects.create(
                 item=item, voter=user, segment=user.segment, voted_on=timezone.localdate()
             )

@@ -126,7 +126,7 @@ def test_a_close_that_waited_for_a_ballot_records_its_closing_time_after_that_ba
     voter = VerifiedUserFactory()
     choices = single_choices(poll)
     locked = threading.Event()
-    original = voting._lock_open_item
+    original = voting.lock_open_item
 
     def slow_lock(item):
         fresh = original(item)
@@ -134,7 +134,7 @@ def test_a_close_that_waited_for_a_ballot_records_its_closing_time_after_that_ba
         time.sleep(PAUSE)  # the close starts now and has to wait for this ballot's transaction
         return fresh
 
-    monkeypatch.setattr(voting, "_lock_open_item", slow_lock)
+    monkeypatch.setattr(voting, "lock_open_item", slow_lock)
 
     def close():
         assert locked.wait(TIMEOUT)
