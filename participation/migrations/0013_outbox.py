@@ -1,5 +1,5 @@
 """The outbox: work owed after a change (a tally, an "opened" or "results" mailing), one row per item and kind,
-written in the change's own transaction and swept until done (participation/outbox.py)."""
+written in the change's own transaction and swept until done (now participation/services/outbox.py)."""
 
 import django.db.models.deletion
 import django.utils.timezone
