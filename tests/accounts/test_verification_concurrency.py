@@ -1,6 +1,6 @@
 """Two verifiers deciding on the same person at the same moment, on PostgreSQL: one decision, one e-mail.
 
-The row lock in accounts.verification._decide is what makes the second verifier find the person no
+The row lock in participation/services/verification.py (_decide) is what makes the second verifier find the person no
 longer waiting. SQLite ignores row locks, so this runs on PostgreSQL only.
 """
 
@@ -10,7 +10,8 @@ from accounts import verification
 from accounts.models import VerificationDecision
 from participation.models import AuditEntry
 from participation.services import verification as decisions
-from tests.factories import StaffUserFactory, UserFactory
+from tests.builders.users import VERIFIERS, make_staff
+from tests.factories import UserFactory
 from tests.participation.test_concurrency import race
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -18,7 +19,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 def test_an_approval_and_a_rejection_at_once_leave_exactly_one_decision(postgres_only):
     person = UserFactory()
-    first, second = StaffUserFactory(), StaffUserFactory()
+    first, second = make_staff(VERIFIERS), make_staff(VERIFIERS)
     outcomes = race(
         lambda: decisions.approve(first, person.pk),
         lambda: decisions.reject(second, person.pk, "the digits do not match"),
