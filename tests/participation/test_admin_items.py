@@ -101,12 +101,12 @@ def test_staff_see_only_their_entitys_items(client, lang, staff_a, poll_a, poll_
 
 def test_staff_cannot_open_or_change_another_entitys_item(client, lang, staff_a, poll_b):
     as_user(client, staff_a, lang)
-    assert client.get(admin_url("poll_change", poll_b.pk)).status_code in (302, 403, 404)
+    assert client.get(admin_url("poll_change", poll_b.pk)).status_code == 302  # "does not exist", as the table says
     response = client.post(admin_url("poll_change", poll_b.pk), change_form(poll_b, title_en="Taken over"))
-    assert response.status_code in (302, 403, 404)
+    assert response.status_code == 302
     assert Item.objects.get(pk=poll_b.pk).title_en == "Vaccination days"
     question = poll_b.questions.get()
-    assert client.get(admin_url("question_change", question.pk)).status_code in (302, 403, 404)
+    assert client.get(admin_url("question_change", question.pk)).status_code == 302
 
 
 def test_staff_change_their_own_entitys_draft(client, lang, staff_a, entity):
@@ -131,7 +131,7 @@ def test_staff_move_the_closing_date_of_a_scheduled_item(client, lang, staff_a, 
 def test_ministry_admins_delete_only_their_own_entitys_items(client, lang, admin_a, poll_a, poll_b):
     as_user(client, admin_a, lang)
     response = client.post(admin_url("poll_delete", poll_b.pk), {"post": "yes"})
-    assert response.status_code in (302, 403, 404)
+    assert response.status_code == 302
     assert Item.objects.filter(pk=poll_b.pk).exists()
     draft = make_poll(state=State.DRAFT, entity=poll_a.entity)
     assert client.post(admin_url("poll_delete", draft.pk), {"post": "yes"}).status_code == 302
@@ -306,7 +306,7 @@ def test_no_question_can_be_added_to_a_poll_with_ballots_from_the_question_admin
     voting.cast_poll_ballot(VerifiedUserFactory(), poll_a, single_choices(poll_a))
     question = poll_a.questions.get()
     response = as_user(client, admin_a, lang).post(admin_url("question_add"), question_form(poll_a, 2, position="5"))
-    assert response.status_code in (200, 403)
+    assert response.status_code == 200  # the form again: the poll is not among the items offered
     assert list(poll_a.questions.all()) == [question]
 
 
@@ -325,7 +325,7 @@ def test_no_question_can_be_added_inline_to_a_poll_with_ballots(client, lang, ad
         }
     )
     response = as_user(client, admin_a, lang).post(admin_url("poll_change", poll_a.pk), data)
-    assert response.status_code in (200, 302, 403)
+    assert response.status_code == 200  # the form again, with the refusal
     assert poll_a.questions.count() == 1
 
 
@@ -495,7 +495,7 @@ def test_moderators_approve_comments_in_bulk(client, lang, moderator, pending):
 def test_choosing_waiting_for_moderation_neither_crashes_nor_hides(client, lang, moderator, pending):
     as_user(client, moderator, lang)
     response = client.post(admin_url("comment_change", pending.pk), moderation("pending"))
-    assert response.status_code in (200, 302)
+    assert response.status_code == 200  # the form again: "waiting" is not a decision
     assert Comment.objects.get(pk=pending.pk).status != Comment.Status.HIDDEN
 
 
