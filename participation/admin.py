@@ -289,6 +289,11 @@ class SelfNumberingFormSet(NestedInlineFormSet):
             # not even to close gaps in stored positions.
             return super().save(commit)
         ordered = self.numbered_forms()
+        item = _item_of(self.instance)
+        if item is not None and item.pk:
+            # One renumbering of a draft at a time (the change view's transaction holds the lock): two people
+            # saving the same draft's rows at once would otherwise collide on the unique positions (a 500).
+            Item.objects.select_for_update().filter(pk=item.pk).values_list("pk", flat=True).first()
         if self.instance.pk:
             # Every stored row out of the way first, including one added meanwhile that this page did not show.
             self.model.objects.filter(**{self.fk.name: self.instance}).update(
