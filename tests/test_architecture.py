@@ -21,7 +21,7 @@ ALLOWED_WRITERS = {
     ("participation/demo.py", "*"): "demo data for `seed_demo`: rows built as the test factories build them; "
     "its lifecycle steps (schedule, close, tally, publish) and its ballots and comments go through the services",
     ("participation/management/commands/seed_demo.py", "*"): "the demo accounts (accounts models, not participation)",
-    ("participation/admin.py", "save"): "PositionedInlineFormSet.save renumbers a draft's questions, options and "
+    ("participation/admin.py", "save"): "SelfNumberingFormSet.save renumbers a draft's questions, options and "
     "sections inside the admin's own form save (Django's ModelForm write path for drafts)",
 }
 
