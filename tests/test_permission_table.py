@@ -32,7 +32,7 @@ from participation import permissions
 from participation.models import AuditEntry, Comment, Consultation, Entity, Item, ItemCorrection, Poll, Question, State
 from participation.rules import Barrier, participation_barrier
 from participation.services import trail
-from tests.factories import StaffUserFactory, SuperUserFactory, UserFactory, VerifiedUserFactory
+from tests.factories import CITIZEN_QID_PREFIX, StaffUserFactory, SuperUserFactory, UserFactory, VerifiedUserFactory
 
 # ---------------------------------------------------------------------------
 # Who: the kinds of user, in the order of every row's tokens
@@ -531,7 +531,7 @@ def test_verifiers_decide_on_other_people_never_on_themselves(client):
     verifier.groups.add(Group.objects.get(name="Verifiers"))
     ministry_staff = StaffUserFactory()
     ministry_staff.groups.add(Group.objects.get(name="Ministry staff"))
-    superuser = SuperUserFactory(identity_number=person.identity_number[:-1] + "9", segment=Segment.CITIZEN)
+    superuser = SuperUserFactory(identity_number=f"{CITIZEN_QID_PREFIX}99999", segment=Segment.CITIZEN)  # no factory serial
     decide = "accounts.decide_verification"
 
     assert permissions.refusal(verifier, decide, person) is None
