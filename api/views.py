@@ -50,9 +50,12 @@ def answer(serializer):
 class PublicReadView(GenericAPIView):
     """GET only, anonymous, throttled per client; a successful answer is kept in the cache for a short while.
 
-    The cache key is the whole URL (scheme, host, path and query): answers do not depend on the language,
-    since every text comes in both. Refusals (400, 404, 429) are never cached.
+    The cache key is the URL (scheme, host and path) with the query parameters the view reads, sorted: answers do
+    not depend on the language, since every text comes in both, and parameters the view ignores (a tracking tag,
+    `?x=1`, `?x=2` …) cannot each build and keep an answer of their own. Refusals (400, 404, 429) are never cached.
     """
+
+    filters = None  # the serializer of the view's query parameters (self.query validates them)
 
     authentication_classes = []
     permission_classes = [AllowAny]
@@ -62,8 +65,21 @@ class PublicReadView(GenericAPIView):
     def build(self, request, **kwargs):  # pragma: no cover - every subclass answers
         raise NotImplementedError
 
+    def read_parameters(self):
+        """The names of the query parameters that change this view's answer: its filters and its page cursor."""
+        names = set(self.filters().fields) if self.filters else set()
+        if self.pagination_class is not None:
+            names.add(self.pagination_class.cursor_query_param)
+        return names
+
+    def cache_key(self, request):
+        read = self.read_parameters()
+        query = sorted((name, value) for name, value in request.GET.lists() if name in read)
+        address = f"{request.build_absolute_uri(request.path)}?{query!r}"
+        return "api:v1:" + hashlib.sha256(address.encode()).hexdigest()
+
     def get(self, request, **kwargs):
-        key = "api:v1:" + hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()
+        key = self.cache_key(request)
         data = cache.get(key)
         if data is None:
             self.now = timezone.now()
@@ -166,6 +182,7 @@ class ItemList(PublicReadView):
 
     serializer_class = out.ItemSerializer
     pagination_class = ordered_by("-opens_at", "slug")
+    filters = ItemFilter
 
     @extend_schema(operation_id="items_list", summary="Consultations, polls and referendums", parameters=[ItemFilter],
                    responses=answer(out.ItemSerializer(many=True)))
@@ -173,7 +190,7 @@ class ItemList(PublicReadView):
         return super().get(request, **kwargs)
 
     def build(self, request):
-        wanted = self.query(request, ItemFilter)
+        wanted = self.query(request, self.filters)
         items = Item.objects.public().select_related("entity")
         if wanted.get("state"):
             items = getattr(items, CLOCK_STATES[wanted["state"]])(self.now)
@@ -394,6 +411,7 @@ class OutcomeList(PublicReadView):
 
     serializer_class = out.OutcomeSerializer
     pagination_class = ordered_by("-closes_at", "slug")
+    filters = OutcomeFilter
 
     @extend_schema(operation_id="outcomes_list", summary="Outcomes of closed consultations", parameters=[OutcomeFilter],
                    responses=answer(out.OutcomeSerializer(many=True)))
@@ -401,7 +419,7 @@ class OutcomeList(PublicReadView):
         return super().get(request, **kwargs)
 
     def build(self, request):
-        wanted = self.query(request, OutcomeFilter)
+        wanted = self.query(request, self.filters)
         items = Item.objects.public().closed(self.now).filter(kind=Kind.CONSULTATION).select_related("entity")
         if wanted.get("entity"):
             items = items.filter(entity__slug=wanted["entity"])

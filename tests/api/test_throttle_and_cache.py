@@ -68,3 +68,19 @@ def test_the_rate_is_counted_in_the_shared_redis_cache(client, world, settings, 
         assert [key for key in redis.keys("api-test:*") if b"throttle_api_" in key]
     finally:
         caches["default"].clear()
+
+
+def test_parameters_the_view_ignores_share_one_cached_answer(client, world, django_assert_num_queries):
+    """`?x=1`, `?x=2` … cannot each build and keep an answer: the key holds only what the view reads."""
+    first = client.get("/api/v1/items/", {"type": "poll", "utm_source": "one"})
+    assert first.status_code == 200
+    with django_assert_num_queries(0):
+        again = client.get("/api/v1/items/", {"utm_source": "two", "type": "poll", "x": "3"})
+    assert again.json()["results"] == first.json()["results"]
+
+
+def test_parameters_the_view_reads_have_answers_of_their_own(client, world):
+    polls = client.get("/api/v1/items/", {"type": "poll"}).json()["results"]
+    referendums = client.get("/api/v1/items/", {"type": "referendum"}).json()["results"]
+    assert {item["type"] for item in polls} == {"poll"}
+    assert {item["type"] for item in referendums} == {"referendum"}
