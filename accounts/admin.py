@@ -30,6 +30,19 @@ for _model in (SocialApp, SocialAccount, SocialToken):
 DECIDE_VERIFICATION = "accounts.decide_verification"
 
 
+def approve_each(request, people):
+    """Approve each person through services/verification.approve; the number approved (someone already decided is
+    skipped, not an error)."""
+    done = 0
+    for person in people:
+        try:
+            decisions.approve(request.user, person.pk, request=request)
+        except verification.NotAwaitingVerification:
+            continue
+        done += 1
+    return done
+
+
 class UserCreationForm(DjangoUserCreationForm):
     class Meta:
         model = User
@@ -96,13 +109,7 @@ class UserAdmin(FilterGuardMixin, AuditedDeletionsMixin, DjangoUserAdmin):
         waiting = queryset.exclude(identity_number="").exclude(verification=User.Verification.VERIFIED)
         allowed, refused = allowed_and_refused(request.user, DECIDE_VERIFICATION, waiting)
         report_skipped(self, request, refused)
-        done = 0
-        for pk in (person.pk for person in allowed):
-            try:
-                decisions.approve(request.user, pk, request=request)
-            except verification.NotAwaitingVerification:
-                continue
-            done += 1
+        done = approve_each(request, allowed)
         skipped = queryset.filter(identity_number="").count()
         self.message_user(
             request,
@@ -342,13 +349,7 @@ class PendingVerificationAdmin(FilterGuardMixin, admin.ModelAdmin):
     def approve_selected(self, request, queryset):
         allowed, refused = allowed_and_refused(request.user, DECIDE_VERIFICATION, queryset)
         report_skipped(self, request, refused)
-        done = 0
-        for pk in (person.pk for person in allowed):
-            try:
-                decisions.approve(request.user, pk, request=request)
-            except verification.NotAwaitingVerification:
-                continue
-            done += 1
+        done = approve_each(request, allowed)
         self.message_user(
             request,
             ngettext("%(count)d person verified.", "%(count)d people verified.", done) % {"count": done},
