@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from participation import permissions
-from participation.admin import FilterGuardMixin, allowed_and_refused, report_skipped
+from participation.admin import FilterGuardMixin, ReadOnlyAdmin, allowed_and_refused, report_skipped
 from participation.services import verification as decisions
 from participation.signals import AuditedDeletionsMixin
 from participation.validators import validate_single_line
@@ -358,7 +358,7 @@ class PendingVerificationAdmin(FilterGuardMixin, admin.ModelAdmin):
 
 
 @admin.register(VerificationDecision)
-class VerificationDecisionAdmin(admin.ModelAdmin):
+class VerificationDecisionAdmin(ReadOnlyAdmin):
     """Past decisions, read-only: who decided what, when, and whether the person was e-mailed."""
 
     list_display = ("person", "outcome", "reason", "decided_by", "decided_at", "notified_at")
@@ -368,12 +368,3 @@ class VerificationDecisionAdmin(admin.ModelAdmin):
     date_hierarchy = "decided_at"
     fields = list_display
     readonly_fields = list_display
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

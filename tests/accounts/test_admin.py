@@ -84,3 +84,10 @@ def test_changing_identity_in_admin_resets_verification(superuser_client):
     person.refresh_from_db()
     assert person.identity_number == "29063400099"
     assert not person.is_verified
+
+
+def test_decisions_list_answers_an_impossible_date_with_a_message(superuser_client):
+    """The read-only decisions list has a date hierarchy: a year past the calendar is the guard's redirect, not a 500."""
+    response = superuser_client.get("/admin/accounts/verificationdecision/?decided_at__year=99999999999")
+    assert response.status_code == 302
+    assert "?" not in response["Location"]
