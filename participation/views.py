@@ -375,8 +375,6 @@ def referendum_detail(request, slug):
 
 def _referendum_check(request, item, question, choice, context):
     """GOV.UK's "check your answer": the choice in words, "Change" and "Cast my vote"; nothing is stored."""
-    if context["taken_part"]:
-        raise errors.AlreadyVoted()
     option_id = voting.check_referendum_choice(request.user, item, choice)
     chosen_text = _("Blank vote") if option_id is None else next(o.text for o in question.options.all() if o.pk == option_id)
     return render(
