@@ -16,7 +16,7 @@ from participation.signals import AuditedDeletionsMixin
 from participation.validators import validate_single_line
 
 from . import claims, verification
-from .models import IdentityClaim, PendingVerification, User, VerificationDecision
+from .models import AWAITS_VERIFICATION, IdentityClaim, PendingVerification, User, VerificationDecision
 
 # The national digital identity is configured in settings (no SocialApp rows), tokens are not stored, and a
 # linked account's stored claims hold the person's Qatar ID number: none of allauth's social models belong
@@ -106,7 +106,7 @@ class UserAdmin(FilterGuardMixin, AuditedDeletionsMixin, DjangoUserAdmin):
         """Each approval goes through services/verification.approve: record, decision, audit entry and e-mail together.
 
         Only the people decide_verification allows (participation/permissions.py): never the staff member's own."""
-        waiting = queryset.exclude(identity_number="").exclude(verification=User.Verification.VERIFIED)
+        waiting = queryset.filter(AWAITS_VERIFICATION)
         allowed, refused = allowed_and_refused(request.user, DECIDE_VERIFICATION, waiting)
         report_skipped(self, request, refused)
         done = approve_each(request, allowed)
@@ -302,7 +302,7 @@ class PendingVerificationAdmin(FilterGuardMixin, admin.ModelAdmin):
     actions = ["approve_selected"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(verification=User.Verification.UNVERIFIED).exclude(identity_number="")
+        return super().get_queryset(request).filter(AWAITS_VERIFICATION)
 
     @admin.display(description=_("expected by"))
     def expected_by(self, person):

@@ -243,7 +243,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @property
     def awaits_verification(self):
-        """In the verifiers' queue: a number to check, not verified, not turned down."""
+        """In the verifiers' queue: a number to check, not verified, not turned down (AWAITS_VERIFICATION)."""
         return self.verification == self.Verification.UNVERIFIED and bool(self.identity_number)
 
     @property
@@ -272,6 +272,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         self.verified_at = None
         self.verification_note = ""
         self.verification_requested_at = timezone.now() if self.identity_number else None
+
+
+# The verifiers' queue as a filter: the same rule as User.awaits_verification, for querysets.
+AWAITS_VERIFICATION = Q(verification=User.Verification.UNVERIFIED) & ~Q(identity_number="")
 
 
 def persona_error(segment, personas):
