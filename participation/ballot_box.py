@@ -147,10 +147,6 @@ def _digest_lines(opened, option_positions):
         raise BallotBoxError(f"A sealed ballot names an option that is not in this referendum's question: {exc}") from exc
 
 
-def sealed_count(item):
-    return SealedBallot.objects.filter(item=item).count()
-
-
 def vacuum():
     """Ask PostgreSQL to reclaim the deleted sealed rows now rather than whenever autovacuum comes by.
 
