@@ -453,7 +453,6 @@ def _consultation_page(request, item, comment_form=None, status=200):
         "sections": sections,
         "general_comments": by_section.get(None, []),
         "comment_form": comment_form,
-        "barrier": rules.time_barrier(item, now) or rules.eligibility_barrier(request.user, item),
         "own_pending": item.comments.filter(author=request.user, status=Comment.Status.PENDING).count()
         if request.user.is_authenticated
         else 0,
