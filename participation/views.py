@@ -22,8 +22,6 @@ from .models import (
     Comment,
     Item,
     Kind,
-    PollBallot,
-    ReferendumParticipation,
     Result,
     Section,
     SectionReaction,
@@ -164,17 +162,8 @@ TABS = {
 }
 
 
-def _taken_part_ids(user):
-    """Ids of the items a person took part in: two queries, whatever the number of items."""
-    if not user.is_authenticated:
-        return set()
-    polls = PollBallot.objects.filter(voter=user).values_list("item_id", flat=True)
-    referendums = ReferendumParticipation.objects.filter(voter=user).values_list("item_id", flat=True)
-    return set(polls) | set(referendums)
-
-
 def _annotate_for(user, items, now):
-    taken = _taken_part_ids(user)
+    taken = rules.taken_part_ids(user)
     for item in items:
         item.barrier = rules.participation_barrier(user, item, now, taken_part=item.pk in taken)
         item.taken_part = item.pk in taken
