@@ -1,6 +1,6 @@
 """Manual identity verification, the second path after the national digital identity.
 
-A verifier (the "Verifiers" group, data migration 0004) approves a person's identity number or turns
+A verifier (the "Verifiers" group, roles.VERIFIERS, data migration 0004) approves a person's identity number or turns
 it down with a reason. The decisions are written by participation/services/verification.py (approve,
 reject, send_pending_decision_emails): each changes the person's record, writes a VerificationDecision
 and an audit entry, all in one transaction, and the decision row is the e-mail's outbox. This module
@@ -21,7 +21,6 @@ from django.utils import translation
 
 from .models import IdentityClaim, User, VerificationDecision
 
-VERIFIERS_GROUP = "Verifiers"
 LANGUAGES = ("ar", "en")
 
 
