@@ -155,7 +155,7 @@ class UserAdmin(FilterGuardMixin, AuditedDeletionsMixin, DjangoUserAdmin):
 
 
 @admin.register(IdentityClaim)
-class IdentityClaimAdmin(admin.ModelAdmin):
+class IdentityClaimAdmin(FilterGuardMixin, admin.ModelAdmin):
     """Cases "identity number claimed by two accounts": both accounts with their dates, and two ways to resolve.
 
     Nothing is typed in: staff contact both people (by e-mail, from the links to both accounts), then

@@ -86,8 +86,11 @@ def test_changing_identity_in_admin_resets_verification(superuser_client):
     assert not person.is_verified
 
 
-def test_decisions_list_answers_an_impossible_date_with_a_message(superuser_client):
-    """The read-only decisions list has a date hierarchy: a year past the calendar is the guard's redirect, not a 500."""
-    response = superuser_client.get("/admin/accounts/verificationdecision/?decided_at__year=99999999999")
+@pytest.mark.parametrize(
+    "address", ["verificationdecision/?decided_at__year=99999999999", "identityclaim/?created_at__year=99999999999"]
+)
+def test_lists_with_a_date_hierarchy_answer_an_impossible_date_with_a_message(superuser_client, address):
+    """Decisions and identity cases have a date hierarchy: a year past the calendar is the guard's redirect, not a 500."""
+    response = superuser_client.get(f"/admin/accounts/{address}")
     assert response.status_code == 302
     assert "?" not in response["Location"]
