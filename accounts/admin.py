@@ -73,6 +73,7 @@ class UserAdmin(FilterGuardMixin, AuditedDeletionsMixin, DjangoUserAdmin):
             # The name is one line in e-mails and lists, as in the sign-up and profile forms.
             field.validators.append(validate_single_line)
         return field
+
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         (_("Person"), {"fields": ("full_name", "preferred_language", "notify_new_items")}),
@@ -237,7 +238,9 @@ class IdentityClaimAdmin(FilterGuardMixin, admin.ModelAdmin):
                 messages.WARNING,
             )
 
-    @admin.action(description=_("Give the number to the new account (the existing account loses it)"), permissions=["change"])
+    @admin.action(
+        description=_("Give the number to the new account (the existing account loses it)"), permissions=["change"]
+    )
     def give_number_to_claimant(self, request, queryset):
         self._resolve(request, queryset, IdentityClaim.Resolution.GIVEN_TO_CLAIMANT)
 
@@ -276,7 +279,9 @@ class VerificationDecisionForm(forms.ModelForm):
         if cleaned.get("decision") == self.REJECT and not " ".join((cleaned.get("reason") or "").split()):
             self.add_error("reason", _("Say why, so that the person knows what to correct."))
         if not self.instance.awaits_verification:
-            raise forms.ValidationError(_("This person is no longer waiting for a check: someone decided meanwhile, or the number changed."))
+            raise forms.ValidationError(
+                _("This person is no longer waiting for a check: someone decided meanwhile, or the number changed.")
+            )
         return cleaned
 
 
@@ -294,7 +299,15 @@ class PendingVerificationAdmin(FilterGuardMixin, admin.ModelAdmin):
     list_filter = ("segment",)
     search_fields = ("email", "full_name", "identity_number")
     ordering = ("verification_requested_at", "pk")
-    readonly_fields = ("full_name", "email", "segment", "identity_number", "date_joined", "verification_requested_at", "expected_by")
+    readonly_fields = (
+        "full_name",
+        "email",
+        "segment",
+        "identity_number",
+        "date_joined",
+        "verification_requested_at",
+        "expected_by",
+    )
     fieldsets = (
         (_("Person"), {"fields": readonly_fields}),
         (_("Decision"), {"fields": ("decision", "reason")}),
@@ -313,7 +326,9 @@ class PendingVerificationAdmin(FilterGuardMixin, admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         """Deciding is changing here: the role, and for one person, that it is not the verifier themselves."""
-        return super().has_change_permission(request, obj) and permissions.allows(request.user, DECIDE_VERIFICATION, obj)
+        return super().has_change_permission(request, obj) and permissions.allows(
+            request.user, DECIDE_VERIFICATION, obj
+        )
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -338,11 +353,19 @@ class PendingVerificationAdmin(FilterGuardMixin, admin.ModelAdmin):
     def response_change(self, request, obj):
         obj.refresh_from_db()
         if getattr(request, "verification_stale", False):
-            self.message_user(request, _("Nothing was changed: someone decided on this person meanwhile."), messages.WARNING)
+            self.message_user(
+                request, _("Nothing was changed: someone decided on this person meanwhile."), messages.WARNING
+            )
         elif obj.is_verified:
-            self.message_user(request, _("%(name)s is verified. They will get an e-mail.") % {"name": obj.full_name}, messages.SUCCESS)
+            self.message_user(
+                request, _("%(name)s is verified. They will get an e-mail.") % {"name": obj.full_name}, messages.SUCCESS
+            )
         else:
-            self.message_user(request, _("%(name)s was not accepted. They will get an e-mail with your reason.") % {"name": obj.full_name}, messages.SUCCESS)
+            self.message_user(
+                request,
+                _("%(name)s was not accepted. They will get an e-mail with your reason.") % {"name": obj.full_name},
+                messages.SUCCESS,
+            )
         return HttpResponseRedirect(reverse("admin:accounts_pendingverification_changelist"))
 
     @admin.action(description=_("Verify the selected people"), permissions=["change"])

@@ -73,7 +73,11 @@ def status_for(user):
     if user.verification == User.Verification.REJECTED:
         decided = user.verification_decisions.order_by("-decided_at").values_list("decided_at", flat=True).first()
         return VerificationStatus("rejected", since=decided, reason=user.verification_note)
-    claim = IdentityClaim.objects.filter(claimant=user, resolution=IdentityClaim.Resolution.OPEN).order_by("created_at").first()
+    claim = (
+        IdentityClaim.objects.filter(claimant=user, resolution=IdentityClaim.Resolution.OPEN)
+        .order_by("created_at")
+        .first()
+    )
     if claim is not None:
         return VerificationStatus("case", since=claim.created_at, expected_by=claim.created_at + expected_wait())
     if user.identity_number:

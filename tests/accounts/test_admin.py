@@ -41,7 +41,9 @@ def test_verify_action_verifies_people_with_an_identity_number(user_admin, admin
     staff = StaffUserFactory()
     already = VerifiedUserFactory()
     verified_at = already.verified_at
-    user_admin.verify_identity(admin_request, User.objects.filter(pk__in=[citizen.pk, visitor.pk, staff.pk, already.pk]))
+    user_admin.verify_identity(
+        admin_request, User.objects.filter(pk__in=[citizen.pk, visitor.pk, staff.pk, already.pk])
+    )
     for person in (citizen, visitor):
         person.refresh_from_db()
         assert person.is_verified
