@@ -10,13 +10,13 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from participation import permissions
-from participation.admin import FilterGuardMixin, allowed_and_refused, report_skipped
+from participation.admin import FilterGuardMixin, ReadOnlyAdmin, allowed_and_refused, report_skipped
 from participation.services import verification as decisions
 from participation.signals import AuditedDeletionsMixin
 from participation.validators import validate_single_line
 
 from . import claims, verification
-from .models import IdentityClaim, PendingVerification, User, VerificationDecision
+from .models import AWAITS_VERIFICATION, IdentityClaim, PendingVerification, User, VerificationDecision
 
 # The national digital identity is configured in settings (no SocialApp rows), tokens are not stored, and a
 # linked account's stored claims hold the person's Qatar ID number: none of allauth's social models belong
@@ -28,6 +28,19 @@ for _model in (SocialApp, SocialAccount, SocialToken):
 
 # Who may decide on a person's identity (participation/permissions.py): the verifiers' role, never on themselves.
 DECIDE_VERIFICATION = "accounts.decide_verification"
+
+
+def approve_each(request, people):
+    """Approve each person through services/verification.approve; the number approved (someone already decided is
+    skipped, not an error)."""
+    done = 0
+    for person in people:
+        try:
+            decisions.approve(request.user, person.pk, request=request)
+        except verification.NotAwaitingVerification:
+            continue
+        done += 1
+    return done
 
 
 class UserCreationForm(DjangoUserCreationForm):
@@ -60,6 +73,7 @@ class UserAdmin(FilterGuardMixin, AuditedDeletionsMixin, DjangoUserAdmin):
             # The name is one line in e-mails and lists, as in the sign-up and profile forms.
             field.validators.append(validate_single_line)
         return field
+
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         (_("Person"), {"fields": ("full_name", "preferred_language", "notify_new_items")}),
@@ -93,16 +107,10 @@ class UserAdmin(FilterGuardMixin, AuditedDeletionsMixin, DjangoUserAdmin):
         """Each approval goes through services/verification.approve: record, decision, audit entry and e-mail together.
 
         Only the people decide_verification allows (participation/permissions.py): never the staff member's own."""
-        waiting = queryset.exclude(identity_number="").exclude(verification=User.Verification.VERIFIED)
+        waiting = queryset.filter(AWAITS_VERIFICATION)
         allowed, refused = allowed_and_refused(request.user, DECIDE_VERIFICATION, waiting)
         report_skipped(self, request, refused)
-        done = 0
-        for pk in (person.pk for person in allowed):
-            try:
-                decisions.approve(request.user, pk, request=request)
-            except verification.NotAwaitingVerification:
-                continue
-            done += 1
+        done = approve_each(request, allowed)
         skipped = queryset.filter(identity_number="").count()
         self.message_user(
             request,
@@ -148,7 +156,7 @@ class UserAdmin(FilterGuardMixin, AuditedDeletionsMixin, DjangoUserAdmin):
 
 
 @admin.register(IdentityClaim)
-class IdentityClaimAdmin(admin.ModelAdmin):
+class IdentityClaimAdmin(FilterGuardMixin, admin.ModelAdmin):
     """Cases "identity number claimed by two accounts": both accounts with their dates, and two ways to resolve.
 
     Nothing is typed in: staff contact both people (by e-mail, from the links to both accounts), then
@@ -230,7 +238,9 @@ class IdentityClaimAdmin(admin.ModelAdmin):
                 messages.WARNING,
             )
 
-    @admin.action(description=_("Give the number to the new account (the existing account loses it)"), permissions=["change"])
+    @admin.action(
+        description=_("Give the number to the new account (the existing account loses it)"), permissions=["change"]
+    )
     def give_number_to_claimant(self, request, queryset):
         self._resolve(request, queryset, IdentityClaim.Resolution.GIVEN_TO_CLAIMANT)
 
@@ -269,7 +279,9 @@ class VerificationDecisionForm(forms.ModelForm):
         if cleaned.get("decision") == self.REJECT and not " ".join((cleaned.get("reason") or "").split()):
             self.add_error("reason", _("Say why, so that the person knows what to correct."))
         if not self.instance.awaits_verification:
-            raise forms.ValidationError(_("This person is no longer waiting for a check: someone decided meanwhile, or the number changed."))
+            raise forms.ValidationError(
+                _("This person is no longer waiting for a check: someone decided meanwhile, or the number changed.")
+            )
         return cleaned
 
 
@@ -287,7 +299,15 @@ class PendingVerificationAdmin(FilterGuardMixin, admin.ModelAdmin):
     list_filter = ("segment",)
     search_fields = ("email", "full_name", "identity_number")
     ordering = ("verification_requested_at", "pk")
-    readonly_fields = ("full_name", "email", "segment", "identity_number", "date_joined", "verification_requested_at", "expected_by")
+    readonly_fields = (
+        "full_name",
+        "email",
+        "segment",
+        "identity_number",
+        "date_joined",
+        "verification_requested_at",
+        "expected_by",
+    )
     fieldsets = (
         (_("Person"), {"fields": readonly_fields}),
         (_("Decision"), {"fields": ("decision", "reason")}),
@@ -295,7 +315,7 @@ class PendingVerificationAdmin(FilterGuardMixin, admin.ModelAdmin):
     actions = ["approve_selected"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(verification=User.Verification.UNVERIFIED).exclude(identity_number="")
+        return super().get_queryset(request).filter(AWAITS_VERIFICATION)
 
     @admin.display(description=_("expected by"))
     def expected_by(self, person):
@@ -306,7 +326,9 @@ class PendingVerificationAdmin(FilterGuardMixin, admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         """Deciding is changing here: the role, and for one person, that it is not the verifier themselves."""
-        return super().has_change_permission(request, obj) and permissions.allows(request.user, DECIDE_VERIFICATION, obj)
+        return super().has_change_permission(request, obj) and permissions.allows(
+            request.user, DECIDE_VERIFICATION, obj
+        )
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -331,24 +353,26 @@ class PendingVerificationAdmin(FilterGuardMixin, admin.ModelAdmin):
     def response_change(self, request, obj):
         obj.refresh_from_db()
         if getattr(request, "verification_stale", False):
-            self.message_user(request, _("Nothing was changed: someone decided on this person meanwhile."), messages.WARNING)
+            self.message_user(
+                request, _("Nothing was changed: someone decided on this person meanwhile."), messages.WARNING
+            )
         elif obj.is_verified:
-            self.message_user(request, _("%(name)s is verified. They will get an e-mail.") % {"name": obj.full_name}, messages.SUCCESS)
+            self.message_user(
+                request, _("%(name)s is verified. They will get an e-mail.") % {"name": obj.full_name}, messages.SUCCESS
+            )
         else:
-            self.message_user(request, _("%(name)s was not accepted. They will get an e-mail with your reason.") % {"name": obj.full_name}, messages.SUCCESS)
+            self.message_user(
+                request,
+                _("%(name)s was not accepted. They will get an e-mail with your reason.") % {"name": obj.full_name},
+                messages.SUCCESS,
+            )
         return HttpResponseRedirect(reverse("admin:accounts_pendingverification_changelist"))
 
     @admin.action(description=_("Verify the selected people"), permissions=["change"])
     def approve_selected(self, request, queryset):
         allowed, refused = allowed_and_refused(request.user, DECIDE_VERIFICATION, queryset)
         report_skipped(self, request, refused)
-        done = 0
-        for pk in (person.pk for person in allowed):
-            try:
-                decisions.approve(request.user, pk, request=request)
-            except verification.NotAwaitingVerification:
-                continue
-            done += 1
+        done = approve_each(request, allowed)
         self.message_user(
             request,
             ngettext("%(count)d person verified.", "%(count)d people verified.", done) % {"count": done},
@@ -357,7 +381,7 @@ class PendingVerificationAdmin(FilterGuardMixin, admin.ModelAdmin):
 
 
 @admin.register(VerificationDecision)
-class VerificationDecisionAdmin(admin.ModelAdmin):
+class VerificationDecisionAdmin(ReadOnlyAdmin):
     """Past decisions, read-only: who decided what, when, and whether the person was e-mailed."""
 
     list_display = ("person", "outcome", "reason", "decided_by", "decided_at", "notified_at")
@@ -367,12 +391,3 @@ class VerificationDecisionAdmin(admin.ModelAdmin):
     date_hierarchy = "decided_at"
     fields = list_display
     readonly_fields = list_display
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

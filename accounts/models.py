@@ -40,7 +40,13 @@ QATAR_ID_RE = re.compile(r"^[23][0-9]{10}$")
 PASSPORT_RE = re.compile(r"^[A-Z0-9]{6,9}$")
 QATARI_NATIONALITY_CODE = "634"
 # Everything that says where a person's identity check stands; saved together.
-VERIFICATION_FIELDS = ["verification", "verification_method", "verified_at", "verification_note", "verification_requested_at"]
+VERIFICATION_FIELDS = [
+    "verification",
+    "verification_method",
+    "verified_at",
+    "verification_note",
+    "verification_requested_at",
+]
 
 
 def personas_allowed(segment):
@@ -57,9 +63,7 @@ def validate_identity_number(segment, number):
     """
     if segment in (Segment.CITIZEN, Segment.RESIDENT):
         if not QATAR_ID_RE.match(number or ""):
-            raise ValidationError(
-                _("A Qatar ID number has 11 digits and starts with 2 or 3."), code="qatar_id_format"
-            )
+            raise ValidationError(_("A Qatar ID number has 11 digits and starts with 2 or 3."), code="qatar_id_format")
         is_qatari = number[3:6] == QATARI_NATIONALITY_CODE
         if segment == Segment.CITIZEN and not is_qatari:
             raise ValidationError(
@@ -95,9 +99,7 @@ def _persona_constraints():
     for persona in Persona:
         no_segment_personas |= Q(**{PERSONA_FIELDS[persona]: True})
     constraints.append(
-        models.CheckConstraint(
-            condition=~(Q(segment="") & no_segment_personas), name="no_personas_without_segment"
-        )
+        models.CheckConstraint(condition=~(Q(segment="") & no_segment_personas), name="no_personas_without_segment")
     )
     return constraints
 
@@ -165,7 +167,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text=_("When the person gave the identity number that staff now have to check."),
     )
     verification_note = models.CharField(
-        _("reason not accepted"), max_length=500, blank=True, help_text=_("Shown to the person; written by the verifier.")
+        _("reason not accepted"),
+        max_length=500,
+        blank=True,
+        help_text=_("Shown to the person; written by the verifier."),
     )
     preferred_language = models.CharField(
         _("preferred language"), max_length=2, choices=[("ar", _("Arabic")), ("en", _("English"))], default="ar"
@@ -243,7 +248,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @property
     def awaits_verification(self):
-        """In the verifiers' queue: a number to check, not verified, not turned down."""
+        """In the verifiers' queue: a number to check, not verified, not turned down (AWAITS_VERIFICATION)."""
         return self.verification == self.Verification.UNVERIFIED and bool(self.identity_number)
 
     @property
@@ -274,6 +279,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         self.verification_requested_at = timezone.now() if self.identity_number else None
 
 
+# The verifiers' queue as a filter: the same rule as User.awaits_verification, for querysets.
+AWAITS_VERIFICATION = Q(verification=User.Verification.UNVERIFIED) & ~Q(identity_number="")
+
+
 def persona_error(segment, personas):
     if not segment:
         return ValidationError(_("Choose who you are before choosing what describes you."), code="persona_no_segment")
@@ -289,7 +298,7 @@ def persona_error(segment, personas):
 
 
 class IdentityClaim(models.Model):
-    """"Identity number claimed by two accounts": a sign-up gave a number that another account holds.
+    """ "Identity number claimed by two accounts": a sign-up gave a number that another account holds.
 
     Sign-up never says that a number is registered (that would tell anyone whose ID has an account).
     The new account is created without the number, unverified, and this case goes to staff, who
@@ -372,7 +381,9 @@ class VerificationDecision(models.Model):
         APPROVED = "approved", _("Verified")
         REJECTED = "rejected", _("Not accepted")
 
-    person = models.ForeignKey(User, on_delete=models.CASCADE, related_name="verification_decisions", verbose_name=_("person"))
+    person = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="verification_decisions", verbose_name=_("person")
+    )
     outcome = models.CharField(_("decision"), max_length=8, choices=Outcome.choices)
     reason = models.CharField(_("reason"), max_length=500, blank=True)
     decided_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", verbose_name=_("decided by"))
@@ -388,7 +399,9 @@ class VerificationDecision(models.Model):
                 condition=Q(outcome="approved") | (Q(outcome="rejected") & ~Q(reason="")),
                 name="rejection_has_reason",
             ),
-            models.CheckConstraint(condition=Q(outcome__in=["approved", "rejected"]), name="verification_outcome_known"),
+            models.CheckConstraint(
+                condition=Q(outcome__in=["approved", "rejected"]), name="verification_outcome_known"
+            ),
             # Nobody vouches for their own identity, whatever the screen offers.
             models.CheckConstraint(condition=~Q(person=F("decided_by")), name="verification_not_by_the_person"),
         ]

@@ -1,6 +1,6 @@
 """Manual identity verification, the second path after the national digital identity.
 
-A verifier (the "Verifiers" group, data migration 0004) approves a person's identity number or turns
+A verifier (the "Verifiers" group, roles.VERIFIERS, data migration 0004) approves a person's identity number or turns
 it down with a reason. The decisions are written by participation/services/verification.py (approve,
 reject, send_pending_decision_emails): each changes the person's record, writes a VerificationDecision
 and an audit entry, all in one transaction, and the decision row is the e-mail's outbox. This module
@@ -21,7 +21,6 @@ from django.utils import translation
 
 from .models import IdentityClaim, User, VerificationDecision
 
-VERIFIERS_GROUP = "Verifiers"
 LANGUAGES = ("ar", "en")
 
 
@@ -74,7 +73,11 @@ def status_for(user):
     if user.verification == User.Verification.REJECTED:
         decided = user.verification_decisions.order_by("-decided_at").values_list("decided_at", flat=True).first()
         return VerificationStatus("rejected", since=decided, reason=user.verification_note)
-    claim = IdentityClaim.objects.filter(claimant=user, resolution=IdentityClaim.Resolution.OPEN).order_by("created_at").first()
+    claim = (
+        IdentityClaim.objects.filter(claimant=user, resolution=IdentityClaim.Resolution.OPEN)
+        .order_by("created_at")
+        .first()
+    )
     if claim is not None:
         return VerificationStatus("case", since=claim.created_at, expected_by=claim.created_at + expected_wait())
     if user.identity_number:

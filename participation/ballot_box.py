@@ -140,15 +140,16 @@ def lines_digest(lines):
 
 def _digest_lines(opened, option_positions):
     """The canonical digest line of each opened ballot, in the same order: b"R|<receipt>|<OOO>\\n"."""
-    positions = {f"{option_id or 0:020d}".encode(): f"{position:03d}".encode() for option_id, position in option_positions.items()}
+    positions = {
+        f"{option_id or 0:020d}".encode(): f"{position:03d}".encode()
+        for option_id, position in option_positions.items()
+    }
     try:
         return [b"R|" + p[21:53].rstrip(b" ") + b"|" + positions[p[:20]] + b"\n" for p in opened]
     except KeyError as exc:
-        raise BallotBoxError(f"A sealed ballot names an option that is not in this referendum's question: {exc}") from exc
-
-
-def sealed_count(item):
-    return SealedBallot.objects.filter(item=item).count()
+        raise BallotBoxError(
+            f"A sealed ballot names an option that is not in this referendum's question: {exc}"
+        ) from exc
 
 
 def vacuum():

@@ -22,8 +22,6 @@ from .models import (
     Comment,
     Item,
     Kind,
-    PollBallot,
-    ReferendumParticipation,
     Result,
     Section,
     SectionReaction,
@@ -120,7 +118,9 @@ def feedback_answer(request):
     raw_path = form.cleaned_data["path"]
     if form.cleaned_data["website"]:
         # A bot filled the honeypot: answer as if all went well, keep nothing.
-        return _widget_json(request, raw_path, "thanks") if _wants_json(request) else redirect(_back_to(request, raw_path))
+        return (
+            _widget_json(request, raw_path, "thanks") if _wants_json(request) else redirect(_back_to(request, raw_path))
+        )
     try:
         answer = feedback_service.record_answer(
             request.session, raw_path, form.cleaned_data["answer"] == "yes", client=feedback.client_key(request)
@@ -151,7 +151,6 @@ def feedback_reason(request):
     return redirect(_back_to(request, raw_path))
 
 
-
 # ---------------------------------------------------------------------------
 # Participation: list, items, ballots, comments
 # ---------------------------------------------------------------------------
@@ -164,17 +163,8 @@ TABS = {
 }
 
 
-def _taken_part_ids(user):
-    """Ids of the items a person took part in: two queries, whatever the number of items."""
-    if not user.is_authenticated:
-        return set()
-    polls = PollBallot.objects.filter(voter=user).values_list("item_id", flat=True)
-    referendums = ReferendumParticipation.objects.filter(voter=user).values_list("item_id", flat=True)
-    return set(polls) | set(referendums)
-
-
 def _annotate_for(user, items, now):
-    taken = _taken_part_ids(user)
+    taken = rules.taken_part_ids(user)
     for item in items:
         item.barrier = rules.participation_barrier(user, item, now, taken_part=item.pk in taken)
         item.taken_part = item.pk in taken
@@ -187,7 +177,9 @@ def participate(request):
     now = timezone.now()
     form = ParticipateFilterForm(request.GET or None)
     if request.GET and not form.is_valid():
-        return render(request, "participation/participate.html", {"form": form, "tabs": TABS, "tab": "open"}, status=400)
+        return render(
+            request, "participation/participate.html", {"form": form, "tabs": TABS, "tab": "open"}, status=400
+        )
     data = form.cleaned_data if form.is_bound else {}
     tab = data.get("tab") or "open"
     items = getattr(Item.objects.public(), TABS[tab][0])(now).select_related("entity")
@@ -324,7 +316,12 @@ def unsubscribe(request, token):
         return render(
             request,
             "error.html",
-            {"title": _("This link does not work"), "message": _("The unsubscribe link is not valid. Copy the whole link from the e-mail, or change your e-mail settings in your profile.")},
+            {
+                "title": _("This link does not work"),
+                "message": _(
+                    "The unsubscribe link is not valid. Copy the whole link from the e-mail, or change your e-mail settings in your profile."
+                ),
+            },
             status=400,
         )
     done = False
@@ -366,7 +363,11 @@ def referendum_detail(request, slug):
                 receipt = voting.cast_referendum_ballot(request.user, item, choice)
                 return _receipt_response(request, item, receipt)
         except errors.ParticipationError as error:
-            context = _detail_context(request, item, now) | {"question": question, "error": error.message, "chosen": choice}
+            context = _detail_context(request, item, now) | {
+                "question": question,
+                "error": error.message,
+                "chosen": choice,
+            }
             status = error.status
     context["results"] = _results_for(item, now, [question] if question else [])
     context["headlines"] = headlines.for_results(context["results"], item.kind)
@@ -375,10 +376,10 @@ def referendum_detail(request, slug):
 
 def _referendum_check(request, item, question, choice, context):
     """GOV.UK's "check your answer": the choice in words, "Change" and "Cast my vote"; nothing is stored."""
-    if context["taken_part"]:
-        raise errors.AlreadyVoted()
     option_id = voting.check_referendum_choice(request.user, item, choice)
-    chosen_text = _("Blank vote") if option_id is None else next(o.text for o in question.options.all() if o.pk == option_id)
+    chosen_text = (
+        _("Blank vote") if option_id is None else next(o.text for o in question.options.all() if o.pk == option_id)
+    )
     return render(
         request,
         "participation/referendum_check.html",
@@ -415,7 +416,13 @@ def referendum_receipts(request, slug):
     return render(
         request,
         "participation/receipts.html",
-        {"item": item, "check": check, "code": code, "found": found, "page": receipts.get_page(request.GET.get("page"))},
+        {
+            "item": item,
+            "check": check,
+            "code": code,
+            "found": found,
+            "page": receipts.get_page(request.GET.get("page")),
+        },
         status=200 if check.is_valid() else 400,
     )
 
@@ -455,7 +462,6 @@ def _consultation_page(request, item, comment_form=None, status=200):
         "sections": sections,
         "general_comments": by_section.get(None, []),
         "comment_form": comment_form,
-        "barrier": rules.time_barrier(item, now) or rules.eligibility_barrier(request.user, item),
         "own_pending": item.comments.filter(author=request.user, status=Comment.Status.PENDING).count()
         if request.user.is_authenticated
         else 0,
@@ -500,7 +506,9 @@ def consultation_react(request, slug, number):
         consultation.react_to_section(request.user, section, agrees == "yes")
     except errors.ParticipationError as error:
         return _refused(request, error.message, error.status)
-    messages.success(request, _("Thank you. Your view on section %(number)d has been saved.") % {"number": section.number})
+    messages.success(
+        request, _("Thank you. Your view on section %(number)d has been saved.") % {"number": section.number}
+    )
     return redirect(f"{item.get_absolute_url()}#section-{section.number}")
 
 

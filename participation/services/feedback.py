@@ -24,11 +24,10 @@ def record_answer(session, raw_path, is_easy, now=None, client=None):
     if key in state["pages"]:
         raise feedback.FeedbackRefused(_("You have already answered for this page. Thank you."), status=409)
     recent = [t for t in state["log"] if now - t < feedback.THROTTLE_WINDOW_SECONDS]
-    if len(recent) >= feedback.THROTTLE_MAX_ANSWERS:
-        raise feedback.FeedbackRefused(
-            _("Too many answers in a short time. Please try again in a few minutes."), status=429
-        )
-    if client is not None and feedback.count_for_client(client, now) > feedback.CLIENT_MAX_ANSWERS:
+    # The session's limit first: a client is counted (count_for_client) only when the session is not over it.
+    if len(recent) >= feedback.THROTTLE_MAX_ANSWERS or (
+        client is not None and feedback.count_for_client(client, now) > feedback.CLIENT_MAX_ANSWERS
+    ):
         raise feedback.FeedbackRefused(
             _("Too many answers in a short time. Please try again in a few minutes."), status=429
         )

@@ -197,7 +197,3 @@ def close_due_items(now=None, nudge=True):
     now = now or timezone.now()
     due = Item.objects.filter(state__in=[State.SCHEDULED, State.OPEN], closes_at__lte=now)
     return [pk for pk in due.values_list("pk", flat=True) if close_item(pk, now, nudge=nudge)]
-
-
-def needs_tally(item_id):
-    return Item.objects.filter(pk=item_id, kind__in=[Kind.POLL, Kind.REFERENDUM], result__isnull=True).exists()

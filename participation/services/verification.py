@@ -190,28 +190,10 @@ def resolve_claim(staff, claim_pk, resolution, request=None):
             }
             holder, claimant = accounts.get(claim.holder_id), accounts[claim.claimant_id]
             if holder is not None and holder.identity_number == claim.identity_number:
-                holder.identity_number = ""
-                holder.reset_verification()
-                holder.save(update_fields=["identity_number", *VERIFICATION_FIELDS])
-                trail.record(
-                    AuditEntry.Action.CHANGE,
-                    actor=staff,
-                    obj=holder,
-                    request=request,
-                    details={"identity_claim": claim.pk, "identity_number": "removed"},
-                )
+                _set_identity_number(holder, "", staff, claim, request, note="removed")
             if User.objects.filter(identity_number=claim.identity_number).exclude(pk=claimant.pk).exists():
                 raise NumberHeldElsewhere
-            claimant.identity_number = claim.identity_number
-            claimant.reset_verification()
-            claimant.save(update_fields=["identity_number", *VERIFICATION_FIELDS])
-            trail.record(
-                AuditEntry.Action.CHANGE,
-                actor=staff,
-                obj=claimant,
-                request=request,
-                details={"identity_claim": claim.pk, "identity_number": "given"},
-            )
+            _set_identity_number(claimant, claim.identity_number, staff, claim, request, note="given")
         elif resolution != IdentityClaim.Resolution.KEPT_BY_HOLDER:
             raise ValueError(f"not a resolution: {resolution!r}")
         claim.resolution = resolution
@@ -219,6 +201,20 @@ def resolve_claim(staff, claim_pk, resolution, request=None):
         claim.resolved_by = staff
         claim.save(update_fields=["resolution", "resolved_at", "resolved_by"])
     return claim
+
+
+def _set_identity_number(person, number, staff, claim, request, note):
+    """One side of a resolved case: the account's number changes, its verification starts again, on the trail."""
+    person.identity_number = number
+    person.reset_verification()
+    person.save(update_fields=["identity_number", *VERIFICATION_FIELDS])
+    trail.record(
+        AuditEntry.Action.CHANGE,
+        actor=staff,
+        obj=person,
+        request=request,
+        details={"identity_claim": claim.pk, "identity_number": note},
+    )
 
 
 # -- the national digital identity ----------------------------------------------

@@ -12,7 +12,7 @@ from django.utils.translation import ngettext
 from ..errors import AlreadyVoted, InvalidBallot, Refused
 from ..item_cache import questions_of
 from ..models import Item, Kind, PollAnswer, PollBallot, ReferendumParticipation, new_receipt_code
-from ..rules import participation_barrier, time_barrier
+from ..rules import Barrier, participation_barrier, time_barrier
 from . import counting
 
 ABSTAIN = "abstain"
@@ -36,7 +36,11 @@ def lock_open_item(item):
 
 
 def _check_voter(user, item):
-    barrier = participation_barrier(user, item, taken_part=False)
+    """Refuse whoever may not vote now; someone who already has is AlreadyVoted (the unique constraint still
+    holds the rule against a concurrent second ballot)."""
+    barrier = participation_barrier(user, item)
+    if barrier == Barrier.ALREADY_TOOK_PART:
+        raise AlreadyVoted()
     if barrier:
         raise Refused(barrier)
 

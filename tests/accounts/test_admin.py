@@ -41,7 +41,9 @@ def test_verify_action_verifies_people_with_an_identity_number(user_admin, admin
     staff = StaffUserFactory()
     already = VerifiedUserFactory()
     verified_at = already.verified_at
-    user_admin.verify_identity(admin_request, User.objects.filter(pk__in=[citizen.pk, visitor.pk, staff.pk, already.pk]))
+    user_admin.verify_identity(
+        admin_request, User.objects.filter(pk__in=[citizen.pk, visitor.pk, staff.pk, already.pk])
+    )
     for person in (citizen, visitor):
         person.refresh_from_db()
         assert person.is_verified
@@ -84,3 +86,13 @@ def test_changing_identity_in_admin_resets_verification(superuser_client):
     person.refresh_from_db()
     assert person.identity_number == "29063400099"
     assert not person.is_verified
+
+
+@pytest.mark.parametrize(
+    "address", ["verificationdecision/?decided_at__year=99999999999", "identityclaim/?created_at__year=99999999999"]
+)
+def test_lists_with_a_date_hierarchy_answer_an_impossible_date_with_a_message(superuser_client, address):
+    """Decisions and identity cases have a date hierarchy: a year past the calendar is the guard's redirect, not a 500."""
+    response = superuser_client.get(f"/admin/accounts/{address}")
+    assert response.status_code == 302
+    assert "?" not in response["Location"]

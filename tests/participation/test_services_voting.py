@@ -297,6 +297,13 @@ def test_a_second_referendum_ballot_is_refused_and_nothing_more_is_written(refer
     assert [b.option_id for b in sealed_ballots(referendum)] == [yes(referendum).pk]
 
 
+def test_the_check_step_refuses_someone_who_already_voted(referendum, citizen):
+    """The "check your answer" step asks the service, not the page, whether this person has voted."""
+    voting.cast_referendum_ballot(citizen, referendum, yes(referendum).pk)
+    with pytest.raises(errors.AlreadyVoted):
+        voting.check_referendum_choice(citizen, referendum, "abstain")
+
+
 def test_an_unverified_citizen_cannot_vote_in_a_referendum(referendum, unverified_citizen):
     with pytest.raises(errors.Refused) as error:
         voting.cast_referendum_ballot(unverified_citizen, referendum, yes(referendum).pk)
