@@ -15,7 +15,6 @@ Called by bench/run.py, which creates the database, sets the environment (bench_
 
 import os
 import re
-import secrets
 import socket
 import subprocess
 import sys
@@ -26,6 +25,7 @@ import urllib.request
 from datetime import timedelta
 from pathlib import Path
 
+from bench.sessions import write_signed_in_sessions
 from bench.table import Row
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,9 +84,6 @@ def with_database(url, name):
 
 def seed_portal(settings, cookies_file):
     """Open items for the list and home, the bench poll, and signed-in citizens with sessions; returns the poll."""
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
-    from django.contrib.sessions.models import Session
     from django.utils import timezone
 
     from accounts.models import Segment, User
@@ -147,20 +144,7 @@ def seed_portal(settings, cookies_file):
         ),
         batch_size=5000,
     )
-    store = SessionStore()
-    expires = now + timedelta(days=1)
-    sessions, lines = [], []
-    for voter in voters:
-        key = secrets.token_hex(16)
-        data = {
-            SESSION_KEY: str(voter.pk),
-            BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
-            HASH_SESSION_KEY: voter.get_session_auth_hash(),
-        }
-        sessions.append(Session(session_key=key, session_data=store.encode(data), expire_date=expires))
-        lines.append(f"{key} {secrets.token_hex(16)}")
-    Session.objects.bulk_create(sessions, batch_size=5000)
-    Path(cookies_file).write_text("\n".join(lines) + "\n")
+    write_signed_in_sessions(voters, cookies_file)
     print(f"seeded the portal: {settings.open_items + 2} open items, {settings.voters:,} voters "
           f"in {time.perf_counter() - started:.1f} s", flush=True)
     return poll
