@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.web_bench import bench_environment  # noqa: E402
+from bench.web_bench import bench_environment, with_database  # noqa: E402
 
 QUICK = os.environ.get("BENCH_QUICK", "").strip().lower() in {"1", "true", "yes", "on"}
 
@@ -28,7 +28,8 @@ def ensure_database(database_url, name):
     on the server to acknowledge it, which another busy client can hold up for minutes)."""
     import psycopg
 
-    with psycopg.connect(database_url, autocommit=True) as admin:
+    maintenance = with_database(database_url, "postgres")  # DATABASE_URL's own database need not exist
+    with psycopg.connect(maintenance, autocommit=True) as admin:
         if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
             admin.execute(f'CREATE DATABASE "{name}"')
 
@@ -45,7 +46,7 @@ def main():
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/1")
     if not database_url.startswith(("postgres://", "postgresql://")):
         sys.exit("The bench needs PostgreSQL: set DATABASE_URL=postgres://postgres@127.0.0.1:5432/test")
-    from bench.web_bench import BARE_SCHEMA, with_database
+    from bench.web_bench import BARE_SCHEMA
 
     bench_name = "bench_" + database_url.rsplit("/", 1)[1]
     bench_url = with_database(database_url, bench_name)

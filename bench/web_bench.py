@@ -15,7 +15,6 @@ Called by bench/run.py, which creates the database, sets the environment (bench_
 
 import os
 import re
-import secrets
 import socket
 import subprocess
 import sys
@@ -26,6 +25,7 @@ import urllib.request
 from datetime import timedelta
 from pathlib import Path
 
+from bench.sessions import write_signed_in_sessions
 from bench.table import Row
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,9 +84,6 @@ def with_database(url, name):
 
 def seed_portal(settings, cookies_file):
     """Open items for the list and home, the bench poll, and signed-in citizens with sessions; returns the poll."""
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
-    from django.contrib.sessions.models import Session
     from django.utils import timezone
 
     from accounts.models import Segment, User
@@ -103,18 +100,29 @@ def seed_portal(settings, cookies_file):
 
     def item(slug, kind, title_ar, title_en, closes_in_days, **extra):
         made = Item.objects.create(
-            kind=kind, slug=slug, entity=entities[len(slug) % 2], title_ar=title_ar, title_en=title_en,
-            summary_ar="نود معرفة رأيكم في هذا المقترح قبل اعتماده.", summary_en="Tell us what you think before we decide.",
+            kind=kind,
+            slug=slug,
+            entity=entities[len(slug) % 2],
+            title_ar=title_ar,
+            title_en=title_en,
+            summary_ar="نود معرفة رأيكم في هذا المقترح قبل اعتماده.",
+            summary_en="Tell us what you think before we decide.",
             body_ar="تنشر الوزارة هذا البند لإشراك الجمهور في صنع القرار. اقرأ التفاصيل ثم شارك برأيك.",
             body_en="The ministry publishes this item to involve the public in its decision. Read it, then have your say.",
-            opens_at=now - timedelta(days=1), closes_at=now + timedelta(days=closes_in_days), created_by=staff, **extra,
+            opens_at=now - timedelta(days=1),
+            closes_at=now + timedelta(days=closes_in_days),
+            created_by=staff,
+            **extra,
         )
         return made
 
     def questions(poll, count, options):
         for position in range(1, count + 1):
             question = Question.objects.create(
-                item=poll, position=position, text_ar=f"السؤال رقم {position}؟", text_en=f"Question {position}?",
+                item=poll,
+                position=position,
+                text_ar=f"السؤال رقم {position}؟",
+                text_en=f"Question {position}?",
                 allow_abstain=True,
             )
             Option.objects.bulk_create(
@@ -122,47 +130,57 @@ def seed_portal(settings, cookies_file):
                 for n in range(1, options + 1)
             )
 
-    poll = item(POLL_SLUG, Kind.POLL, "تشغيل المترو ليلاً في عطلة نهاية الأسبوع", "Night metro at weekends", 30,
-                live_results=True)
+    poll = item(
+        POLL_SLUG,
+        Kind.POLL,
+        "تشغيل المترو ليلاً في عطلة نهاية الأسبوع",
+        "Night metro at weekends",
+        30,
+        live_results=True,
+    )
     questions(poll, 3, 4)
     lifecycle.schedule_item(None, poll)
     for n in range(settings.open_items):
         other = item(f"open-poll-{n}", Kind.POLL, f"استطلاع رقم {n}", f"Poll number {n}", 5 + n)
         questions(other, 2, 3)
         lifecycle.schedule_item(None, other)
-    referendum = item("healthy-schools-law", Kind.REFERENDUM, "استفتاء على قانون المدارس الصحية",
-                      "Referendum on the healthy schools law", 9, requires_verified_identity=True)
-    question = Question.objects.create(item=referendum, text_ar="هل توافق؟", text_en="Do you agree?", allow_abstain=True)
+    referendum = item(
+        "healthy-schools-law",
+        Kind.REFERENDUM,
+        "استفتاء على قانون المدارس الصحية",
+        "Referendum on the healthy schools law",
+        9,
+        requires_verified_identity=True,
+    )
+    question = Question.objects.create(
+        item=referendum, text_ar="هل توافق؟", text_en="Do you agree?", allow_abstain=True
+    )
     Option.objects.bulk_create(
-        [Option(question=question, position=1, text_ar="نعم", text_en="Yes"),
-         Option(question=question, position=2, text_ar="لا", text_en="No")]
+        [
+            Option(question=question, position=1, text_ar="نعم", text_en="Yes"),
+            Option(question=question, position=2, text_ar="لا", text_en="No"),
+        ]
     )
     lifecycle.schedule_item(None, referendum)
 
     voters = User.objects.bulk_create(
         (
-            User(email=f"voter{n}@bench.hukoomi.qa", full_name=f"Voter {n}", segment=Segment.CITIZEN,
-                 password="!bench-no-password")  # noqa: S106 (unusable: they never sign in with a password)
+            User(
+                email=f"voter{n}@bench.hukoomi.qa",
+                full_name=f"Voter {n}",
+                segment=Segment.CITIZEN,
+                password="!bench-no-password",  # noqa: S106 (unusable: they never sign in with a password)
+            )
             for n in range(settings.voters)
         ),
         batch_size=5000,
     )
-    store = SessionStore()
-    expires = now + timedelta(days=1)
-    sessions, lines = [], []
-    for voter in voters:
-        key = secrets.token_hex(16)
-        data = {
-            SESSION_KEY: str(voter.pk),
-            BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
-            HASH_SESSION_KEY: voter.get_session_auth_hash(),
-        }
-        sessions.append(Session(session_key=key, session_data=store.encode(data), expire_date=expires))
-        lines.append(f"{key} {secrets.token_hex(16)}")
-    Session.objects.bulk_create(sessions, batch_size=5000)
-    Path(cookies_file).write_text("\n".join(lines) + "\n")
-    print(f"seeded the portal: {settings.open_items + 2} open items, {settings.voters:,} voters "
-          f"in {time.perf_counter() - started:.1f} s", flush=True)
+    write_signed_in_sessions(voters, cookies_file)
+    print(
+        f"seeded the portal: {settings.open_items + 2} open items, {settings.voters:,} voters "
+        f"in {time.perf_counter() - started:.1f} s",
+        flush=True,
+    )
     return poll
 
 
@@ -255,7 +273,16 @@ class Load:
         command = [WRK, "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "10s"]
         if cookies_file:
             first = self.next_voter.get(cookies_file, 0)
-            command += ["-s", str(ROOT / "bench/wrk/signed_in.lua"), url, "--", str(cookies_file), method, str(first), body]
+            command += [
+                "-s",
+                str(ROOT / "bench/wrk/signed_in.lua"),
+                url,
+                "--",
+                str(cookies_file),
+                method,
+                str(first),
+                body,
+            ]
         else:
             command.append(url)
         output = subprocess.run(command, capture_output=True, text=True, check=True).stdout  # noqa: S603
@@ -291,9 +318,7 @@ def measure(quick, database_url, env, workdir):
     poll = seed_portal(settings, portal_cookies)
     body = vote_body(poll)
 
-    bare_env = {
-        key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "DATABASE_"))
-    } | {
+    bare_env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "DATABASE_"))} | {
         "DJANGO_SETTINGS_MODULE": "bench.bare.settings",
         "DJANGO_SECRET_KEY": env["DJANGO_SECRET_KEY"],
         "BARE_DATABASE_URL": database_url,
@@ -303,7 +328,9 @@ def measure(quick, database_url, env, workdir):
     try:
         subprocess.run(  # noqa: S603
             [sys.executable, str(ROOT / "bench/bare/seed.py"), str(settings.voters), str(bare_cookies)],
-            cwd=ROOT, env=bare_env, check=True,
+            cwd=ROOT,
+            env=bare_env,
+            check=True,
         )
         bare = Server("bare Django", bare_env, app="bench.bare.wsgi:application")
         servers.append(bare)
@@ -335,10 +362,14 @@ def _rows(settings, portal, bare, portal_cookies, bare_cookies, body):
         status, html, _headers = fetch(url)
         check(status == 200, f"{name}, anonymous: {status}")
         status, html, _headers = fetch(url, portal_check[0])
-        check(status == 200 and "/accounts/logout/" in html,
-              f"{name}, signed in: {status}, or the page does not show the voter signed in")
+        check(
+            status == 200 and "/accounts/logout/" in html,
+            f"{name}, signed in: {status}, or the page does not show the voter signed in",
+        )
     status, _html, headers = fetch(pages["poll page"], portal_check[1], body)
-    check(status == 302 and headers["Location"].endswith("/thanks/"), f"portal vote: {status} {headers.get('Location')}")
+    check(
+        status == 302 and headers["Location"].endswith("/thanks/"), f"portal vote: {status} {headers.get('Location')}"
+    )
     status, _html, _headers = fetch(pages["poll page"], portal_check[1], body)
     check(status == 409, f"a second vote by the same voter answered {status}, not 409")
     status, _html, headers = fetch(f"{bare.base}/insert/", bare_check[0], "csrfmiddlewaretoken=TOKEN&text=x")
@@ -363,18 +394,37 @@ def _rows(settings, portal, bare, portal_cookies, bare_cookies, body):
     signed_in_portal = {"cookies_file": portal_cookies}
     vote_bare = {"cookies_file": bare_cookies, "method": "POST", "body": "csrfmiddlewaretoken=TOKEN&text=vote"}
     vote_portal = {"cookies_file": portal_cookies, "method": "POST", "body": body}
-    pair("vote POST by distinct signed-in voters", "bare insert", vote_bare, vote_portal,
-         f"{bare.base}/insert/", pages["poll page"])
-    check(load.next_voter[portal_cookies] <= settings.voters - CHECK_VOTERS,
-          "the vote run used more voters than were seeded: raise Settings.voters")
+    pair(
+        "vote POST by distinct signed-in voters",
+        "bare insert",
+        vote_bare,
+        vote_portal,
+        f"{bare.base}/insert/",
+        pages["poll page"],
+    )
+    check(
+        load.next_voter[portal_cookies] <= settings.voters - CHECK_VOTERS,
+        "the vote run used more voters than were seeded: raise Settings.voters",
+    )
     pair("poll page GET, anonymous", "bare template view", {}, {}, bare_page, pages["poll page"])
     if settings.quick:
         return rows
-    pair("poll page GET, signed in", "bare template view, signed in", signed_in_bare, signed_in_portal,
-         bare_page, pages["poll page"])
+    pair(
+        "poll page GET, signed in",
+        "bare template view, signed in",
+        signed_in_bare,
+        signed_in_portal,
+        bare_page,
+        pages["poll page"],
+    )
     for name in ("/participate/ list", "home"):
         pair(f"{name} GET, anonymous", "bare template view", {}, {}, bare_page, pages[name])
-        pair(f"{name} GET, signed in", "bare template view, signed in", signed_in_bare, signed_in_portal,
-             bare_page, pages[name])
+        pair(
+            f"{name} GET, signed in",
+            "bare template view, signed in",
+            signed_in_bare,
+            signed_in_portal,
+            bare_page,
+            pages[name],
+        )
     return rows
-

@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
+from dotenv import load_dotenv
 
 ENV_FILE_VARIABLE = "DJANGO_ENV_FILE"
 
@@ -21,9 +22,6 @@ def load_env_file(base_dir):
     .env never leaks into it); a DJANGO_ENV_FILE that names no file is an error,
     because the operator meant something by it.
     """
-    # Optional dependency: python-dotenv is needed only where a .env file is read (development).
-    from dotenv import load_dotenv
-
     named = os.environ.get(ENV_FILE_VARIABLE)
     if named is not None and not named.strip():
         return None
@@ -56,8 +54,11 @@ def env_base_url(name, *, debug, default):
     )
     parts = urlsplit(raw)
     if parts.scheme not in {"http", "https"} or not parts.netloc or parts.query or parts.fragment:
-        raise ImproperlyConfigured(f"{name} must be an absolute http(s) address such as https://portal.example.qa, not {raw!r}.")
+        raise ImproperlyConfigured(
+            f"{name} must be an absolute http(s) address such as https://portal.example.qa, not {raw!r}."
+        )
     return raw.rstrip("/")
+
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off", ""}

@@ -2,7 +2,7 @@
 
 The file turns debug on, holds freshly generated secrets (the Django secret key, the
 ballot box key and the audit key) and points Celery at the embedded broker, so that
-every command in the README works as written in the checkout: `python manage.py
+every command in the README works as written in the checkout: `.venv/bin/python manage.py
 close_due`, `tally`, `verify_export`, `verify_audit_log`, a worker and beat. It is
 listed in .gitignore; these keys protect a laptop's demo data and nothing else.
 

@@ -6,9 +6,7 @@ Writes one "sessionid csrftoken" line per user to COOKIES_FILE, like bench/web_b
 """
 
 import os
-import secrets
 import sys
-from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -18,36 +16,21 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY  # noqa: E402
 from django.contrib.auth.models import User  # noqa: E402
-from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
-from django.contrib.sessions.models import Session  # noqa: E402
 from django.core.management import call_command  # noqa: E402
-from django.utils import timezone  # noqa: E402
 
 from bench.bare.models import Row  # noqa: E402
+from bench.sessions import write_signed_in_sessions  # noqa: E402
 
 
 def main(users, cookies_file):
     call_command("migrate", verbosity=0)
     Row.objects.bulk_create(Row(text=f"Row number {n}") for n in range(1, 21))
     people = User.objects.bulk_create(
-        (User(username=f"bare{n}", password="!bench-no-password") for n in range(users)), batch_size=5000  # noqa: S106
+        (User(username=f"bare{n}", password="!bench-no-password") for n in range(users)),  # noqa: S106
+        batch_size=5000,
     )
-    store = SessionStore()
-    expires = timezone.now() + timedelta(days=1)
-    lines, sessions = [], []
-    for person in people:
-        key = secrets.token_hex(16)
-        data = {
-            SESSION_KEY: str(person.pk),
-            BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
-            HASH_SESSION_KEY: person.get_session_auth_hash(),
-        }
-        sessions.append(Session(session_key=key, session_data=store.encode(data), expire_date=expires))
-        lines.append(f"{key} {secrets.token_hex(16)}")
-    Session.objects.bulk_create(sessions, batch_size=5000)
-    Path(cookies_file).write_text("\n".join(lines) + "\n")
+    write_signed_in_sessions(people, cookies_file)
 
 
 if __name__ == "__main__":
