@@ -104,6 +104,23 @@ def test_government_page(client, four, lang):
 
 
 @pytest.mark.parametrize("lang", ["ar", "en"])
+def test_ministries_are_listed_in_the_order_of_the_page_language(client, lang):
+    """English A before B, Arabic أ before ي: each page lists in its reader's alphabet (the files keep one order)."""
+    alpha = EntityFactory(name_en="Alpha Ministry", name_ar="يوزارة الياء", slug="alpha")
+    beta = EntityFactory(name_en="Beta Ministry", name_ar="أوزارة الألف", slug="beta")
+    for entity in (alpha, beta):
+        closed_consultation(f"held-by-{entity.slug}", entity=entity)
+    with at(NOW):
+        body = page(client.get(url(lang, "accountability")))
+    first, second = (beta, alpha) if lang == "ar" else (alpha, beta)
+    name = f"name_{lang}"
+    table = body.index(getattr(first, name)), body.index(getattr(second, name))
+    pages = body.rindex(getattr(first, name)), body.rindex(getattr(second, name))
+    assert table[0] < table[1]
+    assert pages[0] < pages[1]
+
+
+@pytest.mark.parametrize("lang", ["ar", "en"])
 def test_entity_page_filters_by_outcome(client, four, lang):
     entity = four["on_time"].entity
     with at(NOW):
