@@ -38,8 +38,8 @@ def test_overdue_comes_from_the_clock_not_from_a_job(four):
 
 
 def test_published_exactly_on_the_due_moment_is_on_time():
-    assert accountability.outcome_status(CLOSES, CLOSES, CLOSES, NOW) == "on_time"
-    assert accountability.outcome_status(CLOSES, CLOSES, CLOSES + timedelta(seconds=1), NOW) == "late"
+    assert accountability.outcome_status(CLOSES, CLOSES, NOW) == "on_time"
+    assert accountability.outcome_status(CLOSES, CLOSES + timedelta(seconds=1), NOW) == "late"
 
 
 def test_took_part_counts_each_person_once(four):
