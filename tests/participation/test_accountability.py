@@ -182,3 +182,12 @@ def test_items_that_are_not_consultations_have_no_outcome(four):
 def test_a_whole_median_reads_as_a_whole_number():
     assert str(accountability.EntityRecord(entity=None, turnouts=[1, 3]).median_turnout) == "2"
     assert accountability.EntityRecord(entity=None).median_turnout is None
+
+
+@pytest.mark.parametrize("lang", ["ar", "en"])
+def test_a_median_without_figure_is_a_dash_that_screen_readers_read_as_words(client, lang):
+    poll, _voters = bus_poll(tally=False)  # closed, not counted yet: nobody knows how many took part
+    with at(NOW):
+        body = page(client.get(url(lang, "accountability_entity", slug=poll.entity.slug)))
+    marker = f'<span aria-hidden="true">–</span><span class="visually-hidden">{t(lang, "no figure")}</span>'
+    assert marker in body
