@@ -119,14 +119,24 @@ def result_file(item, result, fmt):
     )
 
 
-def result_checksum(item, result, fmt):
+def _checksum_key(item, fmt):
     # The JSON names the entity by its slug, the one thing in these files that may still change.
-    key = f"opendata:sha256:{RESULT_FORMAT}:{result.pk}:{item.entity.slug}:{fmt}"
-    digest = cache.get(key)
-    if digest is None:
-        digest = hashlib.sha256(result_file(item, result, fmt)).hexdigest()
-        cache.set(key, digest, CHECKSUM_CACHE_SECONDS)
-    return digest
+    return f"opendata:sha256:{RESULT_FORMAT}:{item.result.pk}:{item.entity.slug}:{fmt}"
+
+
+def result_checksums(items):
+    """{(item pk, fmt): SHA-256} of a page of published results: one cache read for the page; the missing
+    ones computed from the stored result and kept."""
+    keys = {_checksum_key(item, fmt): (item, fmt) for item in items for fmt in FORMATS}
+    found = cache.get_many(keys)
+    missing = {
+        key: hashlib.sha256(result_file(item, item.result, fmt)).hexdigest()
+        for key, (item, fmt) in keys.items()
+        if key not in found
+    }
+    if missing:
+        cache.set_many(missing, CHECKSUM_CACHE_SECONDS)
+    return {(item.pk, fmt): found.get(key) or missing[key] for key, (item, fmt) in keys.items()}
 
 
 def _download(data, fmt, filename):
@@ -195,8 +205,9 @@ def datasets(request):
     ]
     items = published_results().select_related("entity", "result").order_by("-result__tallied_at", "-pk")
     page = Paginator(items, DATASETS_PER_PAGE).get_page(request.GET.get("page"))
+    checksums = result_checksums(page.object_list)
     for item in page.object_list:
-        item.files = [{"fmt": fmt, "sha256": result_checksum(item, item.result, fmt)} for fmt in FORMATS]
+        item.files = [{"fmt": fmt, "sha256": checksums[item.pk, fmt]} for fmt in FORMATS]
     return render(
         request,
         "participation/datasets.html",
