@@ -175,3 +175,13 @@ def test_the_index_queries_do_not_grow_with_results(client, django_assert_max_nu
 
 
 INDEX_QUERIES = 6
+
+
+def test_the_index_checksums_read_back_from_the_cache_are_the_files(client, published):
+    poll, referendum = published
+    client.get(url("en", "datasets"))  # computes the results' checksums and keeps them
+    body = page(client.get(url("en", "datasets")))
+    for item in (poll, referendum):
+        for fmt in ("csv", "json"):
+            data = body_of(client.get(result_url("en", item, fmt)))
+            assert hashlib.sha256(data).hexdigest() in body, f"{item.slug}.{fmt}"
