@@ -1,4 +1,4 @@
-""""You said, we did": each ministry's record of responding to its consultations.
+""" "You said, we did": each ministry's record of responding to its consultations.
 
 Everything here only reads, with a fixed number of aggregate queries whatever the number of items:
 one for the closed items, one for the stored turnout of polls and referendums (Result.ballots, one
@@ -39,14 +39,27 @@ STATUS_LABELS = {
 STATUSES = tuple(STATUS_LABELS)
 
 RECORD_FIELDS = (
-    "pk", "entity_id", "kind", "slug", "title_ar", "title_en", "closes_at", "outcome_due_at",
-    "outcome_published_at", "outcome_changed_ar", "outcome_changed_en",
+    "pk",
+    "entity_id",
+    "kind",
+    "slug",
+    "title_ar",
+    "title_en",
+    "closes_at",
+    "outcome_due_at",
+    "outcome_published_at",
+    "outcome_changed_ar",
+    "outcome_changed_en",
 )
 
 
-def outcome_status(closes_at, due_at, published_at, now):
+def outcome_due(row):
+    """Item.outcome_due() for a row of values()."""
+    return row["outcome_due_at"] or row["closes_at"] + DEFAULT_OUTCOME_DELAY
+
+
+def outcome_status(due, published_at, now):
     """ON_TIME, LATE, OVERDUE or AWAITING for one closed consultation (see the module's definitions)."""
-    due = due_at or closes_at + DEFAULT_OUTCOME_DELAY
     if published_at is not None:
         return ON_TIME if published_at <= due else LATE
     return OVERDUE if now > due else AWAITING
@@ -194,7 +207,8 @@ def build(now, entity=None):
             record.turnouts.append(figures[row["pk"]])
         if row["kind"] != Kind.CONSULTATION:
             continue
-        status = outcome_status(row["closes_at"], row["outcome_due_at"], row["outcome_published_at"], now)
+        due = outcome_due(row)
+        status = outcome_status(due, row["outcome_published_at"], now)
         record.statuses[status] += 1
         published = row["outcome_published_at"] is not None
         consultations.append(
@@ -205,7 +219,7 @@ def build(now, entity=None):
                 title_ar=row["title_ar"],
                 title_en=row["title_en"],
                 closes_at=row["closes_at"],
-                outcome_due=row["outcome_due_at"] or row["closes_at"] + DEFAULT_OUTCOME_DELAY,
+                outcome_due=due,
                 outcome_published_at=row["outcome_published_at"],
                 status=status,
                 took_part=figures.get(row["pk"], 0),
@@ -221,12 +235,32 @@ def build(now, entity=None):
 # -- open data: the same record as rows ---------------------------------------------------------
 
 ENTITIES_HEADER = [
-    "entity", "entity_ar", "entity_en", "items_held", "median_took_part", "outcomes_due", "outcomes_on_time",
-    "outcomes_late", "outcomes_overdue", "outcomes_awaiting", "on_time_percent", "as_of",
+    "entity",
+    "entity_ar",
+    "entity_en",
+    "items_held",
+    "median_took_part",
+    "outcomes_due",
+    "outcomes_on_time",
+    "outcomes_late",
+    "outcomes_overdue",
+    "outcomes_awaiting",
+    "on_time_percent",
+    "as_of",
 ]
 CONSULTATIONS_HEADER = [
-    "entity", "slug", "title_ar", "title_en", "closed_at", "took_part", "outcome_due", "outcome_published_at",
-    "outcome_status", "what_changed_ar", "what_changed_en", "as_of",
+    "entity",
+    "slug",
+    "title_ar",
+    "title_en",
+    "closed_at",
+    "took_part",
+    "outcome_due",
+    "outcome_published_at",
+    "outcome_status",
+    "what_changed_ar",
+    "what_changed_en",
+    "as_of",
 ]
 
 
@@ -234,15 +268,34 @@ def entity_rows(record):
     for row in record.entities:
         median = row.median_turnout
         yield [
-            row.entity.slug, row.entity.name_ar, row.entity.name_en, row.items_held,
-            median, row.outcomes_due, row.statuses[ON_TIME], row.statuses[LATE], row.statuses[OVERDUE],
-            row.statuses[AWAITING], row.on_time_percent, record.now,
+            row.entity.slug,
+            row.entity.name_ar,
+            row.entity.name_en,
+            row.items_held,
+            median,
+            row.outcomes_due,
+            row.statuses[ON_TIME],
+            row.statuses[LATE],
+            row.statuses[OVERDUE],
+            row.statuses[AWAITING],
+            row.on_time_percent,
+            record.now,
         ]
 
 
 def consultation_rows(record):
     for row in record.consultations:
         yield [
-            row.entity.slug, row.slug, row.title_ar, row.title_en, row.closes_at, row.took_part, row.outcome_due,
-            row.outcome_published_at, row.status, row.changed_ar, row.changed_en, record.now,
+            row.entity.slug,
+            row.slug,
+            row.title_ar,
+            row.title_en,
+            row.closes_at,
+            row.took_part,
+            row.outcome_due,
+            row.outcome_published_at,
+            row.status,
+            row.changed_ar,
+            row.changed_en,
+            record.now,
         ]

@@ -1,4 +1,4 @@
-""""You said, we did": the government's and each ministry's public record of responding (accountability.py)."""
+""" "You said, we did": the government's and each ministry's public record of responding (accountability.py)."""
 
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import accountability
+from .bilingual import current_language
 from .models import Entity
 
 CONSULTATIONS_PER_PAGE = 50
@@ -23,7 +24,9 @@ def _bad_status(request):
         "error.html",
         {
             "title": _("Unknown filter"),
-            "message": _("Choose one of the outcome states listed on the page: published on time, published late, overdue or not due yet."),
+            "message": _(
+                "Choose one of the outcome states listed on the page: published on time, published late, overdue or not due yet."
+            ),
         },
         status=400,
     )
@@ -33,6 +36,8 @@ def _page(request, record, entity=None):
     status = _status_filter(request)
     if status is None:
         return _bad_status(request)
+    # The files keep one order whatever the language (accountability.build); the page lists in the reader's.
+    record.entities = sorted(record.entities, key=lambda row: (row.entity.name.casefold(), row.entity.pk))
     largest = max((row.median_turnout or 0 for row in record.entities), default=0)
     for row in record.entities:
         # Bar lengths in percent of the chart's width; the numbers themselves are written beside them.
@@ -52,7 +57,7 @@ def _page(request, record, entity=None):
             "status": status,
             "statuses": list(accountability.STATUS_LABELS.items()),
             "totals": record.totals,
-            "entities": Entity.objects.order_by("name_en") if entity is None else None,
+            "entities": Entity.objects.order_by(f"name_{current_language()}", "pk") if entity is None else None,
         },
     )
 

@@ -168,6 +168,16 @@ class ItemFeed(Feed):
     def item_categories(self, item):
         return [item.get_kind_display()]
 
+    def dated(self, item):
+        """The moment an entry is dated by, as published and as updated."""
+        raise NotImplementedError
+
+    def item_pubdate(self, item):
+        return self.dated(item)
+
+    def item_updateddate(self, item):
+        return self.dated(item)
+
 
 class OpenedFeed(ItemFeed):
     url_name = "participation:feed_opened"
@@ -183,10 +193,7 @@ class OpenedFeed(ItemFeed):
         items = Item.objects.public().filter(opens_at__lte=now).select_related("entity")
         return chosen.apply(items).order_by("-opens_at", "-pk")[:FEED_SIZE]
 
-    def item_pubdate(self, item):
-        return item.opens_at
-
-    def item_updateddate(self, item):
+    def dated(self, item):
         return item.opens_at
 
 
@@ -220,10 +227,7 @@ class ResultsFeed(ItemFeed):
         }
         return f"{counted} · {turnout}"
 
-    def item_pubdate(self, item):
-        return item.result.tallied_at
-
-    def item_updateddate(self, item):
+    def dated(self, item):
         return item.result.tallied_at
 
 
@@ -246,10 +250,7 @@ class OutcomesFeed(ItemFeed):
     def item_description(self, item):
         return xml_text(item.outcome_changed)
 
-    def item_pubdate(self, item):
-        return item.outcome_published_at
-
-    def item_updateddate(self, item):
+    def dated(self, item):
         return item.outcome_published_at
 
 

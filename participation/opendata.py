@@ -23,6 +23,7 @@ from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from . import accountability, exports
@@ -32,8 +33,9 @@ LICENCE = {
     "name": "Creative Commons Attribution 4.0 International (CC BY 4.0)",
     "url": "https://creativecommons.org/licenses/by/4.0/",
 }
-# The licence's name as the page shows it, in the page's language (the files name it in English).
-LICENCE_LABEL = _("Creative Commons Attribution 4.0 International (CC BY 4.0)")
+# The licence's name as the page shows it, in the page's language (the files name it in English); its short
+# code stays Latin, marked left-to-right (licence_label).
+LICENCE_NAME = _("Creative Commons Attribution 4.0 International")
 RESULT_FORMAT = "hukoomi-open-result/1"
 ACCOUNTABILITY_FORMAT = "hukoomi-accountability/1"
 DATASETS_PER_PAGE = 50
@@ -98,8 +100,13 @@ def result_file(item, result, fmt):
             "format": RESULT_FORMAT,
             "licence": LICENCE,
             "item": {
-                "type": item.kind, "slug": item.slug, "title_ar": item.title_ar, "title_en": item.title_en,
-                "entity": item.entity.slug, "opened_at": item.opens_at, "closed_at": item.closes_at,
+                "type": item.kind,
+                "slug": item.slug,
+                "title_ar": item.title_ar,
+                "title_en": item.title_en,
+                "entity": item.entity.slug,
+                "opened_at": item.opens_at,
+                "closed_at": item.closes_at,
             },
             "ballots": result.ballots,
             "eligible": result.eligible,
@@ -112,14 +119,24 @@ def result_file(item, result, fmt):
     )
 
 
-def result_checksum(item, result, fmt):
+def _checksum_key(item, fmt):
     # The JSON names the entity by its slug, the one thing in these files that may still change.
-    key = f"opendata:sha256:{RESULT_FORMAT}:{result.pk}:{item.entity.slug}:{fmt}"
-    digest = cache.get(key)
-    if digest is None:
-        digest = hashlib.sha256(result_file(item, result, fmt)).hexdigest()
-        cache.set(key, digest, CHECKSUM_CACHE_SECONDS)
-    return digest
+    return f"opendata:sha256:{RESULT_FORMAT}:{item.result.pk}:{item.entity.slug}:{fmt}"
+
+
+def result_checksums(items):
+    """{(item pk, fmt): SHA-256} of a page of published results: one cache read for the page; the missing
+    ones computed from the stored result and kept."""
+    keys = {_checksum_key(item, fmt): (item, fmt) for item in items for fmt in FORMATS}
+    found = cache.get_many(keys)
+    missing = {
+        key: hashlib.sha256(result_file(item, item.result, fmt)).hexdigest()
+        for key, (item, fmt) in keys.items()
+        if key not in found
+    }
+    if missing:
+        cache.set_many(missing, CHECKSUM_CACHE_SECONDS)
+    return {(item.pk, fmt): found.get(key) or missing[key] for key, (item, fmt) in keys.items()}
 
 
 def _download(data, fmt, filename):
@@ -169,6 +186,10 @@ def accountability_download(request, table, fmt):
 # -- the dataset index ----------------------------------------------------------------------------
 
 
+def licence_label():
+    return format_html('{} (<span dir="ltr">CC BY 4.0</span>)', LICENCE_NAME)
+
+
 def datasets(request):
     """Every dataset with its downloads and their SHA-256 checksums, and the licence."""
     record = accountability.build(as_of_minute())
@@ -184,12 +205,18 @@ def datasets(request):
     ]
     items = published_results().select_related("entity", "result").order_by("-result__tallied_at", "-pk")
     page = Paginator(items, DATASETS_PER_PAGE).get_page(request.GET.get("page"))
+    checksums = result_checksums(page.object_list)
     for item in page.object_list:
-        item.files = [{"fmt": fmt, "sha256": result_checksum(item, item.result, fmt)} for fmt in FORMATS]
+        item.files = [{"fmt": fmt, "sha256": checksums[item.pk, fmt]} for fmt in FORMATS]
     return render(
         request,
         "participation/datasets.html",
-        {"tables": tables, "as_of": record.now, "page": page, "licence": LICENCE, "licence_label": LICENCE_LABEL,
-         "results_total": page.paginator.count},
+        {
+            "tables": tables,
+            "as_of": record.now,
+            "page": page,
+            "licence": LICENCE,
+            "licence_label": licence_label(),
+            "results_total": page.paginator.count,
+        },
     )
-

@@ -52,6 +52,10 @@ def pages():
         f"/ar/consultations/{consultation.slug}/",
         f"/ar/polls/{counted.slug}/results/",
         "/ar/audit/checkpoint/",
+        "/ar/you-said-we-did/",
+        f"/ar/you-said-we-did/{consultation.entity.slug}/",
+        "/ar/data/",
+        "/ar/api/",
     ]
 
 

@@ -38,8 +38,8 @@ def test_overdue_comes_from_the_clock_not_from_a_job(four):
 
 
 def test_published_exactly_on_the_due_moment_is_on_time():
-    assert accountability.outcome_status(CLOSES, CLOSES, CLOSES, NOW) == "on_time"
-    assert accountability.outcome_status(CLOSES, CLOSES, CLOSES + timedelta(seconds=1), NOW) == "late"
+    assert accountability.outcome_status(CLOSES, CLOSES, NOW) == "on_time"
+    assert accountability.outcome_status(CLOSES, CLOSES + timedelta(seconds=1), NOW) == "late"
 
 
 def test_took_part_counts_each_person_once(four):
@@ -104,6 +104,23 @@ def test_government_page(client, four, lang):
 
 
 @pytest.mark.parametrize("lang", ["ar", "en"])
+def test_ministries_are_listed_in_the_order_of_the_page_language(client, lang):
+    """English A before B, Arabic أ before ي: each page lists in its reader's alphabet (the files keep one order)."""
+    alpha = EntityFactory(name_en="Alpha Ministry", name_ar="يوزارة الياء", slug="alpha")
+    beta = EntityFactory(name_en="Beta Ministry", name_ar="أوزارة الألف", slug="beta")
+    for entity in (alpha, beta):
+        closed_consultation(f"held-by-{entity.slug}", entity=entity)
+    with at(NOW):
+        body = page(client.get(url(lang, "accountability")))
+    first, second = (beta, alpha) if lang == "ar" else (alpha, beta)
+    name = f"name_{lang}"
+    table = body.index(getattr(first, name)), body.index(getattr(second, name))
+    pages = body.rindex(getattr(first, name)), body.rindex(getattr(second, name))
+    assert table[0] < table[1]
+    assert pages[0] < pages[1]
+
+
+@pytest.mark.parametrize("lang", ["ar", "en"])
 def test_entity_page_filters_by_outcome(client, four, lang):
     entity = four["on_time"].entity
     with at(NOW):
@@ -165,3 +182,12 @@ def test_items_that_are_not_consultations_have_no_outcome(four):
 def test_a_whole_median_reads_as_a_whole_number():
     assert str(accountability.EntityRecord(entity=None, turnouts=[1, 3]).median_turnout) == "2"
     assert accountability.EntityRecord(entity=None).median_turnout is None
+
+
+@pytest.mark.parametrize("lang", ["ar", "en"])
+def test_a_median_without_figure_is_a_dash_that_screen_readers_read_as_words(client, lang):
+    poll, _voters = bus_poll(tally=False)  # closed, not counted yet: nobody knows how many took part
+    with at(NOW):
+        body = page(client.get(url(lang, "accountability_entity", slug=poll.entity.slug)))
+    marker = f'<span aria-hidden="true">–</span><span class="visually-hidden">{t(lang, "no figure")}</span>'
+    assert marker in body

@@ -18,6 +18,7 @@ from .conftest import assert_not_shown, assert_page_language, assert_shown, page
 pytestmark = pytest.mark.django_db
 
 LICENCE = "Creative Commons Attribution 4.0 International (CC BY 4.0)"
+LICENCE_NAME = "Creative Commons Attribution 4.0 International"
 
 
 def result_url(lang, item, fmt):
@@ -130,7 +131,8 @@ def test_the_dataset_index_lists_every_file_with_its_checksum(client, published,
         assert response.status_code == 200
         assert_page_language(response, lang)
         assert_shown(response, t(lang, "Open data"))
-        assert_shown(response, t(lang, LICENCE))
+        assert_shown(response, t(lang, LICENCE_NAME))
+        assert_shown(response, "CC BY 4.0")
         body = page(response)
         links = [
             result_url(lang, poll, "csv"),
@@ -173,3 +175,13 @@ def test_the_index_queries_do_not_grow_with_results(client, django_assert_max_nu
 
 
 INDEX_QUERIES = 6
+
+
+def test_the_index_checksums_read_back_from_the_cache_are_the_files(client, published):
+    poll, referendum = published
+    client.get(url("en", "datasets"))  # computes the results' checksums and keeps them
+    body = page(client.get(url("en", "datasets")))
+    for item in (poll, referendum):
+        for fmt in ("csv", "json"):
+            data = body_of(client.get(result_url("en", item, fmt)))
+            assert hashlib.sha256(data).hexdigest() in body, f"{item.slug}.{fmt}"

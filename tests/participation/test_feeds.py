@@ -1,7 +1,7 @@
 """Atom feeds and the iCalendar file: per language, filtered by entity and audience, never a draft or an unpublished result."""
 
 import xml.etree.ElementTree as ET
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -179,3 +179,20 @@ def test_control_characters_in_a_text_never_break_a_feed(client, lang):
     summary = found[title(poll, lang)].find(f"{ATOM}summary").text
     assert summary == ("ملخص قصير" if lang == "ar" else "A summary")
     assert client.get(url(lang, "feed_calendar")).status_code == 200
+
+
+def test_each_feed_dates_its_entries_by_their_own_moment(client, items):
+    """Opened: when the item opened; results: when counted; outcomes: when the ministry published its outcome."""
+    poll, _people = bus_poll()
+    four = record_of_four()
+
+    def dates(name, item, **params):
+        found, _root = entries(client.get(url("en", name), params))
+        entry = found[item.title_en]
+        return {datetime.fromisoformat(entry.find(f"{ATOM}{tag}").text) for tag in ("published", "updated")}
+
+    assert dates("feed_opened", items["citizens"]) == {items["citizens"].opens_at}
+    assert dates("feed_results", poll) == {poll.result.tallied_at}
+    on_time = four["on_time"]
+    with at(NOW):
+        assert dates("feed_outcomes", on_time, entity="transport") == {on_time.outcome_published_at}

@@ -1,13 +1,17 @@
 """sitemap.xml with both languages and hreflang alternates, robots.txt, and the pages' links to feeds and data."""
 
 import xml.etree.ElementTree as ET
+from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from participation.models import State
-from tests.builders.audit import bus_poll, new_law_referendum
+from tests.builders.audit import NOW, bus_poll, closed_consultation, new_law_referendum
 from tests.builders.items import close, count, make_poll, make_referendum, question_and_options, vote_referendum
 from tests.builders.users import person
+from tests.factories import EntityFactory, PollFactory
 
 from .conftest import assert_shown, page, t, url
 
@@ -82,3 +86,38 @@ def test_pages_link_the_feeds_and_the_open_data(client, lang):
     datasets = client.get(url(lang, "datasets"))
     assert_shown(datasets, t(lang, "Published outcomes of consultations (Atom feed)"))
     assert f'href="{url(lang, "feed_calendar")}"' in page(datasets)
+
+
+FEED_AND_SITEMAP_QUERIES = {
+    "/ar/feeds/opened.atom": 1,
+    "/ar/feeds/results.atom": 1,
+    "/ar/feeds/outcomes.atom": 1,
+    "/ar/feeds/calendar.ics": 1,
+    "/sitemap.xml": 3,  # one per sitemap section with a query: items, results and outcomes, ministries
+}
+
+
+def test_feeds_and_the_sitemap_cost_the_same_queries_whatever_the_number_of_items(client):
+    """Each item's ministry, result and address come with the list (select_related, only), never a query per row."""
+    for n in range(2):
+        _items_of_a_new_ministry(n)
+    assert _query_counts(client) == FEED_AND_SITEMAP_QUERIES
+    for n in range(2, 10):
+        _items_of_a_new_ministry(n)
+    assert _query_counts(client) == FEED_AND_SITEMAP_QUERIES
+
+
+def _items_of_a_new_ministry(n):
+    entity = EntityFactory()
+    closed_consultation(f"heard-{n}", entity=entity, took_part=1, published_at=NOW)
+    PollFactory(state=State.OPEN, entity=entity, opens_at=NOW - timedelta(days=1))
+    bus_poll(f"bus-routes-{n}", entity=entity)
+
+
+def _query_counts(client):
+    counts = {}
+    for path in FEED_AND_SITEMAP_QUERIES:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(path).status_code == 200, path
+        counts[path] = len(queries)
+    return counts
