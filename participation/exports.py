@@ -18,6 +18,7 @@ from django.db import connection
 from django.db.models import Count, F, Value
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
+from psycopg import ClientCursor
 
 from accounts.models import Segment
 
@@ -195,9 +196,6 @@ def _ballots_copy_sql(item):
 
 def copied_ballots_chunks(item, chunk_rows=None):
     """The ballots CSV as bytes, streamed from PostgreSQL's COPY: BOM and header first, then chunk_rows rows a chunk."""
-    # Optional dependency: psycopg is installed only where the database is PostgreSQL (this path's only caller).
-    from psycopg import ClientCursor
-
     chunk_rows = chunk_rows or CHUNK_ROWS
     yield (BOM + csv.writer(_Line(), lineterminator="\r\n").writerow(BALLOTS_HEADER)).encode("utf-8")
     statement, params = _ballots_copy_sql(item)
