@@ -18,7 +18,7 @@ from accounts.models import User
 from participation import roles
 from participation.models import Poll, State
 from participation.services import consultation as consultation_service
-from tests.builders.admin_forms import management, poll_form
+from tests.builders.admin_forms import management, poll_form, schedule
 from tests.builders.items import make_consultation, make_poll, make_referendum
 from tests.builders.users import MINISTRY_ADMINS, MINISTRY_STAFF, MODERATORS, make_staff
 from tests.factories import SuperUserFactory
@@ -193,15 +193,11 @@ def test_questions_and_options_are_added_on_the_polls_own_page_and_number_themse
 def change_data(poll, option_rows, question_extra=None):
     """The poll change form as the browser posts it, with the first question's option rows replaced."""
     data = nested_poll_form(poll.entity, [])
-    opens, closes = timezone.localtime(poll.opens_at), timezone.localtime(poll.closes_at)
     data.update(
         {
             "slug": poll.slug,
             "title_en": poll.title_en,
-            "opens_at_0": opens.strftime("%Y-%m-%d"),
-            "opens_at_1": opens.strftime("%H:%M:%S"),
-            "closes_at_0": closes.strftime("%Y-%m-%d"),
-            "closes_at_1": closes.strftime("%H:%M:%S"),
+            **schedule(poll.opens_at, poll.closes_at),
             **management("questions", total=1, initial=1),
         }
     )

@@ -36,7 +36,7 @@ from participation.models import (
 )
 from participation.services import consultation as consultation_service
 from participation.services import trail
-from tests.builders.admin_forms import management
+from tests.builders.admin_forms import management, schedule
 from tests.builders.items import make_consultation, make_poll, make_referendum, set_state
 from tests.builders.users import MINISTRY_ADMINS, MINISTRY_STAFF, make_staff
 from tests.factories import VerifiedUserFactory
@@ -281,7 +281,6 @@ def test_content_frozen_follows_the_state_and_the_clock():
 
 def change_form(item, **overrides):
     """What the poll change form posts, with every field as stored, questions unchanged, no new correction."""
-    opens, closes = timezone.localtime(item.opens_at), timezone.localtime(item.closes_at)
     questions = list(item.questions.all())
     data = {
         "entity": item.entity_id,
@@ -291,10 +290,7 @@ def change_form(item, **overrides):
             for name in ("title", "summary", "body")
             for lang in ("ar", "en")
         },
-        "opens_at_0": opens.strftime("%Y-%m-%d"),
-        "opens_at_1": opens.strftime("%H:%M:%S"),
-        "closes_at_0": closes.strftime("%Y-%m-%d"),
-        "closes_at_1": closes.strftime("%H:%M:%S"),
+        **schedule(item.opens_at, item.closes_at),
         "for_citizens": "on",
         "for_residents": "on",
         **management("questions", total=len(questions), initial=len(questions)),
