@@ -144,5 +144,6 @@ def test_a_close_that_waited_for_a_ballot_records_its_closing_time_after_that_ba
     assert closed is True
     assert isinstance(ballot, PollBallot), ballot
     poll.refresh_from_db()
-    assert poll.state == State.PUBLISHED  # closed, then counted and published by the (eager) tally the close nudged
+    # Published too once the tally the close nudged has run (eagerly in the suite, on a worker with a broker).
+    assert poll.state in (State.CLOSED, State.PUBLISHED)
     assert ballot.cast_at <= poll.closes_at, "the ballot appears to have been cast after the item closed"
