@@ -126,11 +126,6 @@ def redis_url():
     return require_redis()
 
 
-@pytest.fixture
-def chromium_path():
-    return require_chromium()
-
-
 # ---------------------------------------------------------------------------
 # Test isolation
 # ---------------------------------------------------------------------------
@@ -188,11 +183,6 @@ def user(db):
 
 
 @pytest.fixture
-def verified_user(db):
-    return VerifiedUserFactory()
-
-
-@pytest.fixture
 def staff_user(db):
     return StaffUserFactory()
 
@@ -200,12 +190,6 @@ def staff_user(db):
 @pytest.fixture
 def superuser(db):
     return SuperUserFactory()
-
-
-@pytest.fixture
-def user_client(client, user):
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
