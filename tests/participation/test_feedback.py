@@ -6,10 +6,12 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.test import Client
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from participation.models import PageFeedback
 from tests.factories import PageFeedbackFactory
+
+from .conftest import t
 
 pytestmark = pytest.mark.django_db
 
@@ -29,11 +31,6 @@ PAGES = [
     "/en/accounts/signup/",
     "/ar/accounts/password/reset/",
 ]
-
-
-def t(lang, message):
-    with translation.override(lang):
-        return str(translation.gettext(message))
 
 
 def answer(client, lang, path, value, *, as_json=False, **data):
