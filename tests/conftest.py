@@ -16,7 +16,7 @@ from django.db import connection
 from django.utils import translation
 
 from tests.audit_guards import flush_passing_audit_guards
-from tests.builders.users import remember_roles
+from tests.builders.users import auditor, remember_roles
 from tests.factories import (
     PASSWORD,
     PageFeedbackFactory,
@@ -195,4 +195,11 @@ def superuser(db):
 @pytest.fixture
 def superuser_client(client, superuser):
     client.force_login(superuser)
+    return client
+
+
+@pytest.fixture
+def auditor_client(client):
+    """A client signed in as the auditor (tests/builders/users.py)."""
+    client.force_login(auditor())
     return client
