@@ -23,7 +23,7 @@ from tests.builders.items import make_consultation, make_poll, make_referendum
 from tests.builders.users import MINISTRY_ADMINS, MINISTRY_STAFF, MODERATORS, make_staff
 from tests.factories import SuperUserFactory
 
-from .conftest import admin_url, as_user, assert_not_shown, assert_shown, page, t, url
+from .conftest import admin_url, as_user, assert_not_shown, assert_shown, page, shown_items, t, url
 
 pytestmark = pytest.mark.django_db
 
@@ -31,10 +31,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def staff_a(entity):
     return make_staff(MINISTRY_STAFF, entity, full_name="Mariam Al-Kuwari")
-
-
-def shown_items(response):
-    return set(response.context["cl"].result_list)
 
 
 def filter_choices(response):
