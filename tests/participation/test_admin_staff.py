@@ -340,7 +340,7 @@ def test_the_entity_autocomplete_offers_only_the_staffs_ministry(client, lang, e
 def test_superusers_still_filter_by_every_ministry(client, lang, entity, other_entity, two_ministries):
     response = as_user(client, SuperUserFactory(), lang).get(admin_url("comment_changelist"))
     choices = " ".join(filter_choices(response))
-    assert str(other_entity) in choices or other_entity.name_ar in choices
+    assert (other_entity.name_ar if lang == "ar" else other_entity.name_en) in choices
 
 
 # ---------------------------------------------------------------------------
