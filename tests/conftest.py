@@ -16,7 +16,7 @@ from django.db import connection
 from django.utils import translation
 
 from tests.audit_guards import flush_passing_audit_guards
-from tests.builders.users import remember_roles
+from tests.builders.users import auditor, remember_roles
 from tests.factories import (
     PASSWORD,
     PageFeedbackFactory,
@@ -126,11 +126,6 @@ def redis_url():
     return require_redis()
 
 
-@pytest.fixture
-def chromium_path():
-    return require_chromium()
-
-
 # ---------------------------------------------------------------------------
 # Test isolation
 # ---------------------------------------------------------------------------
@@ -188,11 +183,6 @@ def user(db):
 
 
 @pytest.fixture
-def verified_user(db):
-    return VerifiedUserFactory()
-
-
-@pytest.fixture
 def staff_user(db):
     return StaffUserFactory()
 
@@ -203,12 +193,13 @@ def superuser(db):
 
 
 @pytest.fixture
-def user_client(client, user):
-    client.force_login(user)
+def superuser_client(client, superuser):
+    client.force_login(superuser)
     return client
 
 
 @pytest.fixture
-def superuser_client(client, superuser):
-    client.force_login(superuser)
+def auditor_client(client):
+    """A client signed in as the auditor (tests/builders/users.py)."""
+    client.force_login(auditor())
     return client

@@ -10,7 +10,7 @@ from django.utils import translation
 
 from participation.models import State
 from tests.builders.items import close, count, make_poll, question_and_options, vote
-from tests.builders.users import auditor, person
+from tests.builders.users import person
 
 pytestmark = pytest.mark.django_db
 
@@ -55,12 +55,6 @@ def test_the_stylesheet_collapses_the_links_on_small_screens_and_sizes_badges():
     assert re.search(r"\.portal-menu \{ display: block; \}", small)
     assert re.search(r"^\.portal-menu \{ display: none; \}", css, re.M)
     assert re.search(r"^\.badge \{ font-size: max\(0\.875rem, 0\.75em\); \}", css, re.M), "badges at least 14 px"
-
-
-@pytest.fixture
-def auditor_client(client):
-    client.force_login(auditor())
-    return client
 
 
 def test_the_auditors_page_isolates_latin_file_names(auditor_client, lang):

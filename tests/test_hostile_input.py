@@ -544,7 +544,8 @@ def test_known_500s_are_4xx_now(world, citizen_client, lang, stack):
     superuser.force_login(SuperUserFactory())
     for query in ("state=%00", "opens_at__year=99999999999", "opens_at__year=9999&opens_at__month=12"):
         response = superuser.get(f"/admin/participation/poll/?{query}", HTTP_ACCEPT_LANGUAGE=lang)
-        assert response.status_code in (302, 400), (query, response.status_code)
+        refused_by_guard = stack == "guarded" and "%00" in query
+        assert response.status_code == (400 if refused_by_guard else 302), (query, response.status_code)
         if response.status_code == 302:
             assert_admin_message(superuser.get(response["Location"], HTTP_ACCEPT_LANGUAGE=lang), lang)
 
@@ -557,7 +558,7 @@ def test_known_500s_are_4xx_now(world, citizen_client, lang, stack):
     assert AuditEntry.objects.filter(action=AuditEntry.Action.EXPORT).count() == exports
 
     response = trail.get(f"/{lang}/audit/%00/old-law/results.csv")
-    assert response.status_code in (400, 404)
+    assert response.status_code == (404 if stack == "bare" else 400)  # the guard refuses the NUL before the URLs
     assert_page_language(response, lang)
 
 

@@ -29,7 +29,12 @@ BAD_SIGNUPS = {
     "numeric and common": {"password1": "1234567890", "password2": "1234567890"},
     "like the e-mail address": {"password1": "noor.ali@example.qa", "password2": "noor.ali@example.qa"},
     "everything missing": {
-        "email": "not-an-address", "password1": "", "password2": "", "full_name": "", "segment": "", "identity_number": "",
+        "email": "not-an-address",
+        "password1": "",
+        "password2": "",
+        "full_name": "",
+        "segment": "",
+        "identity_number": "",
     },
     "wrong persona and number": {"segment": "visitor", "personas": ["parent"], "identity_number": "12"},
 }
@@ -69,8 +74,19 @@ def test_the_password_rules_read_right_in_arabic(client):
     assert "يجب أن تكتب كلمة المرور نفسها في الحقلين." in error_texts(mismatched)
     text = main_text(response)
     assert "يجب أن تتكون كلمة المرور من 10 أحرف على الأقل." in text  # the help text under the field
-    similar = client.post("/ar/accounts/signup/", signup_data(password1="noor.ali@example.qa", password2="noor.ali@example.qa"))
+    similar = client.post(
+        "/ar/accounts/signup/", signup_data(password1="noor.ali@example.qa", password2="noor.ali@example.qa")
+    )
     assert "كلمة المرور قريبة جدًا من البريد الإلكتروني." in error_texts(similar)
+
+
+def assert_reads_as_arabic(response):
+    """The page answers, with no English sentence, none of allauth's wrong Arabic and no stray marks."""
+    assert response.status_code == 200
+    text = main_text(response)
+    assert english_sentences(text) == []
+    assert [w for w in WRONG_ARABIC if w in text] == []
+    assert not STRAY_MARKS.search(response.content.decode())
 
 
 @pytest.mark.parametrize(
@@ -86,12 +102,7 @@ def test_the_password_rules_read_right_in_arabic(client):
     ],
 )
 def test_arabic_account_pages_have_no_english_and_no_allauth_mistakes(client, path):
-    response = client.get(path, follow=True)
-    assert response.status_code == 200
-    text = main_text(response)
-    assert english_sentences(text) == []
-    assert [w for w in WRONG_ARABIC if w in text] == []
-    assert not STRAY_MARKS.search(response.content.decode())
+    assert_reads_as_arabic(client.get(path, follow=True))
 
 
 @pytest.mark.parametrize(
@@ -106,12 +117,7 @@ def test_arabic_account_pages_have_no_english_and_no_allauth_mistakes(client, pa
 )
 def test_arabic_pages_of_a_signed_in_person_have_no_english(client, path):
     client.force_login(VerifiedUserFactory())
-    response = client.get(path, follow=True)
-    assert response.status_code == 200
-    text = main_text(response)
-    assert english_sentences(text) == []
-    assert [w for w in WRONG_ARABIC if w in text] == []
-    assert not STRAY_MARKS.search(response.content.decode())
+    assert_reads_as_arabic(client.get(path, follow=True))
 
 
 def test_a_bad_new_password_is_refused_in_arabic(client):
@@ -172,7 +178,10 @@ def test_the_log_in_page_links_to_sign_up_by_the_same_name(client, lang):
 @pytest.mark.parametrize("path", ["accounts/signup/", "accounts/login/", "accounts/confirm-email/"])
 def test_no_other_name_for_sign_up(client, lang, path):
     text = visible_text(client.get(f"/{lang}/{path}").content.decode())
-    others = {"ar": ["التسجيل", "الاشتراك", "تسجيل حساب"], "en": ["Sign Up", "Signup", "sign up", "signup", "Create an account"]}
+    others = {
+        "ar": ["التسجيل", "الاشتراك", "تسجيل حساب"],
+        "en": ["Sign Up", "Signup", "sign up", "signup", "Create an account"],
+    }
     assert [word for word in others[lang] if re.search(rf"(?<![\w-]){word}(?![\w-])", text)] == []
 
 
@@ -224,7 +233,6 @@ def test_a_sign_up_with_a_known_address_gets_a_portal_email(client, lang, mailou
     if lang == "ar":
         assert english_sentences(re.sub(r"https?://\S+", "", body)) == []
         assert "noor.ali@example.qa" in body
-
 
 
 CONFIRM_PAGE = {

@@ -15,14 +15,25 @@ def management(prefix, total=0, initial=0):
     }
 
 
+def schedule(opens, closes):
+    """The opening and closing times as the admin's split date and time fields post them, in local time."""
+    opens, closes = timezone.localtime(opens), timezone.localtime(closes)
+    return {
+        "opens_at_0": opens.strftime("%Y-%m-%d"),
+        "opens_at_1": opens.strftime("%H:%M:%S"),
+        "closes_at_0": closes.strftime("%Y-%m-%d"),
+        "closes_at_1": closes.strftime("%H:%M:%S"),
+    }
+
+
 def poll_form(entity, questions=(), *, slug="new-poll", opens=None, closes=None, **overrides):
     """The poll add form: both languages, citizens and residents, opens tomorrow for a week.
 
     `questions` are (position, text, [(option position, option text), ...]) with positions as typed
     ("" for empty). Fields given as None are left out, as an unticked box is.
     """
-    opens = timezone.localtime(opens or timezone.now() + timedelta(days=1))
-    closes = timezone.localtime(closes or opens + timedelta(days=7))
+    opens = opens or timezone.now() + timedelta(days=1)
+    closes = closes or opens + timedelta(days=7)
     data = {
         "entity": entity.pk,
         "slug": slug,
@@ -32,10 +43,7 @@ def poll_form(entity, questions=(), *, slug="new-poll", opens=None, closes=None,
         "summary_en": "Summary",
         "body_ar": "نص",
         "body_en": "Body",
-        "opens_at_0": opens.strftime("%Y-%m-%d"),
-        "opens_at_1": opens.strftime("%H:%M:%S"),
-        "closes_at_0": closes.strftime("%Y-%m-%d"),
-        "closes_at_1": closes.strftime("%H:%M:%S"),
+        **schedule(opens, closes),
         "for_citizens": "on",
         "for_residents": "on",
         **management("questions", total=len(questions)),

@@ -9,7 +9,7 @@ from django.utils import timezone, translation
 
 from participation.models import Poll, State
 from tests.builders import items, users
-from tests.e2e.ui import admin_sign_in, assert_mirrored, expect, sign_in
+from tests.e2e.ui import admin_sign_in, assert_mirrored, expect, local, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -28,11 +28,6 @@ QUESTIONS = [
         [("محطة مشيرب", "Msheireb station"), ("محطة الخليج الغربي", "West Bay station")],
     ),
 ]
-
-
-def local(moment):
-    value = timezone.localtime(moment)
-    return value.strftime("%Y-%m-%d"), value.strftime("%H:%M:%S")
 
 
 def ngettext(lang, singular, plural, count):

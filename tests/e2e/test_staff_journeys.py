@@ -15,18 +15,13 @@ from participation import roles
 from participation.models import Poll, State
 from participation.services import consultation as consultation_service
 from tests.builders import items, scenarios, users
-from tests.e2e.ui import admin_sign_in, expect
+from tests.e2e.ui import admin_sign_in, expect, local
 from tests.factories import SuperUserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PHONE = {"width": 390, "height": 844}
 MAROON = "rgb(138, 21, 56)"
-
-
-def local(moment):
-    value = timezone.localtime(moment)
-    return value.strftime("%Y-%m-%d"), value.strftime("%H:%M:%S")
 
 
 def assert_branded(page):

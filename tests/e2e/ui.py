@@ -1,6 +1,9 @@
 """Checks on what a person sees and does: keyboard focus, announced errors, right-to-left layout."""
 
 import re
+from pathlib import Path
+
+from django.utils import timezone
 
 from tests.factories import PASSWORD
 
@@ -115,3 +118,21 @@ def admin_sign_in(page, user, password=PASSWORD):
 
 def path_of(url):
     return re.sub(r"^https?://[^/]+", "", url)
+
+
+def local(moment):
+    """A moment as the admin's split date and time fields show it, in local time."""
+    value = timezone.localtime(moment)
+    return value.strftime("%Y-%m-%d"), value.strftime("%H:%M:%S")
+
+
+def keep_receipt(page, t):
+    """The answer to a referendum vote: counted, with the receipt to copy, print or download; its code."""
+    expect(page.get_by_role("status").first).to_contain_text(t("Your vote has been counted"))
+    receipt = page.locator(".receipt-code").inner_text().strip()
+    expect(page.get_by_role("button", name=t("Copy the code"))).to_be_visible()
+    expect(page.get_by_role("button", name=t("Print"))).to_be_visible()
+    with page.expect_download() as download:
+        page.get_by_role("link", name=t("Download the code")).click()
+    assert receipt in Path(download.value.path()).read_text(encoding="utf-8")
+    return receipt

@@ -11,9 +11,6 @@ import os
 import secrets
 import sys
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -24,18 +21,12 @@ from django.contrib.sessions.backends.db import SessionStore
 from participation.models import PollBallot
 from tests.builders.items import make_poll, single_choices
 from tests.factories import VerifiedUserFactory
-from tests.ops.helpers import free_port, shared_database_url, start, stop
+from tests.ops.helpers import fetch, free_port, shared_database_url, start, stop, wait_until_up
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 START_SECONDS = 60
-REQUEST_TIMEOUT = 30
 THREADS = 40
-
-
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
 
 
 def signed_in_session(user):
@@ -50,16 +41,9 @@ def signed_in_session(user):
 
 def post_vote(base, path, session_key, choices):
     token = secrets.token_hex(16)  # any 32-character token: the cookie and the field must match
-    body = urllib.parse.urlencode({"csrfmiddlewaretoken": token, **choices}, doseq=True).encode()
-    request = urllib.request.Request(  # noqa: S310 (loopback)
-        base + path, data=body, headers={"Cookie": f"sessionid={session_key}; csrftoken={token}"}
-    )
-    try:
-        response = urllib.request.build_opener(NoRedirect).open(request, timeout=REQUEST_TIMEOUT)
-    except urllib.error.HTTPError as error:
-        response = error
-    with response:
-        return response.status, response.headers.get("Location", "")
+    cookies = {"sessionid": session_key, "csrftoken": token}
+    status, headers, _page = fetch(base, path, cookies, {"csrfmiddlewaretoken": token, **choices})
+    return status, headers.get("Location", "")
 
 
 @pytest.fixture
@@ -78,15 +62,7 @@ def portal(tmp_path):
     server = start([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"], env, log_path)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + START_SECONDS
-        while True:
-            assert server.poll() is None, log_path.read_text(errors="replace")[-3000:]
-            assert time.monotonic() < deadline, "gunicorn did not answer in time"
-            try:
-                with urllib.request.urlopen(base + "/healthz", timeout=5):  # noqa: S310 (loopback)
-                    break
-            except OSError:
-                time.sleep(0.2)
+        wait_until_up(base, server, log_path, time.monotonic() + START_SECONDS)
         yield base
     finally:
         stop(server)

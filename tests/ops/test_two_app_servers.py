@@ -12,15 +12,11 @@ The requests alternate between the two ports, so each test is served by both ser
 Needs PostgreSQL and Redis.
 """
 
-import os
 import re
 import secrets
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -32,7 +28,8 @@ from participation import feedback
 from participation.models import PollBallot
 from tests.builders.items import make_poll, single_choices
 from tests.factories import UserFactory, VerifiedUserFactory
-from tests.ops.helpers import free_port, shared_database_url, start, stop
+from tests.ops import helpers
+from tests.ops.helpers import free_port, server_environment, start, stop, wait_until_up
 
 pytestmark = [
     pytest.mark.skipif(
@@ -49,28 +46,9 @@ TOO_MANY = "Too many failed login attempts"
 PUBLIC_HOST = "e-participation.example.qa"
 
 
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
 def fetch(base, path, cookies, data=None, headers=None):
-    """One request with a cookie jar (a dict) that takes the answer's cookies: (status, headers, text)."""
     # A load balancer passes the public Host to every server (allauth's login limit is kept per site).
-    sent = {"Host": PUBLIC_HOST, "Accept-Language": "en", **(headers or {})}
-    if cookies:
-        sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
-    body = urllib.parse.urlencode(data, doseq=True).encode() if data is not None else None
-    request = urllib.request.Request(base + path, data=body, headers=sent)  # noqa: S310 (loopback)
-    try:
-        response = urllib.request.build_opener(NoRedirect).open(request, timeout=30)
-    except urllib.error.HTTPError as error:
-        response = error
-    with response:
-        for header in response.headers.get_all("Set-Cookie") or []:
-            name, _, rest = header.partition("=")
-            cookies[name.strip()] = rest.split(";", 1)[0]
-        return response.status, response.headers, response.read().decode("utf-8", "replace")
+    return helpers.fetch(base, path, cookies, data, {"Host": PUBLIC_HOST, **(headers or {})})
 
 
 def csrf_token(base, path, cookies):
@@ -93,47 +71,6 @@ def production_user(factory, password):
     return person
 
 
-def server_environment(port, redis_url, static_root):
-    return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "LANG": "C.UTF-8",
-        "DJANGO_SETTINGS_MODULE": "hukoomi_portal.settings",  # production settings, not the suite's
-        "DJANGO_ENV_FILE": "",
-        "DJANGO_DEBUG": "false",
-        # The same keys on both servers, as a deployment shares one environment file.
-        "DJANGO_SECRET_KEY": SHARED_SECRET,
-        "PORTAL_BALLOT_BOX_KEY": SHARED_BALLOT_KEY,
-        "PORTAL_AUDIT_KEY": SHARED_AUDIT_KEY,
-        "DJANGO_ALLOWED_HOSTS": f"{PUBLIC_HOST},127.0.0.1",
-        "DJANGO_SECURE_SSL_REDIRECT": "false",
-        "DATABASE_URL": shared_database_url(),
-        "CELERY_BROKER_URL": redis_url,
-        "REDIS_URL": redis_url,
-        "EMAIL_HOST": "mail.invalid",
-        "PORTAL_BASE_URL": f"http://127.0.0.1:{port}",
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "WEB_CONCURRENCY": "2",
-        "DJANGO_STATIC_ROOT": str(static_root),
-    }
-
-
-SHARED_SECRET = secrets.token_urlsafe(50)
-SHARED_BALLOT_KEY = os.environ.get("PORTAL_BALLOT_BOX_KEY", secrets.token_urlsafe(32))
-SHARED_AUDIT_KEY = os.environ.get("PORTAL_AUDIT_KEY", secrets.token_urlsafe(32))
-
-
-def wait_until_up(base, server, log_path, deadline):
-    while time.monotonic() < deadline:
-        assert server.poll() is None, log_path.read_text(errors="replace")[-3000:]
-        try:
-            if fetch(base, "/healthz", {})[0] == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"{base} did not answer in time:\n" + log_path.read_text(errors="replace")[-3000:])
-
-
 @pytest.fixture
 def two_servers(redis_url, tmp_path):
     """Two gunicorn servers (two workers each) on the test database and one Redis: their base URLs."""
@@ -144,7 +81,12 @@ def two_servers(redis_url, tmp_path):
     client.close()
     ports = [free_port(), free_port()]
     static_root = tmp_path / "static"
-    environments = [server_environment(port, redis_url, static_root) for port in ports]
+    environments = [
+        server_environment(
+            port, redis_url, static_root, DJANGO_ALLOWED_HOSTS=f"{PUBLIC_HOST},127.0.0.1", WEB_CONCURRENCY="2"
+        )
+        for port in ports
+    ]
     subprocess.run(  # noqa: S603 (fixed command, our own interpreter)
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
         cwd=settings.BASE_DIR,

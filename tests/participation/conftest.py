@@ -80,6 +80,15 @@ def as_user(client, user, lang):
     return client
 
 
+def shown_items(response):
+    """The objects an admin changelist lists."""
+    return set(response.context["cl"].result_list)
+
+
+def results_url(lang, item):
+    return f"/{lang}/{'polls' if item.kind == 'poll' else 'referendums'}/{item.slug}/results/"
+
+
 @pytest.fixture
 def entity(db):
     return EntityFactory(name_ar="وزارة المواصلات", name_en="Ministry of Transport", slug="transport")

@@ -19,7 +19,7 @@ from tests.builders.items import make_consultation, make_poll, make_referendum, 
 from tests.builders.users import AUDITORS, MINISTRY_ADMINS, MINISTRY_STAFF, MODERATORS, make_staff
 from tests.factories import SuperUserFactory, VerifiedUserFactory
 
-from .conftest import admin_url, as_user, assert_not_shown, assert_shown, page, t
+from .conftest import admin_url, as_user, assert_not_shown, assert_shown, page, shown_items, t
 
 pytestmark = pytest.mark.django_db
 
@@ -55,10 +55,6 @@ def admin_a(entity):
 @pytest.fixture
 def auditor():
     return make_staff(AUDITORS)
-
-
-def shown_items(response):
-    return set(response.context["cl"].result_list)
 
 
 # ---------------------------------------------------------------------------

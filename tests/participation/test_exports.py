@@ -44,7 +44,6 @@ from tests.builders.audit import (
     ten_ballot_poll,
     transport_consultation,
 )
-from tests.builders.users import auditor
 
 from .conftest import assert_page_language, t
 
@@ -62,12 +61,6 @@ TALLIED_CELL = "2026-03-20T12:00:00+03:00"
 
 # The ballots digest, from the documented line format (independent of participation.tally).
 POLL_DIGEST = digest_of_lines([poll_line(1, 1, "citizen"), poll_line(1, 2, "resident"), poll_line(1, 0, "citizen")])
-
-
-@pytest.fixture
-def auditor_client(client):
-    client.force_login(auditor())
-    return client
 
 
 def get_csv(client, url):

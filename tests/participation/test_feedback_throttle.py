@@ -6,10 +6,11 @@ from datetime import UTC, datetime
 import pytest
 from django.core.cache import cache
 from django.test import Client
-from django.utils import translation
 
 from participation import feedback
 from participation.models import PageFeedback
+
+from .conftest import t
 
 pytestmark = pytest.mark.django_db
 
@@ -22,11 +23,6 @@ def mid_window(time_machine):
     """The client window is fixed (10 minutes from the epoch): posts that crossed its edge would start a new
     count, so the clock stands still in the middle of one."""
     time_machine.move_to(datetime(2026, 11, 30, 9, 5, tzinfo=UTC), tick=False)
-
-
-def t(lang, message):
-    with translation.override(lang):
-        return str(translation.gettext(message))
 
 
 def post_without_cookie(lang, address=ADDRESS, *, as_json=False):

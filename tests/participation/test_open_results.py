@@ -23,6 +23,7 @@ from tests.builders.items import make_referendum
 from tests.builders.users import auditor
 
 from .conftest import t
+from .forgeries import add_row, extra_column, remove_row, swap_labels
 
 pytestmark = pytest.mark.django_db
 
@@ -212,27 +213,8 @@ def rewrite_json(path, change):
     path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
 
 
-SWAP = {"نعم": "لا", "لا": "نعم", "Yes": "No", "No": "Yes"}
-
-
-def swap_labels(header, rows):
-    return header, [[*row[:5], SWAP.get(row[5], row[5]), SWAP.get(row[6], row[6]), row[7]] for row in rows]
-
-
 def arabic_indic_digits(header, rows):
     return header, [[*row[:4], row[4].translate(ARABIC_INDIC), *row[5:]] for row in rows]
-
-
-def extra_column(header, rows):
-    return [*header, "voter"], [[*row, "amal@example.qa"] for row in rows]
-
-
-def remove_row(header, rows):
-    return header, rows[1:]
-
-
-def add_row(header, rows):
-    return header, [*rows, [*rows[0][:2], "ZZZZ-ZZZZ-ZZZZ-ZZZZ-ZZZZ", *rows[0][3:]]]
 
 
 def duplicate_row(header, rows):

@@ -26,6 +26,8 @@ from tests.builders.items import close, make_referendum, question_and_options, v
 from tests.builders.users import auditor
 from tests.factories import VerifiedUserFactory
 
+from .forgeries import add_row, extra_column, remove_row, swap_labels
+
 pytestmark = pytest.mark.django_db
 
 IMMUTABLE = importlib.import_module("participation.migrations.0010_result_immutable")
@@ -194,13 +196,6 @@ def rewrite(path, change):
     path.write_bytes(("\ufeff" + out.getvalue()).encode("utf-8"))
 
 
-SWAP = {"نعم": "لا", "لا": "نعم", "Yes": "No", "No": "Yes"}
-
-
-def swap_labels(header, rows):
-    return header, [[*row[:5], SWAP.get(row[5], row[5]), SWAP.get(row[6], row[6]), row[7]] for row in rows]
-
-
 def arabic_indic_digits(header, rows):
     return header, [
         [
@@ -211,18 +206,6 @@ def arabic_indic_digits(header, rows):
         ]
         for row in rows
     ]
-
-
-def extra_column(header, rows):
-    return [*header, "voter"], [[*row, "x"] for row in rows]
-
-
-def remove_row(header, rows):
-    return header, rows[1:]
-
-
-def add_row(header, rows):
-    return header, [*rows, [*rows[0][:2], "ZZZZ-ZZZZ-ZZZZ-ZZZZ-ZZZZ", *rows[0][3:]]]
 
 
 # An attack, and what verify_export must say about it (exit 1 and MISMATCH, or a refusal naming the fault).

@@ -12,7 +12,7 @@ from participation.models import Result, State
 from tests.builders.items import close, count, make_poll, make_referendum, question_and_options, vote, vote_referendum
 from tests.builders.users import people, person
 
-from .conftest import t
+from .conftest import results_url, t
 
 pytestmark = pytest.mark.django_db
 
@@ -128,10 +128,6 @@ def test_nothing_to_sum_up_while_counting_or_without_ballots():
 # ---------------------------------------------------------------------------
 # The pages
 # ---------------------------------------------------------------------------
-
-
-def results_url(lang, item):
-    return f"/{lang}/{'polls' if item.kind == 'poll' else 'referendums'}/{item.slug}/results/"
 
 
 def html_of(client, address):

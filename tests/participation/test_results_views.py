@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.utils import formats, timezone, translation
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import ngettext
 
 from accounts.models import Persona, Segment
 from participation import errors
@@ -25,14 +25,11 @@ from tests.builders.items import (
 )
 from tests.builders.users import people, person
 
+from .conftest import results_url, t
+
 pytestmark = pytest.mark.django_db
 
 BAR_RE = re.compile(r'<rect class="result-bar-rect( abstain)?"[^>]*width="([^"]+)"')
-
-
-def t(lang, msgid, **values):
-    with translation.override(lang):
-        return gettext(msgid) % values if values else gettext(msgid)
 
 
 def number(lang, value, grouping=False):
@@ -44,10 +41,6 @@ def number(lang, value, grouping=False):
 def label(lang, choice):
     with translation.override(lang):
         return str(choice.label)
-
-
-def results_url(lang, item):
-    return f"/{lang}/{'polls' if item.kind == 'poll' else 'referendums'}/{item.slug}/results/"
 
 
 def get_html(client, url, status=200):

@@ -34,7 +34,7 @@ from participation.services import counting
 from participation.tally import SMALL_CELL, referendum_breakdown
 from tests.answers import body_of, export_url
 from tests.builders.items import close, make_referendum, question_and_options, vote_referendum
-from tests.builders.users import auditor, people
+from tests.builders.users import people
 
 from .conftest import t
 
@@ -200,12 +200,6 @@ def referendum_with(table, options=2, **fields):
     close(referendum)
     counting.tally_and_publish(referendum.pk)
     return referendum
-
-
-@pytest.fixture
-def auditor_client(client):
-    client.force_login(auditor())
-    return client
 
 
 ISSUE_EXAMPLE = {  # 15 + 8 Yes, 3 + 12 No, by citizens and residents

@@ -10,15 +10,8 @@ from django.core.management.base import CommandError
 from participation.models import Result
 from tests.answers import body_of, export_url, run_command
 from tests.builders.audit import bus_poll, new_law_referendum, still_open_poll, transport_ministry
-from tests.builders.users import auditor
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def auditor_client(client):
-    client.force_login(auditor())
-    return client
 
 
 def download(client, lang, item, name, tmp_path):

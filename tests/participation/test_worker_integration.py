@@ -11,7 +11,6 @@ import sys
 import time
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
@@ -23,6 +22,7 @@ from participation.models import Item, Notification, Result, State
 from tests.answers import digest_of_lines, poll_line
 from tests.builders.items import make_poll, question_and_options, vote
 from tests.builders.users import person
+from tests.ops.helpers import shared_database_url
 
 SHARED_DATABASE_REASON = "the worker needs a database it can share: run with DATABASE_URL=postgres://..."
 WAIT_SECONDS = 60
@@ -32,17 +32,6 @@ pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason=SHARED_DATABASE_REASON),
     pytest.mark.redis,
 ]
-
-
-def worker_database_url():
-    """The URL of the database this test runs on (pytest-django's test_<name>), for the worker."""
-    db = connection.settings_dict
-    user = quote(db.get("USER") or "", safe="")
-    password = quote(db.get("PASSWORD") or "", safe="")
-    auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-    host = db.get("HOST") or "127.0.0.1"
-    port = f":{db['PORT']}" if db.get("PORT") else ""
-    return f"postgres://{auth}{host}{port}/{quote(db['NAME'], safe='')}"
 
 
 def purge(broker_url):
@@ -60,7 +49,7 @@ def start_worker(broker_url, log_path):
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "hukoomi_portal.test_settings",
         "CELERY_BROKER_URL": broker_url,
-        "DATABASE_URL": worker_database_url(),
+        "DATABASE_URL": shared_database_url(),
         "PYTHONUNBUFFERED": "1",
     }
     command = [
