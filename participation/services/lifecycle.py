@@ -125,7 +125,9 @@ def close_item_now(actor, item):
         raise LifecycleError(_("This item is not open."))
     _require(actor, "participation.close_item", item)
     if not close_item(item.pk, actor=actor):
-        raise LifecycleError(_("This item has not opened yet, so it cannot be closed."))
+        # Open by the clock since this very instant: closing now would leave it no time open at all
+        # (item_closes_after_opening), or another close came first.
+        raise LifecycleError(_("This item has only just opened or has just been closed. Try again in a moment."))
     return True
 
 

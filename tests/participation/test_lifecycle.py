@@ -173,9 +173,15 @@ def test_close_now_at_the_very_moment_an_item_opens_does_not_break_the_database(
     """closes_at = opens_at breaks item_closes_after_opening: a 500 in the admin instead of a message."""
     poll = make_poll(opens_at=OPENS, closes_at=CLOSES)
     # Open by the clock, but closing now would leave no time open: refused with a message, nothing written.
-    with time_machine.travel(OPENS, tick=False), pytest.raises(errors.LifecycleError):
+    with time_machine.travel(OPENS, tick=False), pytest.raises(errors.LifecycleError) as refusal:
         lifecycle.close_item_now(None, poll)
     assert state_of(poll) == State.SCHEDULED
+    # The page says it is open at this instant: the refusal does not say "not opened yet".
+    for lang in ("ar", "en"):
+        with translation.override(lang):
+            shown = str(refusal.value.message)
+            assert shown == translation.gettext("This item has only just opened or has just been closed. Try again in a moment.")
+            assert shown != translation.gettext("This item has not opened yet, so it cannot be closed.")
 
 
 # ---------------------------------------------------------------------------
